@@ -1,0 +1,12 @@
+# Writes a C++ file holding the text of every signatures/*.sig file (run at build time).
+file(GLOB files ${SIG_DIR}/*.sig)
+list(SORT files)
+set(body "// Generated from signatures/*.sig. Do not edit.\n#include \"fwcert/scan/signature.hpp\"\nnamespace fwcert {\nstd::vector<Signature> builtin_signatures() {\n  std::vector<Signature> all;\n")
+foreach(f ${files})
+  file(READ ${f} text)
+  get_filename_component(name ${f} NAME)
+  string(APPEND body "  {\n    auto r = parse_signatures(R\"FWSIG(${text})FWSIG\", \"(built-in) ${name}\");\n    if (r) all.insert(all.end(), r->begin(), r->end());\n  }\n")
+endforeach()
+string(APPEND body "  return all;\n}\n}  // namespace fwcert\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,36 @@
+// Read-only memory-mapped input. Opening never throws; failures come back as an Error naming the file.
+#pragma once
+
+#include <string>
+
+#include "fwcert/core/bytes.hpp"
+#include "fwcert/core/result.hpp"
+
+namespace fwcert {
+
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  ~MappedFile();
+
+  // Maps path read-only. A directory, a missing file or an unreadable one is an Error ("PATH: reason").
+  static Result<MappedFile> open(const std::string& path);
+
+  ByteView view() const { return ByteView(data_, size_, 0); }
+  const std::string& path() const { return path_; }
+  size_t size() const { return size_; }
+
+ private:
+  void reset();
+
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  bool mapped_ = false;
+};
+
+}  // namespace fwcert

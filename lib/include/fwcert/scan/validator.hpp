@@ -1,0 +1,60 @@
+// Validators: one function per format that looks at a candidate offset and either rejects it or returns a Hit.
+// Validators read untrusted bytes: they never throw on bad input, check every read, and cap their work.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fwcert/core/bytes.hpp"
+#include "fwcert/scan/hit.hpp"
+#include "fwcert/scan/signature.hpp"
+
+namespace fwcert {
+
+struct ValidateInput {
+  ByteView image;          // the whole input (absolute offsets = image.base() + index)
+  uint64_t start = 0;      // index in image where the structure would start (magic position - signature.at)
+  const Signature* signature = nullptr;  // the definition that matched
+};
+
+// Returns nullopt to reject the candidate. A returned hit has offset (absolute), size, type, confidence and a
+// description filled; a failed checksum lowers the confidence and adds a diagnostic instead of rejecting.
+using ValidateFn = std::function<std::optional<Hit>(const ValidateInput&)>;
+
+struct Validator {
+  std::string name;
+  std::string summary;  // one line for --list-validators
+  ValidateFn fn;
+};
+
+class ValidatorRegistry {
+ public:
+  void add(std::string name, std::string summary, ValidateFn fn);
+  const Validator* find(const std::string& name) const;
+  const std::vector<Validator>& all() const { return validators_; }
+
+ private:
+  std::vector<Validator> validators_;
+};
+
+// Registers every validator compiled into the library. Explicit on purpose: self-registering statics vanish from
+// static libraries.
+void register_builtin_validators(ValidatorRegistry& registry);
+
+// Per-family registration functions, one per source file in lib/src/formats/.
+void register_cramfs_uimage_validators(ValidatorRegistry& registry);  // cramfs (both endiannesses), legacy uImage
+void register_firmware_validators(ValidatorRegistry& registry);     // fdt/fit, crc32 table, uboot env, ASPEED index/footer
+void register_filesystem_validators(ValidatorRegistry& registry);   // squashfs, jffs2, ubi, elf
+void register_compression_validators(ValidatorRegistry& registry);  // gzip, bzip2, xz, lzma, zstd
+void register_archive_validators(ValidatorRegistry& registry);      // zip, 7z, tar, cpio
+void register_key_validators(ValidatorRegistry& registry);          // pem, der x509, pkcs12, jks/jceks
+
+// Helpers shared by validators.
+std::string hex(uint64_t v);                            // "0x1A2B"
+std::string printable(std::string_view s, size_t max);  // quotes-free, non-printables replaced by '.'
+std::string utc_time(int64_t unix_seconds);             // "2020-07-17 09:02:52"
+
+}  // namespace fwcert

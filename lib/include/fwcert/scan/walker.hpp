@@ -1,0 +1,49 @@
+// The walk: find every known structure at every offset, validate it, and return hits in offset order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fwcert/core/bytes.hpp"
+#include "fwcert/scan/hit.hpp"
+#include "fwcert/scan/matcher.hpp"
+#include "fwcert/scan/validator.hpp"
+
+namespace fwcert {
+
+struct WalkOptions {
+  // Hits below this confidence are dropped from the result (they never cause a skip either way).
+  Confidence min_confidence = Confidence::Medium;
+  // Safety cap on the number of hits kept for one input; the walk stops with a diagnostic when reached.
+  size_t max_hits = 100000;
+};
+
+struct WalkResult {
+  std::vector<Hit> hits;                // sorted by offset
+  std::vector<Diagnostic> diagnostics;  // problems of the walk itself (caps reached, a validator failed)
+};
+
+// A ready-to-use walker: signatures bound to validators. Construction checks every binding.
+class Walker {
+ public:
+  // Fails when a signature names a validator that does not exist.
+  static Result<std::shared_ptr<const Walker>> create(std::vector<Signature> signatures,
+                                                      const ValidatorRegistry& registry);
+
+  WalkResult walk(ByteView image, const WalkOptions& options = {}) const;
+
+  const Matcher& matcher() const { return matcher_; }
+
+ private:
+  Walker(std::vector<Signature> signatures, std::vector<const Validator*> bound);
+
+  Matcher matcher_;
+  std::vector<const Validator*> bound_;  // parallel to matcher_.signatures()
+};
+
+// The walker over the default signatures (signature_path if not empty, else the built-in ones) and all built-in
+// validators.
+Result<std::shared_ptr<const Walker>> make_default_walker(const std::string& signature_path = {});
+
+}  // namespace fwcert
