@@ -94,6 +94,85 @@ static Bytes deflate_with(const Bytes& data, int window_bits) {
 Bytes gzip_compress(const Bytes& data) { return deflate_with(data, 15 + 16); }
 Bytes zlib_compress(const Bytes& data) { return deflate_with(data, 15); }
 
+static void put_u32(Bytes& b, size_t off, uint32_t v, bool be) { be ? put_u32be(b, off, v) : put_u32le(b, off, v); }
+
+static void put_inode(Bytes& b, size_t off, uint32_t mode, uint32_t uid, uint32_t size, uint32_t gid, uint32_t namelen,
+                      uint32_t offset, bool be) {
+  if (!be) {
+    put_u32le(b, off, (mode & 0xffff) | (uid << 16));
+    put_u32le(b, off + 4, (size & 0xffffff) | (gid << 24));
+    put_u32le(b, off + 8, (namelen & 0x3f) | (offset << 6));
+  } else {
+    put_u32be(b, off, (mode << 16) | (uid & 0xffff));
+    put_u32be(b, off + 4, (size << 8) | (gid & 0xff));
+    put_u32be(b, off + 8, (namelen << 26) | (offset & 0x3ffffff));
+  }
+}
+
+Bytes make_cramfs(const std::vector<CramfsFile>& files, bool be) {
+  Bytes img(76, 0);
+  // Directory entries right after the superblock.
+  size_t dir_start = img.size();
+  std::vector<size_t> inode_pos;
+  for (const auto& f : files) {
+    inode_pos.push_back(img.size());
+    size_t namelen = (f.name.size() + 3) / 4;
+    img.resize(img.size() + 12 + namelen * 4, 0);
+    std::copy(f.name.begin(), f.name.end(), img.begin() + static_cast<long>(inode_pos.back() + 12));
+  }
+  size_t dir_size = img.size() - dir_start;
+  uint32_t blocks = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    size_t data_off = img.size();
+    size_t nblocks = f.content.empty() ? 0 : (f.content.size() - 1) / 4096 + 1;
+    blocks += static_cast<uint32_t>(nblocks);
+    img.resize(img.size() + 4 * nblocks, 0);
+    for (size_t k = 0; k < nblocks; ++k) {
+      Bytes chunk(f.content.begin() + static_cast<long>(k * 4096),
+                  f.content.begin() + static_cast<long>(std::min(f.content.size(), (k + 1) * 4096)));
+      append(img, zlib_compress(chunk));
+      put_u32(img, data_off + 4 * k, static_cast<uint32_t>(img.size()), be);
+    }
+    while (img.size() % 4) img.push_back(0);
+    put_inode(img, inode_pos[i], f.mode, 0, static_cast<uint32_t>(f.content.size()), 0,
+              static_cast<uint32_t>((f.name.size() + 3) / 4), nblocks ? static_cast<uint32_t>(data_off / 4) : 0, be);
+  }
+  img.resize((img.size() + 4095) / 4096 * 4096, 0);
+  put_u32(img, 0, 0x28cd3d45, be);
+  put_u32(img, 4, static_cast<uint32_t>(img.size()), be);
+  put_u32(img, 8, 0x3, be);  // FSID_VERSION_2 | SORTED_DIRS
+  const std::string sig = "Compressed ROMFS";
+  std::copy(sig.begin(), sig.end(), img.begin() + 16);
+  put_u32(img, 36, 0, be);
+  put_u32(img, 40, blocks, be);
+  put_u32(img, 44, static_cast<uint32_t>(files.size() + 1), be);
+  const std::string name = "Compressed";
+  std::copy(name.begin(), name.end(), img.begin() + 48);
+  put_inode(img, 64, 040755, 0, static_cast<uint32_t>(dir_size), 0, 0, files.empty() ? 0 : 76 / 4, be);
+  uint32_t crc = static_cast<uint32_t>(::crc32(0, img.data(), static_cast<uInt>(img.size())));
+  put_u32(img, 32, crc, be);
+  return img;
+}
+
+Bytes make_uimage(const Bytes& payload, uint8_t type, uint8_t comp, const std::string& name, uint32_t time) {
+  Bytes img(64, 0);
+  put_u32be(img, 0, 0x27051956);
+  put_u32be(img, 8, time);
+  put_u32be(img, 12, static_cast<uint32_t>(payload.size()));
+  put_u32be(img, 16, 0x40008000);
+  put_u32be(img, 20, 0x40008000);
+  put_u32be(img, 24, static_cast<uint32_t>(::crc32(0, payload.data(), static_cast<uInt>(payload.size()))));
+  img[28] = 5;  // Linux
+  img[29] = 2;  // ARM
+  img[30] = type;
+  img[31] = comp;
+  std::copy(name.begin(), name.begin() + static_cast<long>(std::min<size_t>(name.size(), 32)), img.begin() + 32);
+  put_u32be(img, 4, static_cast<uint32_t>(::crc32(0, img.data(), 64)));
+  append(img, payload);
+  return img;
+}
+
 const fwcert::Walker& walker() {
   static std::shared_ptr<const fwcert::Walker> w = [] {
     auto r = fwcert::make_default_walker(source_dir() + "/signatures");

@@ -34,6 +34,18 @@ Bytes random_bytes(size_t n, uint32_t seed);
 Bytes gzip_compress(const Bytes& data);
 Bytes zlib_compress(const Bytes& data);
 
+// A minimal valid CramFS (version 2, sorted, CRC filled) whose root directory holds these regular files, in the
+// given byte order. Names must be sorted and at most 252 bytes; blocks are 4096 bytes, zlib-compressed.
+struct CramfsFile {
+  std::string name;
+  Bytes content;
+  uint32_t mode = 0100644;
+};
+Bytes make_cramfs(const std::vector<CramfsFile>& files, bool big_endian);
+// A legacy uImage around payload (header and data CRCs filled).
+Bytes make_uimage(const Bytes& payload, uint8_t type = 2, uint8_t comp = 1, const std::string& name = "21400000",
+                  uint32_t time = 1594976572);
+
 // The default walker (built-in signatures), shared by tests.
 const fwcert::Walker& walker();
 // Walks bytes with min confidence low (everything).

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# fwcert quick start for Debian 12: installs what is missing, builds, then runs the main job on the bundled sample
+# (default) or the whole test suite (--test). Works as root and as a user with sudo.
+#
+#   ./quickstart.sh          install + build + fwwalk samples/bmc-sample.bin
+#   ./quickstart.sh --test   install + build + every test (ctest)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode=run
+case "${1:-}" in
+  "" | --run) mode=run ;;
+  --test) mode=test ;;
+  -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+  *) echo "quickstart.sh: unknown option '$1' (use --test or nothing)" >&2; exit 2 ;;
+esac
+
+# Build dependencies (Debian package names). Tests also use util-linux's fsck.cramfs and python3 when present.
+packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
+          libcli11-dev catch2 nlohmann-json3-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "quickstart: installing ${missing[*]}" >&2
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "quickstart: need root or sudo to install: ${missing[*]}" >&2; exit 2; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+if [ "$mode" = test ]; then
+  ctest --test-dir build --output-on-failure -j"$jobs"
+else
+  ./build/tools/fwwalk samples/bmc-sample.bin
+fi

@@ -1,0 +1,39 @@
+# Filesystems and executables (validators in lib/src/formats/filesystem.cpp).
+
+# SquashFS superblock magic at offset 0. The validator takes the byte order from the version field at offset 28,
+# so the vendor variants below (LZMA-patched, DD-WRT) share the same validator.
+squashfs  squashfs  0  "hsqs"   # little endian (standard)
+squashfs  squashfs  0  "sqsh"   # big endian (standard)
+squashfs  squashfs  0  "shsq"   # little endian, non-standard signature (vendor LZMA builds)
+squashfs  squashfs  0  "qshs"   # big endian, non-standard signature (vendor LZMA builds)
+squashfs  squashfs  0  "hsqt"   # little endian, DD-WRT signature
+squashfs  squashfs  0  "tqsh"   # big endian, DD-WRT signature
+squashfs  squashfs  0  "sqlz"   # big endian, LZMA signature
+
+# JFFS2 node header: magic 0x1985 then the node type. The 2-byte magic alone is too weak for the prefilter, so each
+# known node type (with and without the ACCURATE bit 0x2000 for obsoleted dirent/inode nodes) is its own line.
+jffs2  jffs2  0  85 19 01 e0   # LE dirent
+jffs2  jffs2  0  85 19 02 e0   # LE inode
+jffs2  jffs2  0  85 19 03 20   # LE clean marker
+jffs2  jffs2  0  85 19 04 20   # LE padding
+jffs2  jffs2  0  85 19 06 20   # LE summary
+jffs2  jffs2  0  85 19 08 e0   # LE xattr
+jffs2  jffs2  0  85 19 09 e0   # LE xattr reference
+jffs2  jffs2  0  85 19 01 c0   # LE obsolete dirent
+jffs2  jffs2  0  85 19 02 c0   # LE obsolete inode
+jffs2  jffs2  0  19 85 e0 01   # BE dirent
+jffs2  jffs2  0  19 85 e0 02   # BE inode
+jffs2  jffs2  0  19 85 20 03   # BE clean marker
+jffs2  jffs2  0  19 85 20 04   # BE padding
+jffs2  jffs2  0  19 85 20 06   # BE summary
+jffs2  jffs2  0  19 85 e0 08   # BE xattr
+jffs2  jffs2  0  19 85 e0 09   # BE xattr reference
+jffs2  jffs2  0  19 85 c0 01   # BE obsolete dirent
+jffs2  jffs2  0  19 85 c0 02   # BE obsolete inode
+
+# UBI: erase-counter header (starts every PEB) with version 1, and the volume identifier header.
+ubi  ubi  0  "UBI#" 01
+ubi  ubi  0  "UBI!" 01
+
+# ELF: e_ident magic.
+elf  elf  0  7f "ELF"

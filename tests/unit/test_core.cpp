@@ -1,0 +1,90 @@
+// Byte views, readers, results, checksums and time formatting.
+#include <catch2/catch.hpp>
+#include <limits>
+
+#include "fwcert/core/bytes.hpp"
+#include "fwcert/core/checksum.hpp"
+#include "fwcert/core/mapped_file.hpp"
+#include "fwcert/scan/validator.hpp"
+#include "support.hpp"
+
+using namespace fwcert;
+
+TEST_CASE("ByteView bounds: the one formula holds at the edges and never overflows") {
+  const uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  ByteView v(buf, 8, 0x1000);
+  CHECK(v.contains(0, 8));
+  CHECK(v.contains(8, 0));
+  CHECK_FALSE(v.contains(8, 1));
+  CHECK_FALSE(v.contains(9, 0));
+  CHECK_FALSE(v.contains(1, std::numeric_limits<uint64_t>::max()));
+  CHECK_FALSE(v.contains(std::numeric_limits<uint64_t>::max(), 2));
+  CHECK(v.u32le(4) == 0x08070605u);
+  CHECK(v.u32be(4) == 0x05060708u);
+  CHECK_FALSE(v.u32le(5).has_value());
+  CHECK_FALSE(v.u64be(1).has_value());
+  CHECK(v.u64be(0) == 0x0102030405060708ull);
+  auto s = v.sub(2, 4);
+  REQUIRE(s);
+  CHECK(s->base() == 0x1002);
+  CHECK(s->u8(0) == 3);
+  CHECK_FALSE(v.sub(6, 3));
+  CHECK(v.tail(100).size() == 0);
+  CHECK(v.clamp(6, 100).size() == 2);
+  CHECK(v.cstring(0, 100) == std::string("\x01\x02\x03\x04\x05\x06\x07\x08"));
+}
+
+TEST_CASE("Reader reads in order and a failed read leaves the cursor in place") {
+  const uint8_t buf[6] = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc};
+  Reader r(ByteView(buf, 6), 0, true);
+  CHECK(r.u16() == 0x1234);
+  CHECK(r.pos() == 2);
+  CHECK(r.u32() == 0x56789abcu);
+  CHECK_FALSE(r.u8());
+  CHECK(r.pos() == 6);
+  CHECK_FALSE(r.skip(1));
+  CHECK(r.seek(1));
+  CHECK(r.u16le() == 0x5634);
+  CHECK_FALSE(r.seek(7));
+}
+
+TEST_CASE("Result carries either a value or an error") {
+  Result<int> good = 5;
+  Result<int> bad = make_error(12, "broken");
+  CHECK(good.ok());
+  CHECK(*good == 5);
+  CHECK_FALSE(bad.ok());
+  CHECK(bad.error().offset == 12);
+  CHECK(bad.error().message == "broken");
+}
+
+TEST_CASE("CRC-32 is zlib's, and the zeroed-word variant equals CRC over a copy with zeros") {
+  std::string text = "123456789";
+  CHECK(crc32(ByteView(text)) == 0xCBF43926u);
+  auto data = fwtest::random_bytes(1000, 7);
+  auto copy = data;
+  for (int i = 0; i < 4; ++i) copy[100 + i] = 0;
+  CHECK(crc32_with_zeroed_word(ByteView(data.data(), data.size()), 100) ==
+        crc32(ByteView(copy.data(), copy.size())));
+}
+
+TEST_CASE("utc_time uses 64-bit civil arithmetic on both sides of the epoch and past 2038") {
+  CHECK(utc_time(0) == "1970-01-01 00:00:00");
+  CHECK(utc_time(1594976572) == "2020-07-17 09:02:52");
+  CHECK(utc_time(2147483648LL) == "2038-01-19 03:14:08");
+  CHECK(utc_time(253402300799LL) == "9999-12-31 23:59:59");
+  CHECK(utc_time(-1) == "1969-12-31 23:59:59");
+}
+
+TEST_CASE("MappedFile reports missing files and directories by name") {
+  auto missing = MappedFile::open("/nonexistent/fw.bin");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().message.find("/nonexistent/fw.bin") != std::string::npos);
+  auto dir = MappedFile::open("/");
+  REQUIRE_FALSE(dir);
+  CHECK(dir.error().message.find("directory") != std::string::npos);
+  auto self = MappedFile::open(fwtest::source_dir() + "/CMakeLists.txt");
+  REQUIRE(self);
+  CHECK(self->size() > 100);
+  CHECK(self->view().matches(0, "cmake_minimum_required"));
+}
