@@ -22,30 +22,51 @@ Matcher::Matcher(std::vector<Signature> signatures) : signatures_(std::move(sign
                      [&](uint32_t a, uint32_t c) { return signatures_[a].magic.size() > signatures_[c].magic.size(); });
 }
 
+namespace {
+inline uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;  // little-endian hosts only (x86-64, arm64): byte k of the input is bits 8k..8k+7
+}
+}  // namespace
+
 void Matcher::scan(ByteView data, uint64_t from, const OnMatch& on_match) const {
   const uint8_t* p = data.data();
   const size_t n = data.size();
   if (n < 2) return;
   const uint64_t* bits = prefix_bits_.data();
+  auto candidate = [bits](uint32_t key) -> uint64_t { return (bits[key >> 6] >> (key & 63)) & 1; };
   size_t i = static_cast<size_t>(from);
   while (i + 1 < n) {
-    // Hot loop: test the two-byte prefix of each position against the bit table.
-    uint32_t key = p[i] | (static_cast<uint32_t>(p[i + 1]) << 8);
-    if (!(bits[key >> 6] & (uint64_t{1} << (key & 63)))) {
-      ++i;
-      continue;
+    // Hot loop: eight positions per step, tested without branches; most blocks of random or compressed data have
+    // no position whose two-byte prefix starts any magic. The block needs bytes i..i+8.
+    if (i + 9 <= n) {
+      const uint64_t w = load64(p + i);
+      const uint32_t b8 = p[i + 8];
+      uint64_t any = candidate(static_cast<uint32_t>(w & 0xffff)) | candidate(static_cast<uint32_t>((w >> 8) & 0xffff)) |
+                     candidate(static_cast<uint32_t>((w >> 16) & 0xffff)) | candidate(static_cast<uint32_t>((w >> 24) & 0xffff)) |
+                     candidate(static_cast<uint32_t>((w >> 32) & 0xffff)) | candidate(static_cast<uint32_t>((w >> 40) & 0xffff)) |
+                     candidate(static_cast<uint32_t>((w >> 48) & 0xffff)) | candidate(static_cast<uint32_t>((w >> 56) | (b8 << 8)));
+      if (!any) {
+        i += 8;
+        continue;
+      }
     }
-    std::optional<uint64_t> jump;
-    for (uint32_t idx : buckets_[static_cast<size_t>(bucket_of_prefix_[key])]) {
-      const Signature& s = signatures_[idx];
-      if (s.magic.size() > n - i || std::memcmp(p + i, s.magic.data(), s.magic.size()) != 0) continue;
-      jump = on_match(i, s);
-      if (jump) break;
-    }
-    if (jump && *jump > i) {
-      i = static_cast<size_t>(std::min<uint64_t>(*jump, n));
-    } else {
-      ++i;
+    const size_t block_end = std::min(i + 8, n - 1);
+    for (; i < block_end; ++i) {
+      const uint32_t key = p[i] | (static_cast<uint32_t>(p[i + 1]) << 8);
+      if (!candidate(key)) continue;
+      std::optional<uint64_t> jump;
+      for (uint32_t idx : buckets_[static_cast<size_t>(bucket_of_prefix_[key])]) {
+        const Signature& s = signatures_[idx];
+        if (s.magic.size() > n - i || std::memcmp(p + i, s.magic.data(), s.magic.size()) != 0) continue;
+        jump = on_match(i, s);
+        if (jump) break;
+      }
+      if (jump && *jump > i) {
+        i = static_cast<size_t>(std::min<uint64_t>(*jump, n));
+        break;
+      }
     }
   }
 }
