@@ -1,0 +1,34 @@
+// Container readers. Each takes the container's bytes (a view starting at the structure), draws on a shared Budget,
+// and returns entries plus diagnostics. None of them throws on bad bytes.
+#pragma once
+
+#include <string>
+
+#include "fwcert/extract/entry.hpp"
+
+namespace fwcert {
+
+struct CramfsReadOptions {
+  uint32_t block_size = 0;  // 0: try 4096, then other page sizes, keep the one whose blocks inflate to the right sizes
+};
+
+// CramFS, both byte orders, v1/v2, holes, uncompressed and direct block pointers (flag 0x800), symlinks, devices.
+// `fs` starts at the superblock (or at the 512-byte pad before it). Paths are absolute ("/etc/stunnel/client.crt").
+ExtractResult read_cramfs(ByteView fs, Budget& budget, const CramfsReadOptions& options = {});
+
+// A CramFS whose superblock is damaged or overwritten: rebuild the tree from the root directory inode that follows
+// the superblock position (ossobv/vcutil#68). Sets `recovered`.
+ExtractResult recover_cramfs(ByteView fs, Budget& budget, const CramfsReadOptions& options = {});
+
+// Archives through libarchive, read from memory: zip/jar, tar, every cpio flavour, 7z, ar, iso9660 (and any filter
+// libarchive applies on top: tar.gz, cpio.xz...). Encrypted entries are listed with encrypted = true.
+ExtractResult read_archive(ByteView archive, Budget& budget);
+
+// One compressed stream (gzip, bzip2, xz, lzma, zstd, lz4) decoded to its end. `format` names the stream kind.
+// A single entry with an empty path holds the output; trailing bytes after the stream are ignored.
+ExtractResult read_stream(ByteView stream, const std::string& format, Budget& budget);
+
+// squashfs (v4; compressions that the Debian build of libsquashfs supports).
+ExtractResult read_squashfs(ByteView fs, Budget& budget);
+
+}  // namespace fwcert
