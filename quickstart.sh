@@ -17,7 +17,7 @@ esac
 
 # Build dependencies (Debian package names). Tests also use util-linux's fsck.cramfs and python3 when present.
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
-          libcli11-dev catch2 nlohmann-json3-dev)
+          libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -35,6 +35,7 @@ for tool in mkfs.cramfs mkimage gzip zip python3; do
     command -v "$tool" >/dev/null || { echo "make-bench-image.sh: '$tool' not found" >&2; exit 1; }
 done
 
+# shellcheck source=../samples/tools/common.sh
 source "$here/tools/common.sh"     # stage_trees, make_uimage, $bmcimg
 mkdir -p "$work"
 

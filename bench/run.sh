@@ -70,7 +70,7 @@ binwalk "$x10" >"$work/binwalk-x10.txt" 2>"$work/binwalk-x10.err" || die "binwal
 count_hits() { grep -cE '^[0-9]+[[:space:]]+0x[0-9A-Fa-f]+' "$1" || true; }   # binwalk-style table rows
 bw_hits=$(count_hits "$work/binwalk-x10.txt")
 if [[ $fw_ok == yes ]]; then
-    fw_hits=$(count_hits "$work/fwwalk-x10.txt")
+    fw_hits=$(count_hits "$work/fwwalk-x10-bench.txt")
     fw_rnd_hits=$(count_hits "$work/fwwalk-random.txt")
     say "fwwalk finds $fw_hits rows on x10-bench.bin ($fw_rnd_hits on random.bin); binwalk finds $bw_hits"
     [[ $fw_hits -lt 5 ]] && say "note: fwwalk finds fewer than binwalk's 5 structures (validators still being written?)"
@@ -97,10 +97,12 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 [[ -n "$cpu" ]] || cpu=$(uname -m)
 ncpu=$(nproc)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
-dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo "+dirty" || true)
+dirty=""
+if [[ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null || true)" ]]; then dirty="+dirty"; fi
 bwver=$( (binwalk 2>&1 || true) | sed -n 's/^Binwalk v//p' | head -1)
 
-python3 - "$work/hyperfine.json" "$rnd_bytes" "$bench/results.md" "$(date -u +%Y-%m-%d)" "$ncpu" "$cpu" \
+load=$(cut -d' ' -f1 /proc/loadavg)
+python3 - "$work/hyperfine.json" "$rnd_bytes" "$bench/results.md" "$(date -u +%Y-%m-%d)" "$ncpu" "$cpu load $load" \
     "$commit$dirty" "${bwver:-?}" "$RUNS" "${fw_hits:-failed}" "$bw_hits" "${fw_rnd_hits:-failed}" <<'PY'
 import json, os, sys
 (path, rnd_bytes, results, date, ncpu, cpu, commit, bwver, runs, fw_hits, bw_hits, fw_rnd_hits) = sys.argv[1:]
@@ -112,21 +114,25 @@ fw_rnd = med.get("fwwalk random.bin")
 ms = lambda s: "n/a" if s is None else f"{s * 1000:.1f} ms"
 ratio = f"{bw_x10 / fw_x10:.1f}x" if fw_x10 else "n/a"
 mbps = f"{int(rnd_bytes) / 1e6 / fw_rnd:.0f} MB/s" if fw_rnd else "n/a"
+# CPU time (mean user + system) is less disturbed than wall time when the machine is shared.
+cpu_rnd = (res["fwwalk random.bin"]["user"] + res["fwwalk random.bin"]["system"]) if fw_rnd else None
+mbps_cpu = f"{int(rnd_bytes) / 1e6 / cpu_rnd:.0f} MB/s" if cpu_rnd else "n/a"
 print()
 print(f"median  fwwalk  x10-bench.bin : {ms(fw_x10)}   ({fw_hits} rows)")
 print(f"median  binwalk x10-bench.bin : {ms(bw_x10)}   ({bw_hits} rows)")
 print(f"median  fwwalk  random.bin    : {ms(fw_rnd)}   ({fw_rnd_hits} rows)")
 print(f"binwalk / fwwalk on x10-bench : {ratio}")
-print(f"fwwalk throughput, random.bin : {mbps}  ({int(rnd_bytes)} bytes)")
+print(f"fwwalk throughput, random.bin : {mbps} wall-clock, {mbps_cpu} per CPU second ({int(rnd_bytes)} bytes)")
 header = ("# fwwalk benchmark results\n\n"
           "Produced by `bench/run.sh` (hyperfine, --warmup 1; medians). Inputs from `bench/make-bench-image.sh`:\n"
           "`x10-bench.bin` = 32 MiB in the Supermicro X10 layout (CRC32 table, 15 MB CramFS, 1.5 MB gzip uImage,\n"
           "7.4 MB CramFS, [img] index, ATENs_FW footer); `random.bin` = 32 MiB pseudo-random bytes.\n"
+          "Wall times are noisy on a shared machine (see the load column); CPU time = mean user + system.\n"
           "Rows = table rows printed (fwwalk default: medium+high confidence; binwalk 2.3 signature scan).\n\n"
-          "| date (UTC) | commit | machine (nproc, CPU) | runs | fwwalk x10 | binwalk x10 | binwalk/fwwalk | fwwalk random | fwwalk MB/s (random) | rows fwwalk/binwalk (x10) | rows fwwalk (random) |\n"
+          "| date (UTC) | commit | machine (nproc x CPU, 1-min load) | runs | fwwalk x10 | binwalk x10 | binwalk/fwwalk | fwwalk random | fwwalk MB/s (random, wall / CPU time) | rows fwwalk/binwalk (x10) | rows fwwalk (random) |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|\n")
 row = (f"| {date} | {commit} | {ncpu} x {cpu} | {runs} | {ms(fw_x10)} | {ms(bw_x10)} (binwalk {bwver}) | {ratio} | "
-       f"{ms(fw_rnd)} | {mbps} | {fw_hits}/{bw_hits} | {fw_rnd_hits} |\n")
+       f"{ms(fw_rnd)} | {mbps} / {mbps_cpu} | {fw_hits}/{bw_hits} | {fw_rnd_hits} |\n")
 if not os.path.exists(results):
     open(results, "w").write(header)
 with open(results, "a") as f:

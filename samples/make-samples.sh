@@ -51,6 +51,7 @@ ENV_AT=0x3E8000        # zero-filled env area (X10: 0x1F40000)
 INDEX_AT=0x3F8000      # X10: 0x1FC0000
 FW_VERSION=3.0x5a      # ATENs_FW major.minor bytes (3, 0x5a = 90)
 
+# shellcheck source=tools/common.sh
 source "$here/tools/common.sh"     # stage_trees, make_uimage
 
 # build_image WORK ENDIAN(little|big) OUT

@@ -1,7 +1,9 @@
+# shellcheck shell=bash
 # samples/tools/common.sh — staging shared by samples/make-samples.sh and bench/make-bench-image.sh.
 # Source it (bash); needs $here = the samples/ directory, and TZ=UTC, umask 022, run as (fake)root.
 # All outputs are deterministic: fixed mtimes, explicit modes, fixed seeds.
 
+: "${here:?common.sh needs \$here = the samples/ directory}"
 bmcimg="python3 $here/tools/bmcimg.py"
 FIXED_MTIME="2020-07-17 09:00:00 UTC"
 KERNEL_MTIME="2020-07-17 08:56:49 UTC"   # gzip "last modified" of linux.bin, as in the X10 image

@@ -135,6 +135,7 @@ constexpr uint32_t kSeq = 0x12345678;
 void ubi_crc_at(Bytes& b, size_t at) { put_u32be(b, at + 60, crc32_le_raw(0xFFFFFFFFu, b.data() + at, 60)); }
 
 void put_ubi_ec(Bytes& b, size_t at, uint64_t ec) {
+  std::fill(b.begin() + static_cast<long>(at), b.begin() + static_cast<long>(at + 64), 0);
   std::string m = "UBI#";
   std::copy(m.begin(), m.end(), b.begin() + static_cast<long>(at));
   b[at + 4] = 1;
@@ -145,6 +146,7 @@ void put_ubi_ec(Bytes& b, size_t at, uint64_t ec) {
   ubi_crc_at(b, at);
 }
 void put_ubi_vid(Bytes& b, size_t at, uint32_t vol_id, uint32_t lnum, uint64_t sqnum) {
+  std::fill(b.begin() + static_cast<long>(at), b.begin() + static_cast<long>(at + 64), 0);
   std::string m = "UBI!";
   std::copy(m.begin(), m.end(), b.begin() + static_cast<long>(at));
   b[at + 4] = 1;
@@ -747,6 +749,28 @@ TEST_CASE("jffs2 corpus: FACT images and the s3linux rootfs") {
     CHECK(hits[0].size == im.size);
     CHECK(hits[0].description == std::string("JFFS2 filesystem, ") + im.endian + ", " + std::to_string(im.nodes) +
                                      " nodes, size: " + std::to_string(im.size) + " bytes");
+  }
+}
+
+TEST_CASE("elf corpus: busybox inside the uInitrd cpio, binaries inside a tar") {
+  if (auto p = corpus_file("custom-initramfs/uInitrd")) {
+    Bytes img = read_file(*p);
+    auto hits = hits_of(walk_all(img), "elf");
+    REQUIRE(hits.size() == 1);  // bin/busybox; the other members are scripts and text
+    CHECK(hits[0].confidence == Confidence::High);
+    CHECK(hits[0].size == 1242004);  // the cpio member size of bin/busybox
+    CHECK(hits[0].description == "ELF, 32-bit LSB executable, ARM, version 1 (SYSV)");
+  }
+  if (auto p = corpus_file("binwalk/v2.3.4/testing/tests/input-vectors/dirtraversal.tar")) {
+    Bytes img = read_file(*p);
+    auto hits = hits_of(walk_all(img), "elf");
+    REQUIRE(hits.size() == 2);
+    for (const auto& h : hits) {
+      CHECK(h.offset % 512 == 0);  // tar members start on 512-byte blocks
+      CHECK(h.confidence == Confidence::High);
+      CHECK(h.size == 133792);
+      CHECK(contains(h.description, "ELF, 64-bit LSB shared object, x86-64"));
+    }
   }
 }
 

@@ -418,6 +418,31 @@ TEST_CASE("fit: external data extends the hit size", "[firmware][fit]") {
   CHECK(found);
 }
 
+TEST_CASE("fit: data-position is relative to the FIT start", "[firmware][fit]") {
+  Bytes payload = random_bytes(3000, 5);
+  FdtBuilder f;
+  f.begin("").begin("images");
+  f.begin("fw").prop_str("type", "firmware").prop_str("arch", "arm").prop_str("compression", "none");
+  f.prop_u32("data-size", 3000).prop_u32("data-position", 0x1000);
+  f.begin("hash-1").prop_str("algo", "crc32").prop("value", be32(zcrc(payload))).end();
+  f.end().end();
+  f.begin("configurations").begin("conf-1").prop_str("firmware", "fw").end().end();
+  f.end();
+  Bytes blob = f.finish();
+  REQUIRE(blob.size() < 0x1000);
+  blob.resize(0x1000, 0xff);
+  append(blob, payload);
+  Bytes buf = random_bytes(64, 6);
+  append(buf, blob);
+  auto h = validate("fdt", buf, 64);
+  REQUIRE(h);
+  CHECK(h->type == "fit");
+  CHECK(h->offset == 64);
+  CHECK(h->confidence == Confidence::High);
+  CHECK(h->size == 0x1000 + 3000);
+  CHECK(contains(h->description, "external at position 0x1000, crc32 ok"));
+}
+
 TEST_CASE("fit: every prefix and single-byte damage is handled", "[firmware][fit]") {
   Fit fit = make_fit();
   for (size_t n = 0; n < fit.blob.size(); ++n) {
@@ -662,6 +687,20 @@ TEST_CASE("aten-footer: v3, v2 and tagless layouts", "[firmware][aten]") {
     CHECK(h->confidence == Confidence::Medium);
     CHECK(h->size == 16);
     CHECK(contains(h->description, "0xCAFEBABE"));
+  }
+  SECTION("v3 tags but fields are not hex text: Low") {
+    Bytes b;
+    append(b, std::string("ATENs_FW"));
+    b.push_back(3);
+    b.push_back(90);
+    append(b, std::string("\x01\x02XYe8c0"));
+    b.push_back(0x71);
+    append(b, std::string("abcd1234"));
+    b.push_back(0x17);
+    auto h = validate("aten-footer", b, 0);
+    REQUIRE(h);
+    CHECK(h->confidence == Confidence::Low);
+    CHECK_FALSE(h->diagnostics.empty());
   }
   SECTION("no tags: Low") {
     Bytes b;

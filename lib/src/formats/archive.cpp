@@ -1,7 +1,10 @@
 // Archives: zip (and jar), 7z, tar (POSIX ustar and GNU) and cpio (newc, crc, odc, old binary in both byte orders).
 // zip and 7z are opaque (their members are compressed); tar and cpio are containers whose members are scanned.
+#include <zlib.h>
+
 #include <algorithm>
 #include <array>
+#include <vector>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -104,6 +107,7 @@ struct ZipEnd {
   uint64_t end = 0;      // index just past the EOCD record and its comment
   uint64_t entries = 0;  // central directory entries counted
   bool comment_truncated = false;
+  bool encrypted = false;  // some central directory entry has the encrypted flag
 };
 
 // Checks a candidate End Of Central Directory record at e (relative to the archive start, which is index 0 of v):
@@ -137,11 +141,14 @@ std::optional<ZipEnd> check_zip_end(ByteView v, uint64_t e) {
   if (cd_off > cd_end_expected || cd_end_expected - cd_off != cd_size) return std::nullopt;
   // Walk the central directory.
   uint64_t pos = cd_off, count = 0;
+  bool encrypted = false;
   while (pos < cd_end_expected && count <= total && count < kMaxEntries) {
     if (!v.matches(pos, kZipCentral)) return std::nullopt;
     auto nlen = v.u16le(pos + 28), xlen = v.u16le(pos + 30), klen = v.u16le(pos + 32);
     auto local = v.u32le(pos + 42);
-    if (!klen || !local) return std::nullopt;
+    auto flags = v.u16le(pos + 8);
+    if (!klen || !local || !flags) return std::nullopt;
+    if (*flags & 0x01) encrypted = true;
     if (count == 0 && *local != 0 && *local != 0xFFFFFFFFu) return std::nullopt;  // first member must be at 0
     pos += 46ull + *nlen + *xlen + *klen;
     ++count;
@@ -149,12 +156,43 @@ std::optional<ZipEnd> check_zip_end(ByteView v, uint64_t e) {
   if (pos != cd_end_expected || count != total) return std::nullopt;
   ZipEnd z;
   z.entries = count;
+  z.encrypted = encrypted;
   z.end = e + 22 + *clen;
   if (z.end > v.size()) {
     z.comment_truncated = true;
     z.end = v.size();
   }
   return z;
+}
+
+// Length of the raw deflate stream at the start of data, by inflating it into a scratch buffer. total_out counts
+// output across calls so one archive cannot make us inflate more than the cap. nullopt on error or truncation.
+std::optional<uint64_t> deflate_length(ByteView data, uint64_t& total_out) {
+  constexpr uint64_t kCap = 1ull << 30;
+  thread_local std::vector<uint8_t> scratch(64 << 10);
+  z_stream zs{};
+  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) return std::nullopt;
+  std::optional<uint64_t> result;
+  uint64_t fed = 0;
+  for (;;) {
+    if (zs.avail_in == 0 && fed < data.size()) {
+      uint64_t n = std::min<uint64_t>(data.size() - fed, 1u << 30);
+      zs.next_in = const_cast<Bytef*>(data.data() + fed);
+      zs.avail_in = static_cast<uInt>(n);
+      fed += n;
+    }
+    zs.next_out = scratch.data();
+    zs.avail_out = static_cast<uInt>(scratch.size());
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    total_out += scratch.size() - zs.avail_out;
+    if (rc == Z_STREAM_END) {
+      result = fed - zs.avail_in;
+      break;
+    }
+    if (rc != Z_OK || total_out > kCap) break;
+  }
+  inflateEnd(&zs);
+  return result;
 }
 
 std::optional<Hit> validate_zip(const ValidateInput& in) {
@@ -168,40 +206,63 @@ std::optional<Hit> validate_zip(const ValidateInput& in) {
   const bool jar = first->name.rfind("META-INF/", 0) == 0 || first->has_extra_cafe;
   hit.type = jar ? "jar" : "zip";
 
-  // Walk the local headers while their sizes are known; this is where the EOCD search starts.
-  uint64_t pos = 0, walked = 0;
-  bool data_truncated = false, sizes_unknown = false;
-  while (walked < kMaxEntries) {
-    auto z = parse_zip_local(v, pos);
-    if (!z) break;
-    if ((z->flags & 0x08) && z->csize == 0) {  // sizes are in a data descriptor after the data: stop here
-      sizes_unknown = true;
-      pos = z->data;
-      break;
+  // Walk the local headers while their sizes are known; this is where the EOCD search starts. With inflate_dd, a
+  // deflated member whose sizes are only in the data descriptor is inflated to find where its data ends (used only
+  // when no end record was found, so a truncated jar is still covered as a whole).
+  uint64_t pos = 0, walked = 0, dd_header = 0, inflated = 0;
+  bool data_truncated = false, sizes_unknown = false, encrypted = false;
+  auto walk = [&](bool inflate_dd) {
+    sizes_unknown = false;
+    while (walked < kMaxEntries) {
+      auto z = parse_zip_local(v, pos);
+      if (!z) break;
+      if (z->flags & 0x01) encrypted = true;
+      uint64_t csize = z->csize;
+      if ((z->flags & 0x08) && csize == 0) {
+        std::optional<uint64_t> n;
+        if (inflate_dd && z->method == 8 && !(z->flags & 0x01)) n = deflate_length(v.tail(z->data), inflated);
+        if (!n) {  // sizes are in a data descriptor after the data: stop here
+          sizes_unknown = true;
+          dd_header = pos;
+          pos = z->data;
+          break;
+        }
+        csize = *n;
+      }
+      uint64_t next = z->data + csize;
+      if (next > v.size()) {
+        data_truncated = true;
+        break;
+      }
+      if (z->flags & 0x08) {  // data descriptor: optional signature, CRC, sizes (4 or, for zip64, 8 bytes each)
+        uint64_t d = next + (v.matches(next, kZipDescriptor) ? 4 : 0);
+        next = (!v.matches(d + 12, "PK") && v.matches(d + 20, "PK")) ? d + 20 : d + 12;
+        if (next > v.size()) {
+          data_truncated = true;
+          break;
+        }
+      }
+      pos = next;
+      ++walked;
     }
-    uint64_t next = z->data + z->csize;
-    if (next > v.size()) {
-      data_truncated = true;
-      break;
-    }
-    if (z->flags & 0x08) {  // data descriptor: optional signature, CRC, sizes (8-byte sizes for zip64)
-      uint64_t d = next + (v.matches(next, kZipDescriptor) ? 4 : 0);
-      const bool zip64 = z->csize >= 0xFFFFFFFFu || z->usize >= 0xFFFFFFFFu;
-      next = d + (zip64 ? 20 : 12);
-    }
-    pos = next;
-    ++walked;
-  }
+  };
+  walk(false);
 
   // The first member's data: for a stored, unencrypted member with known size, its CRC-32 is checked directly.
   bool first_crc_bad = false;
-  if (first->method == 0 && !(first->flags & 0x01) && !(first->flags & 0x08)) {
-    if (auto data = v.sub(first->data, first->csize)) {
+  if (first->method == 0 && !(first->flags & 0x01) && first->csize != 0) {
+    std::optional<uint32_t> expected = first->crc;
+    if (first->flags & 0x08) {  // the CRC is in the data descriptor after the data (optional signature first)
+      uint64_t d = first->data + first->csize;
+      expected = v.u32le(d + (v.matches(d, kZipDescriptor) ? 4 : 0));
+    }
+    auto data = v.sub(first->data, first->csize);
+    if (data && expected) {
       uint32_t c = crc32(*data);
-      if (c != first->crc) {
+      if (c != *expected) {
         first_crc_bad = true;
         hit.diag(hit.offset + first->data, Severity::Warning,
-                 "stored member CRC-32 mismatch: stored " + hex(first->crc) + ", computed " + hex(c));
+                 "stored member CRC-32 mismatch: stored " + hex(*expected) + ", computed " + hex(c));
       }
     }
   }
@@ -213,6 +274,10 @@ std::optional<Hit> validate_zip(const ValidateInput& in) {
     if ((end = check_zip_end(v, e))) break;
   }
 
+  if (!end && sizes_unknown) {
+    pos = dd_header;
+    walk(true);
+  }
   if (end) {
     hit.size = end->end;
     hit.confidence = first_crc_bad ? Confidence::Medium : Confidence::High;
@@ -238,9 +303,10 @@ std::optional<Hit> validate_zip(const ValidateInput& in) {
   std::string d = jar ? "Java archive (JAR) data" : "Zip archive data";
   d += ", at least v" + std::to_string((first->version & 0xFF) / 10) + "." +
        std::to_string((first->version & 0xFF) % 10) + " to extract";
-  if (first->flags & 0x01) {
+  if (end && end->encrypted) encrypted = true;
+  if (encrypted) {
     d += ", encrypted";
-    hit.diag(hit.offset, Severity::Info, "encrypted: the first member is encrypted");
+    hit.diag(hit.offset, Severity::Info, "encrypted: members are encrypted (traditional PKWARE or AES)");
   }
   d += ", compressed size: " + std::to_string(first->csize) + ", uncompressed size: " + std::to_string(first->usize);
   d += ", name: " + printable(first->name, 128);

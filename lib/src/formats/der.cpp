@@ -270,7 +270,9 @@ std::optional<size_t> der_certificate_size(ByteView view) {
     auto i = vc.next(der::kInteger);
     if (!i || !vc.done_ok()) return std::nullopt;
     auto value = der::small_integer(i->content);
-    if (!value || *value < 0 || *value > 2) return std::nullopt;
+    // RFC 5280 allows 0..2 (v1..v3). Value 3 ("v4") is invalid but occurs in real device certificates (houseofkeys:
+    // Linksys RVS4000 and others) and OpenSSL parses it, so it is accepted here; callers may warn about it.
+    if (!value || *value < 0 || *value > 3) return std::nullopt;
     version = *value;
   }
   auto serial = t.next(der::kInteger);

@@ -75,6 +75,7 @@ struct SquashInfo {
 std::optional<SquashInfo> parse_squash_superblock(ByteView v, bool be, uint16_t major) {
   SquashInfo s;
   s.major = major;
+  if (!v.contains(0, 32)) return std::nullopt;
   s.minor = *v.u16(30, be);
   if (major == 4) {
     // struct squashfs_super_block (96 bytes).

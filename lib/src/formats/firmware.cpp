@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fwcert/core/checksum.hpp"
+#include "fwcert/formats/fit.hpp"
 #include "fwcert/scan/validator.hpp"
 
 namespace fwcert {
@@ -209,9 +210,13 @@ std::optional<std::vector<uint8_t>> fit_digest(const std::string& algo, ByteView
   return out;
 }
 
-std::optional<Hit> validate_fdt(const ValidateInput& in) {
-  const ByteView all = in.image.tail(in.start);
-  // Cheap header checks first (FORMATS.md 3.1): all fields u32 big-endian.
+// The FDT header fields (FORMATS.md 3.1), checked cheaply: all u32 big-endian.
+struct FdtHeader {
+  uint32_t totalsize = 0, off_struct = 0, off_strings = 0, off_rsv = 0, version = 0, size_strings = 0;
+  uint64_t size_struct = 0;
+};
+
+std::optional<FdtHeader> read_fdt_header(ByteView all) {
   if (all.u32be(0) != 0xd00dfeedu) return std::nullopt;
   auto totalsize = all.u32be(4), off_struct = all.u32be(8), off_strings = all.u32be(12), off_rsv = all.u32be(16),
        version = all.u32be(20), last_comp = all.u32be(24);
@@ -227,10 +232,42 @@ std::optional<Hit> validate_fdt(const ValidateInput& in) {
   if (!size_strings || *size_strings > *totalsize - *off_strings) return std::nullopt;
   uint64_t size_struct = *totalsize - *off_struct;
   if (*version >= 17) {
-    auto s = all.u32be(36);
-    if (!s || *s > *totalsize - *off_struct || *s < 4) return std::nullopt;
-    size_struct = *s;
+    auto sz = all.u32be(36);
+    if (!sz || *sz > *totalsize - *off_struct || *sz < 4) return std::nullopt;
+    size_struct = *sz;
   }
+  return FdtHeader{*totalsize, *off_struct, *off_strings, *off_rsv, *version, *size_strings, size_struct};
+}
+
+// Where an image's payload lies: inline `data`, or external `data-size` with `data-position` (from the FIT start) or
+// `data-offset` (from the 4-aligned end of the tree). Sets rel to the payload's offset from the FIT start when external.
+std::optional<ByteView> fit_image_data(ByteView all, uint64_t ext_base, const FitImage& im, std::optional<uint64_t>& rel,
+                                       std::string& where) {
+  if (im.data) return im.data;
+  if (!im.data_size) return std::nullopt;
+  if (im.data_position) {
+    rel = *im.data_position;
+    where = ", external at position " + hex(*im.data_position);
+  } else if (im.data_offset) {
+    rel = ext_base + *im.data_offset;
+    where = ", external at offset " + hex(*im.data_offset);
+  } else {
+    return std::nullopt;
+  }
+  return all.sub(*rel, *im.data_size);
+}
+
+std::optional<Hit> validate_fdt(const ValidateInput& in) {
+  const ByteView all = in.image.tail(in.start);
+  auto header = read_fdt_header(all);
+  if (!header) return std::nullopt;
+  const uint32_t* totalsize = &header->totalsize;
+  const uint32_t* off_struct = &header->off_struct;
+  const uint32_t* off_strings = &header->off_strings;
+  const uint32_t* off_rsv = &header->off_rsv;
+  const uint32_t* version = &header->version;
+  const uint32_t* size_strings = &header->size_strings;
+  const uint64_t size_struct = header->size_struct;
 
   Hit hit;
   hit.offset = all.base();
@@ -288,28 +325,17 @@ std::optional<Hit> validate_fdt(const ValidateInput& in) {
   size_t hashes_ok = 0;
   bool hash_bad = false, ext_missing = false;
   for (const FitImage& im : tree.images) {
-    std::optional<ByteView> data = im.data;
     std::string where;
-    uint64_t data_len = im.data ? im.data->size() : 0;
-    if (!im.data && im.data_size) {
-      data_len = *im.data_size;
-      std::optional<uint64_t> rel;
-      if (im.data_position) {
-        rel = *im.data_position;
-        where = ", external at position " + hex(*im.data_position);
-      } else if (im.data_offset) {
-        rel = ext_base + *im.data_offset;
-        where = ", external at offset " + hex(*im.data_offset);
-      }
-      if (rel) {
-        data = all.sub(*rel, *im.data_size);
-        if (data) size = std::max<uint64_t>(size, *rel + *im.data_size);
-        else {
-          ext_missing = true;
-          hit.diag(all.base() + *rel, Severity::Warning,
-                   "external data of image " + im.unit + " (" + std::to_string(*im.data_size) +
-                       " bytes) lies beyond the end of the input");
-        }
+    std::optional<uint64_t> rel;
+    std::optional<ByteView> data = fit_image_data(all, ext_base, im, rel, where);
+    const uint64_t data_len = im.data ? im.data->size() : im.data_size.value_or(0);
+    if (rel) {
+      if (data) size = std::max<uint64_t>(size, *rel + *im.data_size);
+      else {
+        ext_missing = true;
+        hit.diag(all.base() + *rel, Severity::Warning,
+                 "external data of image " + im.unit + " (" + std::to_string(*im.data_size) +
+                     " bytes) lies beyond the end of the input");
       }
     }
     std::string hash_text;
@@ -685,12 +711,16 @@ std::optional<Hit> validate_aten_footer(const ValidateInput& in) {
   std::snprintf(ver, sizeof ver, "%u.%02u", *major, *minor);
   std::string d = "Supermicro ATEN firmware footer, version " + std::string(ver);
 
-  if (v.u8(18) == 0x71 && v.u8(27) == 0x17 && footer_ascii(v, 10) && footer_ascii(v, 14) && footer_ascii(v, 19) &&
-      footer_ascii(v, 23)) {
+  if (v.u8(18) == 0x71 && v.u8(27) == 0x17) {
     // v3 (ASPEED): ASCII prefixes of image 2 (root_fs) and image 4 (web_fs) CRC and length.
     hit.size = 28;
     hit.confidence = Confidence::Medium;
-    std::string rc(*v.str(10, 4)), rl(*v.str(14, 4)), wc(*v.str(19, 4)), wl(*v.str(23, 4));
+    if (!(footer_ascii(v, 10) && footer_ascii(v, 14) && footer_ascii(v, 19) && footer_ascii(v, 23))) {
+      hit.confidence = Confidence::Low;
+      hit.diag(v.base() + 10, Severity::Warning, "v3 footer fields are not lowercase hex text");
+    }
+    std::string rc = printable(*v.str(10, 4), 4), rl = printable(*v.str(14, 4), 4), wc = printable(*v.str(19, 4), 4),
+                wl = printable(*v.str(23, 4), 4);
     d += " (v3), rootfs CRC prefix " + rc + ", rootfs length prefix " + rl + ", webfs CRC prefix " + wc +
          ", webfs length prefix " + wl;
     // Cross-check against the `[img]:` index where ASPEED images keep it.
@@ -794,6 +824,33 @@ std::optional<Hit> validate_winbond_footer(const ValidateInput& in) {
   return hit;
 }
 
+}  // namespace
+
+namespace fit {
+
+Result<std::vector<Image>> list_images(ByteView all) {
+  auto header = read_fdt_header(all);
+  if (!header) return make_error(all.base(), "fit: not a flattened device tree");
+  const ByteView blob = all.clamp(0, header->totalsize);
+  FdtTree tree = walk_fdt_struct(blob.clamp(header->off_struct, header->size_struct),
+                                 blob.clamp(header->off_strings, header->size_strings));
+  if (!tree.ok) return make_error(tree.error_at, "fit: structure block: " + tree.error);
+  const uint64_t ext_base = (uint64_t{header->totalsize} + 3) & ~uint64_t{3};
+  std::vector<Image> out;
+  for (const FitImage& im : tree.images) {
+    Image o{im.unit, im.description, im.type, im.arch, im.os, im.compression, std::nullopt, 0};
+    std::optional<uint64_t> rel;
+    std::string where;
+    o.data = fit_image_data(all, ext_base, im, rel, where);
+    o.declared_size = im.data ? im.data->size() : im.data_size.value_or(0);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace fit
+
+namespace {
 }  // namespace
 
 void register_firmware_validators(ValidatorRegistry& registry) {

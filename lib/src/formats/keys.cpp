@@ -66,6 +66,7 @@ std::string name_text(const X509_NAME* n) {
 }
 
 struct CertInfo {
+  long version = 0;  // the encoded value: 0 = v1 .. 2 = v3
   std::string subject;
   std::string not_before, not_after;
 };
@@ -76,12 +77,21 @@ std::optional<CertInfo> cert_info(ByteView der) {
   std::unique_ptr<X509, X509Free> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x) return std::nullopt;
   CertInfo info;
+  info.version = X509_get_version(x.get());
   info.subject = name_text(X509_get_subject_name(x.get()));
   struct tm t {};
   if (ASN1_TIME_to_tm(X509_get0_notBefore(x.get()), &t) == 1) info.not_before = tm_text(t);
   t = {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(x.get()), &t) == 1) info.not_after = tm_text(t);
   return info;
+}
+
+// RFC 5280 4.1.2.1: version is v1..v3 (0..2); der_certificate_size tolerates 3, seen in real device certificates.
+void warn_version(Hit& hit, const CertInfo& c) {
+  if (c.version > 2)
+    hit.diag(hit.offset, Severity::Warning,
+             "certificate version field is " + std::to_string(c.version) + " (v" + std::to_string(c.version + 1) +
+                 "); RFC 5280 allows only v1..v3");
 }
 
 std::string cert_text(const CertInfo& c) {
@@ -193,7 +203,9 @@ std::optional<Hit> validate_der_private_key(const ValidateInput& in) {
   const char* what = *form == KeyForm::Pkcs1Rsa ? "DER RSA private key (PKCS#1)"
                      : *form == KeyForm::Pkcs8  ? "DER private key (PKCS#8)"
                                                 : "DER EC private key (RFC 5915)";
-  const int key_type = *form == KeyForm::Pkcs1Rsa ? EVP_PKEY_RSA : *form == KeyForm::Sec1Ec ? EVP_PKEY_EC : EVP_PKEY_NONE;
+  const int key_type = *form == KeyForm::Pkcs1Rsa ? EVP_PKEY_RSA
+                       : *form == KeyForm::Sec1Ec ? EVP_PKEY_EC
+                                                  : EVP_PKEY_NONE;
   hit.description = std::string(what) + ", " + std::to_string(key.size()) + " bytes";
   if (auto text = private_key_text(key, key_type)) {
     hit.confidence = Confidence::High;
@@ -230,6 +242,7 @@ std::optional<Hit> validate_der_x509(const ValidateInput& in) {
   if (auto info = cert_info(*v.sub(0, *size))) {
     hit.confidence = Confidence::High;
     hit.description += cert_text(*info);
+    warn_version(hit, *info);
   } else {
     hit.confidence = Confidence::Medium;
     hit.diag(hit.offset, Severity::Warning, "certificate structure is valid but OpenSSL cannot parse it");
@@ -246,13 +259,13 @@ constexpr size_t kPemLabelMax = 64;
 enum class PemKind {
   Certificate,
   TrustedCertificate,
-  PrivateKey,         // PKCS#8 PrivateKeyInfo
-  EncryptedPkcs8,     // EncryptedPrivateKeyInfo
+  PrivateKey,      // PKCS#8 PrivateKeyInfo
+  EncryptedPkcs8,  // EncryptedPrivateKeyInfo
   RsaPrivateKey,
   DsaPrivateKey,
   EcPrivateKey,
   OpenSshPrivateKey,
-  PublicKey,          // SubjectPublicKeyInfo
+  PublicKey,  // SubjectPublicKeyInfo
   RsaPublicKey,
   Pkcs7,
   Csr,
@@ -427,15 +440,17 @@ std::optional<Hit> validate_pem(const ValidateInput& in) {
   hit.description = std::string("PEM ") + (known ? known->what : "block \"" + printable(*label, 40) + "\"");
   Confidence best = known ? Confidence::High : Confidence::Low;
   if (*end_label != *label) {
-    hit.diag(hit.offset, Severity::Warning,
-             "END label \"" + printable(*end_label, 40) + "\" does not match BEGIN label \"" + printable(*label, 40) + "\"");
+    hit.diag(
+        hit.offset, Severity::Warning,
+        "END label \"" + printable(*end_label, 40) + "\" does not match BEGIN label \"" + printable(*label, 40) + "\"");
     if (best > Confidence::Medium) best = Confidence::Medium;
   }
 
   auto decoded = base64_decode(b64);
   if (!decoded || decoded->empty()) {
     hit.confidence = Confidence::Low;
-    hit.diag(hit.offset, Severity::Warning, "base64 body does not decode (" + std::to_string(b64.size()) + " characters)");
+    hit.diag(hit.offset, Severity::Warning,
+             "base64 body does not decode (" + std::to_string(b64.size()) + " characters)");
     return hit;
   }
   ByteView d(decoded->data(), decoded->size());
@@ -447,7 +462,8 @@ std::optional<Hit> validate_pem(const ValidateInput& in) {
     // Legacy encrypted key: the body is ciphertext, so only its block alignment can be checked.
     hit.description += ", encrypted (" + (dek_cipher.empty() ? std::string("unknown cipher") : dek_cipher) + ")";
     ok = decoded->size() % 8 == 0;
-    if (!ok) detail = "encrypted body of " + std::to_string(decoded->size()) + " bytes is not a whole number of cipher blocks";
+    if (!ok)
+      detail = "encrypted body of " + std::to_string(decoded->size()) + " bytes is not a whole number of cipher blocks";
   } else if (kind == PemKind::OpenSshPrivateKey) {
     // sshkey.c: "openssh-key-v1\0", then string ciphername (u32 BE length + bytes).
     static constexpr std::string_view kMagic("openssh-key-v1\0", 15);
@@ -455,7 +471,8 @@ std::optional<Hit> validate_pem(const ValidateInput& in) {
     if (ok) {
       auto n = d.u32be(kMagic.size());
       auto cipher = n && *n <= 64 ? d.str(kMagic.size() + 4, *n) : std::nullopt;
-      if (cipher) hit.description += *cipher == "none" ? ", not encrypted" : ", encrypted (" + printable(*cipher, 40) + ")";
+      if (cipher)
+        hit.description += *cipher == "none" ? ", not encrypted" : ", encrypted (" + printable(*cipher, 40) + ")";
     } else {
       detail = "decoded body does not start with \"openssh-key-v1\"";
     }
@@ -465,7 +482,10 @@ std::optional<Hit> validate_pem(const ValidateInput& in) {
     ok = size && (*size == d.size() ||
                   (kind == PemKind::TrustedCertificate && der::well_formed(d.tail(*size), der::kSequence)));
     if (ok) {
-      if (auto info = cert_info(d.clamp(0, *size))) hit.description += cert_text(*info);
+      if (auto info = cert_info(d.clamp(0, *size))) {
+        hit.description += cert_text(*info);
+        warn_version(hit, *info);
+      }
     } else {
       detail = "decoded body (" + std::to_string(d.size()) + " bytes) is not a DER X.509 certificate";
     }
@@ -504,9 +524,10 @@ std::optional<Hit> validate_pem(const ValidateInput& in) {
 // ---------------------------------------------------------------------------------------------------------------
 // PKCS#12 (FORMATS.md 6.2). BER allowed: NSS writes indefinite lengths.
 
-constexpr std::string_view kOidData("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01", 11);          // pkcs7-data
-constexpr std::string_view kOidSignedData("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02", 11);    // pkcs7-signedData
-constexpr std::string_view kOidEncryptedData("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x06", 11); // pkcs7-encryptedData
+constexpr std::string_view kOidData("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01", 11);        // pkcs7-data
+constexpr std::string_view kOidSignedData("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02", 11);  // pkcs7-signedData
+constexpr std::string_view kOidEncryptedData("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x06",
+                                             11);  // pkcs7-encryptedData
 
 // MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
 // DigestInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING digest }
@@ -531,6 +552,36 @@ std::optional<std::string> mac_data(ByteView element) {
     if (n) s += ", " + std::to_string(*n) + " iterations";
   }
   return s;
+}
+
+struct SafeCount {
+  uint64_t total = 0, encrypted = 0;
+};
+
+// AuthenticatedSafe ::= SEQUENCE OF ContentInfo, each SEQUENCE { contentType OID, [0] EXPLICIT content }: data holds
+// an OCTET STRING (SafeContents), encryptedData a SEQUENCE (EncryptedData). Unknown content types are counted.
+std::optional<SafeCount> authenticated_safe(ByteView v) {
+  auto seq = der::read_tlv(v, 0, der::kSequence);
+  if (!seq || seq->size() != v.size()) return std::nullopt;
+  SafeCount n;
+  der::Children c(seq->content);
+  while (!c.at_end()) {
+    auto ci = c.next(der::kSequence);
+    if (!ci || ++n.total > 10000) return std::nullopt;
+    der::Children cc(ci->content);
+    cc.next(der::kOid);
+    auto wrapped = cc.next(der::context(0, true));
+    if (!wrapped || !cc.done_ok()) return std::nullopt;
+    der::Children inner(wrapped->content);
+    auto body = inner.next();
+    if (!body || !inner.done_ok()) return std::nullopt;
+    if (ci->content.matches(0, kOidData) && body->tag != der::kOctetString) return std::nullopt;
+    if (ci->content.matches(0, kOidEncryptedData)) {
+      if (body->tag != der::kSequence) return std::nullopt;
+      ++n.encrypted;
+    }
+  }
+  return n;
 }
 
 std::optional<Hit> validate_pkcs12(const ValidateInput& in) {
@@ -571,6 +622,7 @@ std::optional<Hit> validate_pkcs12(const ValidateInput& in) {
 
   // authSafe ContentInfo { data OID, [0] EXPLICIT OCTET STRING (primitive, or constructed in BER) }
   auto auth_size = der::ber_element_size(pfx, pos);
+  bool inner_ok = true;
   bool ok = auth_size && pos + *auth_size <= outer_end;
   if (ok) {
     const uint64_t content_pos = auth_content + kOidData.size();
@@ -580,21 +632,17 @@ std::optional<Hit> validate_pkcs12(const ValidateInput& in) {
       const uint64_t octets_pos = content_pos + wrapper->header_size;
       auto octets = der::read_ber_header(pfx, octets_pos);
       ok = octets && (octets->tag == der::kOctetString || octets->tag == (der::kOctetString | der::kConstructedBit));
-      // A DER OCTET STRING holding AuthenticatedSafe ::= SEQUENCE OF ContentInfo: count plain and encrypted parts.
+      // A DER OCTET STRING holding AuthenticatedSafe ::= SEQUENCE OF ContentInfo: check and count its parts.
       if (ok && octets->tag == der::kOctetString && !octets->indefinite) {
         auto os = der::read_tlv(pfx, octets_pos);
-        auto safe = os ? der::read_tlv(os->content, 0, der::kSequence) : std::nullopt;
-        if (safe) {
-          der::Children c(safe->content);
-          uint64_t plain = 0, encrypted = 0, other = 0;
-          while (auto ci = c.next(der::kSequence)) {
-            if (ci->content.matches(0, kOidData)) ++plain;
-            else if (ci->content.matches(0, kOidEncryptedData)) ++encrypted;
-            else ++other;
-            if (plain + encrypted + other > 1000) break;
-          }
-          hit.description += ", " + plural(plain + encrypted + other, "safe", "safes") + " (" + std::to_string(encrypted) +
-                             " encrypted)";
+        auto safes = authenticated_safe(os ? os->content : ByteView());
+        if (safes) {
+          hit.description +=
+              ", " + plural(safes->total, "safe", "safes") + " (" + std::to_string(safes->encrypted) + " encrypted)";
+        } else {
+          hit.diag(pfx.base() + octets_pos, Severity::Warning,
+                   "AuthenticatedSafe (SEQUENCE OF ContentInfo) is malformed");
+          inner_ok = false;
         }
       }
     }
@@ -608,7 +656,7 @@ std::optional<Hit> validate_pkcs12(const ValidateInput& in) {
   pos += *auth_size;
   if (pos == outer_end) {
     hit.description += ", no MAC";
-    hit.confidence = Confidence::High;
+    hit.confidence = inner_ok ? Confidence::High : Confidence::Medium;
     return hit;
   }
   auto mac_size = der::ber_element_size(pfx, pos);
@@ -619,7 +667,7 @@ std::optional<Hit> validate_pkcs12(const ValidateInput& in) {
     return hit;
   }
   hit.description += ", MAC present (" + *mac + ")";
-  hit.confidence = Confidence::High;
+  hit.confidence = inner_ok ? Confidence::High : Confidence::Medium;
   return hit;
 }
 

@@ -29,7 +29,9 @@ inline constexpr uint8_t kSequence = 0x30;
 inline constexpr uint8_t kSet = 0x31;
 inline constexpr uint8_t kConstructedBit = 0x20;
 // Context-specific tag [n]; constructed (A0 | n) or primitive (80 | n).
-inline constexpr uint8_t context(uint8_t n, bool constructed) { return static_cast<uint8_t>((constructed ? 0xA0 : 0x80) | n); }
+inline constexpr uint8_t context(uint8_t n, bool constructed) {
+  return static_cast<uint8_t>((constructed ? 0xA0 : 0x80) | n);
+}
 
 // Tag and length of an element, without requiring its content to be present (for cheap rejection).
 struct Header {
@@ -42,9 +44,9 @@ struct Header {
 // One element whose content lies inside the view it was read from.
 struct Tlv {
   uint8_t tag = 0;
-  uint64_t offset = 0;       // index of the tag byte in the view it was read from
+  uint64_t offset = 0;  // index of the tag byte in the view it was read from
   uint32_t header_size = 0;
-  ByteView content;          // content bytes; content.base() is absolute
+  ByteView content;  // content bytes; content.base() is absolute
   uint64_t size() const { return header_size + content.size(); }
   uint64_t end() const { return offset + size(); }
   bool constructed() const { return (tag & kConstructedBit) != 0; }
@@ -109,10 +111,11 @@ std::optional<uint64_t> ber_element_size(ByteView view, uint64_t off);
 
 // FORMATS.md 6.3: the cheap structural test for a DER X.509 certificate at the start of `view`. Returns the
 // certificate's exact size (outer TLV) when every step passes: outer SEQUENCE fits; tbsCertificate holds optional
-// [0] version 0..2, minimal INTEGER serial, AlgorithmIdentifier, issuer, validity (two UTCTime/GeneralizedTime),
-// subject, SPKI (AlgorithmIdentifier + BIT STRING), optional [1]/[2] unique IDs and [3] extensions, and nothing
-// else; then a signatureAlgorithm byte-identical to the inner one and a BIT STRING signature, and nothing else
-// inside the outer SEQUENCE. Bytes after the certificate are allowed (the caller decides).
+// [0] version 0..2 (3 is tolerated: real device certificates carry it), minimal INTEGER serial, AlgorithmIdentifier,
+// issuer, validity (two UTCTime/GeneralizedTime), subject, SPKI (AlgorithmIdentifier + BIT STRING), optional [1]/[2]
+// unique IDs and [3] extensions, and nothing else; then a signatureAlgorithm byte-identical to the inner one and a
+// BIT STRING signature, and nothing else inside the outer SEQUENCE. Bytes after the certificate are allowed (the
+// caller decides).
 std::optional<size_t> der_certificate_size(ByteView view);
 
 }  // namespace fwcert

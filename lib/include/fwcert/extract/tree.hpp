@@ -1,0 +1,82 @@
+// One in-memory tree of everything inside an input, each node knowing where it came from.
+//
+// Location grammar (used verbatim by every report): steps joined by '!'; a carved region is `format@0xHEX`, a member
+// of a container is `format:path`, a decoded stream is `format` (or `format@0xHEX` when carved from the middle).
+//   x10.bin!cramfs@0x400000:/etc/stunnel/client.crt
+//   x10.bin!cramfs@0x1700000:/iKVM.jar!zip:res/client.crt
+//   x10.bin!uimage@0x1400000!gzip!pem@0x7A120
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fwcert/extract/entry.hpp"
+#include "fwcert/scan/walker.hpp"
+
+namespace fwcert {
+
+enum class NodeRole : uint8_t {
+  Input,      // the file given by the user
+  Carved,     // a region found by the walk (a CramFS at 0x400000, a PEM block at 0x7A120)
+  Stream,     // the decoded output of a compressed stream or payload
+  Member,     // an entry of a container (file, directory, link, device)
+};
+std::string_view to_string(NodeRole r);
+
+struct Node {
+  size_t id = 0;
+  std::optional<size_t> parent;
+  std::vector<size_t> children;
+  int depth = 0;  // containers between this node and the input
+
+  std::string location;
+  NodeRole role = NodeRole::Input;
+  std::string format;  // the format of the step that produced it: "cramfs", "zip", "gzip", "pem-certificate", ...
+  std::string member_path;  // for members: the path as the container stored it (untrusted)
+  uint64_t offset = 0;      // for carved nodes: offset in the parent's content
+
+  EntryKind kind = EntryKind::File;
+  uint32_t mode = 0100644, uid = 0, gid = 0;
+  int64_t mtime = 0;
+  uint32_t rdev_major = 0, rdev_minor = 0;
+  std::string link_target;
+
+  // Content: a view into an ancestor's bytes or an owned buffer kept alive here.
+  ByteView content;
+  std::shared_ptr<const Buffer> owned;
+  uint64_t size = 0;
+  std::string sha256;  // hex, of content (empty for directories, links, devices)
+
+  bool recovered = false, encrypted = false, complete = true;
+  bool expanded = false;  // the walk looked inside it
+  std::vector<Hit> hits;  // what the walk found in it (offsets relative to this node's content)
+  std::vector<Diagnostic> diagnostics;
+};
+
+struct ExtractOptions {
+  ExtractLimits limits;
+  bool recurse = true;  // walk extracted files again (to limits.max_depth)
+};
+
+class Tree {
+ public:
+  std::vector<Node> nodes;               // nodes[0] is the input
+  std::vector<Diagnostic> diagnostics;   // limits reached and other whole-tree problems
+  uint64_t extracted_bytes = 0;
+
+  const Node& root() const { return nodes.front(); }
+  const Node* find(const std::string& location) const;
+  // Nodes whose location ends with suffix (handy in tests and for users: ":/etc/stunnel/client.crt").
+  std::vector<const Node*> find_suffix(const std::string& suffix) const;
+};
+
+// Builds the tree of `input` (named `name` in locations) with the walker's signatures. Never throws on bad bytes.
+// The caller keeps `input` alive as long as the tree.
+Tree extract_tree(ByteView input, const std::string& name, const Walker& walker, const ExtractOptions& options = {});
+
+// Lowercase hex SHA-256 of bytes.
+std::string sha256_hex(ByteView data);
+
+}  // namespace fwcert

@@ -1,0 +1,651 @@
+// Archive and compressed-stream readers. Archives (zip/jar, tar, cpio, 7z, ar, iso9660, plus any compression filter
+// on top) go through libarchive reading from memory; single compressed streams are decoded with zlib, libbz2,
+// liblzma and libzstd directly (exact end-of-stream, truncation and check errors), lz4 through libarchive's "raw"
+// format. Nothing here throws on bad bytes, and every byte produced is drawn from the shared Budget.
+#include <archive.h>
+#include <archive_entry.h>
+#include <bzlib.h>
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fwcert/extract/readers.hpp"
+
+namespace fwcert {
+namespace {
+
+constexpr size_t kChunk = 64 * 1024;
+// Consecutive header errors (RETRY/FAILED) tolerated before a damaged archive is abandoned: libarchive resyncs on
+// some formats (tar, cpio skip junk), but a corrupt archive must not keep us looping.
+constexpr int kMaxConsecutiveErrors = 8;
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+struct ArchiveReadDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveReadDeleter>;
+
+std::string error_text(archive* a) {
+  const char* s = archive_error_string(a);
+  return s && *s ? std::string(s) : std::string("unknown libarchive error");
+}
+
+bool mentions_encryption(const std::string& s) {
+  // libarchive's messages for data it cannot decrypt: "Passphrase required for this entry", "Encrypted file is
+  // unsupported", "Incorrect passphrase", "The archive header is encrypted, but currently not supported".
+  std::string lower = s;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return lower.find("encrypt") != std::string::npos || lower.find("passphrase") != std::string::npos ||
+         lower.find("password") != std::string::npos;
+}
+
+void add(std::vector<Diagnostic>& to, uint64_t at, Severity s, std::string message) {
+  to.push_back({at, s, std::move(message)});
+}
+
+// Which limit produced `cap` for an entry, for a diagnostic that names it.
+std::string limit_name(const Budget& budget, uint64_t compressed, uint64_t cap) {
+  const ExtractLimits& l = budget.limits();
+  uint64_t left = l.max_total_bytes - budget.used_bytes();
+  if (cap == left && left <= l.max_file_bytes) return "total output limit (" + std::to_string(l.max_total_bytes) + " bytes)";
+  if (cap == l.max_file_bytes) return "per-file limit (" + std::to_string(l.max_file_bytes) + " bytes)";
+  return "compression ratio limit (" + std::to_string(l.max_ratio) + ":1 of " + std::to_string(compressed) +
+         " input bytes)";
+}
+
+// Output collector shared by the stream decoders: keeps at most `cap` bytes, each drawn from the budget.
+class Sink {
+ public:
+  Sink(Budget& budget, uint64_t compressed) : budget_(budget), compressed_(compressed) {
+    cap_ = budget.allowance(compressed);
+  }
+  // Appends what fits; false when a limit stopped it (the limit is then named by limit()).
+  bool put(const uint8_t* p, size_t n) {
+    if (n == 0) return true;
+    uint64_t room = cap_ - out_.size();
+    size_t take = n <= room ? n : static_cast<size_t>(room);
+    bool budget_ok = budget_.take_bytes(take);
+    if (!budget_ok) {
+      // Total limit: take what is left of it.
+      uint64_t left = budget_.limits().max_total_bytes - budget_.used_bytes();
+      take = static_cast<size_t>(std::min<uint64_t>(take, left));
+      budget_.take_bytes(take);
+    }
+    out_.insert(out_.end(), p, p + take);
+    if (take < n) {
+      limited_ = true;
+      return false;
+    }
+    return true;
+  }
+  bool limited() const { return limited_; }
+  std::string limit() const {
+    if (budget_.used_bytes() >= budget_.limits().max_total_bytes)
+      return "total output limit (" + std::to_string(budget_.limits().max_total_bytes) + " bytes)";
+    return limit_name(budget_, compressed_, cap_);
+  }
+  Buffer take() { return std::move(out_); }
+  size_t size() const { return out_.size(); }
+
+ private:
+  Budget& budget_;
+  uint64_t compressed_;
+  uint64_t cap_ = 0;
+  Buffer out_;
+  bool limited_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Archives
+
+// Maps libarchive's file type to ours; the hard-link case is handled by the caller.
+EntryKind kind_of(archive_entry* e) {
+  switch (archive_entry_filetype(e)) {
+    case AE_IFDIR: return EntryKind::Directory;
+    case AE_IFLNK: return EntryKind::Symlink;
+    case AE_IFCHR: return EntryKind::CharDevice;
+    case AE_IFBLK: return EntryKind::BlockDevice;
+    case AE_IFIFO: return EntryKind::Fifo;
+    case AE_IFSOCK: return EntryKind::Socket;
+    default: return kind_from_mode(archive_entry_mode(e));
+  }
+}
+
+// Formats whose entry data can be skipped without decoding it (plain members at known offsets). Everything else
+// (7z solid blocks, anything under a compression filter) is drained by us, so the decoding work stays counted.
+bool cheap_skip(archive* a) {
+  if (archive_filter_count(a) > 1 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) return false;
+  switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
+    case ARCHIVE_FORMAT_TAR:
+    case ARCHIVE_FORMAT_CPIO:
+    case ARCHIVE_FORMAT_AR:
+    case ARCHIVE_FORMAT_ISO9660:
+    case ARCHIVE_FORMAT_ZIP:  // read from memory: seekable, sizes from the central directory
+      return true;
+    default: return false;
+  }
+}
+
+class ArchiveReader {
+ public:
+  ArchiveReader(ByteView view, Budget& budget) : view_(view), budget_(budget) {
+    // The decoding work one archive may cause (kept plus skipped output): the ratio limit over the whole input.
+    work_cap_ = std::max<uint64_t>(kMiB, view.size() < (uint64_t{1} << 40) ? view.size() * budget.limits().max_ratio
+                                                                          : ~uint64_t{0});
+  }
+
+  ExtractResult run() {
+    if (view_.empty()) {
+      add(result_.diagnostics, view_.base(), Severity::Error, "empty archive input");
+      return std::move(result_);
+    }
+    ArchivePtr a(archive_read_new());
+    if (!a) {
+      add(result_.diagnostics, view_.base(), Severity::Error, "libarchive: out of memory");
+      return std::move(result_);
+    }
+    archive_read_support_format_all(a.get());
+    archive_read_support_filter_all(a.get());
+    if (archive_read_open_memory(a.get(), view_.data(), view_.size()) != ARCHIVE_OK) {
+      add(result_.diagnostics, view_.base(), Severity::Error, "not a readable archive: " + error_text(a.get()));
+      return std::move(result_);
+    }
+    loop(a.get());
+    if (archive_read_has_encrypted_entries(a.get()) > 0 && !saw_encrypted_)
+      add(result_.diagnostics, view_.base(), Severity::Warning, "archive has encrypted entries");
+    return std::move(result_);
+  }
+
+ private:
+  // Absolute offset of the current header: only meaningful when no filter sits between the input and the format.
+  uint64_t header_offset(archive* a) const {
+    if (archive_filter_count(a) > 1 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) return view_.base();
+    int64_t pos = archive_read_header_position(a);
+    return pos >= 0 && static_cast<uint64_t>(pos) <= view_.size() ? view_.base() + static_cast<uint64_t>(pos)
+                                                                   : view_.base();
+  }
+
+  // Decoding so far (format-level bytes for filtered input; our own count otherwise) against the archive's cap.
+  bool over_work_cap(archive* a) const {
+    int64_t decoded = archive_filter_count(a) > 1 ? archive_filter_bytes(a, 0) : 0;
+    return work_ > work_cap_ || (decoded > 0 && static_cast<uint64_t>(decoded) > work_cap_);
+  }
+
+  void stop_for_work(uint64_t at) {
+    result_.limited = true;
+    add(result_.diagnostics, at, Severity::Warning,
+        "stopped: compression ratio limit for the archive (" + std::to_string(budget_.limits().max_ratio) +
+            ":1 of " + std::to_string(view_.size()) + " input bytes) reached");
+  }
+
+  void loop(archive* a) {
+    int consecutive_errors = 0;
+    // Each pass either yields an entry (bounded by the entry budget) or counts as an error (bounded below); this cap
+    // is only a backstop against a reader that neither advances nor fails.
+    uint64_t passes = 0;
+    const uint64_t max_passes = budget_.limits().max_entries + 4 * kMaxConsecutiveErrors + 16;
+    while (passes++ < max_passes) {
+      archive_entry* e = nullptr;
+      int r = archive_read_next_header(a, &e);
+      uint64_t at = header_offset(a);
+      if (r == ARCHIVE_EOF) return;
+      if (over_work_cap(a)) {
+        stop_for_work(at);
+        return;
+      }
+      if (r == ARCHIVE_FATAL) {
+        add(result_.diagnostics, at, Severity::Error, "archive damaged, reading stopped: " + error_text(a));
+        return;
+      }
+      if (r == ARCHIVE_RETRY || (r == ARCHIVE_FAILED && (!e || !archive_entry_pathname(e)))) {
+        add(result_.diagnostics, at, Severity::Warning, "bad entry header: " + error_text(a));
+        if (++consecutive_errors >= kMaxConsecutiveErrors) {
+          add(result_.diagnostics, at, Severity::Error,
+              "stopped after " + std::to_string(kMaxConsecutiveErrors) + " consecutive header errors");
+          return;
+        }
+        continue;
+      }
+      if (!e) return;  // not expected for OK/WARN/FAILED, but never dereference null
+      if (!budget_.take_entry()) {
+        result_.limited = true;
+        add(result_.diagnostics, at, Severity::Warning,
+            "stopped: entry limit (" + std::to_string(budget_.limits().max_entries) + " entries) reached");
+        return;
+      }
+      Entry entry = describe(e);
+      if (r == ARCHIVE_WARN)
+        add(entry.diagnostics, at, Severity::Warning, "header of \"" + entry.path + "\": " + error_text(a));
+      bool keep_going = true;
+      if (r == ARCHIVE_FAILED) {
+        // The header was read but the entry cannot be extracted (unsupported compression, encryption, ...): list it.
+        std::string why = error_text(a);
+        entry.complete = false;
+        if (mentions_encryption(why)) mark_encrypted(entry, at, why);
+        else add(entry.diagnostics, at, Severity::Warning, "entry \"" + entry.path + "\" unreadable: " + why);
+        ++consecutive_errors;
+      } else {
+        consecutive_errors = 0;
+        keep_going = read_data(a, e, entry, at);
+      }
+      result_.entries.push_back(std::move(entry));
+      if (!keep_going) return;
+      if (consecutive_errors >= kMaxConsecutiveErrors) {
+        add(result_.diagnostics, at, Severity::Error,
+            "stopped after " + std::to_string(kMaxConsecutiveErrors) + " consecutive unreadable entries");
+        return;
+      }
+    }
+    add(result_.diagnostics, view_.base(), Severity::Error, "stopped: archive reader made no progress");
+  }
+
+  Entry describe(archive_entry* e) const {
+    Entry entry;
+    const char* path = archive_entry_pathname(e);
+    entry.path = path ? path : "";
+    entry.mode = static_cast<uint32_t>(archive_entry_mode(e));
+    entry.kind = kind_of(e);
+    entry.uid = static_cast<uint32_t>(archive_entry_uid(e));
+    entry.gid = static_cast<uint32_t>(archive_entry_gid(e));
+    if (archive_entry_mtime_is_set(e)) entry.mtime = static_cast<int64_t>(archive_entry_mtime(e));
+    if (entry.kind == EntryKind::CharDevice || entry.kind == EntryKind::BlockDevice) {
+      entry.rdev_major = static_cast<uint32_t>(archive_entry_rdevmajor(e));
+      entry.rdev_minor = static_cast<uint32_t>(archive_entry_rdevminor(e));
+    }
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+      entry.size = static_cast<uint64_t>(archive_entry_size(e));
+    if (const char* hard = archive_entry_hardlink(e)) {
+      // A hard link names an earlier member; the tree resolves it. Recorded as a file with the target kept.
+      entry.link_target = hard;
+      entry.kind = EntryKind::File;
+      entry.diagnostics.push_back({view_.base(), Severity::Info, "hard link to " + entry.link_target});
+    } else if (const char* sym = archive_entry_symlink(e)) {
+      entry.link_target = sym;
+    }
+    return entry;
+  }
+
+  void mark_encrypted(Entry& entry, uint64_t at, const std::string& why) {
+    entry.encrypted = true;
+    entry.complete = false;
+    saw_encrypted_ = true;
+    add(entry.diagnostics, at, Severity::Warning,
+        "entry \"" + entry.path + "\" is encrypted, content not available" + (why.empty() ? "" : ": " + why));
+  }
+
+  // Reads (or skips) the current entry's data. False when the whole archive should stop.
+  bool read_data(archive* a, archive_entry* e, Entry& entry, uint64_t at) {
+    if (archive_entry_is_data_encrypted(e) || archive_entry_is_metadata_encrypted(e)) {
+      // No password is ever tried: list the entry and let libarchive skip its data on the next header.
+      mark_encrypted(entry, at, "");
+      return true;
+    }
+    return read_entry_data(a, entry, at);
+  }
+
+  bool read_entry_data(archive* a, Entry& entry, uint64_t at) {
+    const bool is_file = entry.kind == EntryKind::File;
+    const bool cheap = cheap_skip(a);
+    const uint64_t cap = budget_.allowance(view_.size());
+    Buffer out;
+    std::vector<uint8_t> chunk(kChunk);
+    bool stopped_by_limit = false;
+    std::string limit;
+    for (;;) {
+      la_ssize_t n = archive_read_data(a, chunk.data(), chunk.size());
+      if (n == 0) break;
+      if (n < 0) {
+        std::string why = error_text(a);
+        entry.complete = false;
+        if (mentions_encryption(why)) {
+          mark_encrypted(entry, at, why);
+        } else {
+          add(entry.diagnostics, at, Severity::Warning,
+              "data of \"" + entry.path + "\" damaged after " + std::to_string(out.size()) + " bytes: " + why);
+        }
+        if (is_file && !out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+        // FATAL leaves the archive unusable; FAILED/WARN/RETRY let the next header be tried.
+        return n != ARCHIVE_FATAL;
+      }
+      size_t got = static_cast<size_t>(n);
+      work_ += got;
+      if (!is_file) continue;  // directories/links/devices carry no content of interest; drained
+      uint64_t room = cap - out.size();
+      size_t take = got <= room ? got : static_cast<size_t>(room);
+      if (take > 0 && !budget_.take_bytes(take)) {
+        uint64_t left = budget_.limits().max_total_bytes - budget_.used_bytes();
+        take = static_cast<size_t>(std::min<uint64_t>(take, left));
+        budget_.take_bytes(take);
+        limit = "total output limit (" + std::to_string(budget_.limits().max_total_bytes) + " bytes)";
+      }
+      out.insert(out.end(), chunk.data(), chunk.data() + take);
+      if (take < got) {
+        if (limit.empty()) limit = limit_name(budget_, view_.size(), cap);
+        stopped_by_limit = true;
+        break;
+      }
+      if (over_work_cap(a)) {
+        entry.complete = false;
+        if (!out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+        stop_for_work(at);
+        return false;
+      }
+    }
+    if (is_file && !out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+    if (!stopped_by_limit) return true;
+
+    entry.complete = false;
+    result_.limited = true;
+    add(entry.diagnostics, at, Severity::Warning,
+        "content of \"" + entry.path + "\" cut at " + std::to_string(entry.data ? entry.data->size() : 0) +
+            " bytes by the " + limit);
+    if (budget_.used_bytes() >= budget_.limits().max_total_bytes) {
+      add(result_.diagnostics, at, Severity::Warning, "stopped: " + limit + " reached");
+      return false;
+    }
+    if (cheap) return true;  // libarchive skips the rest without decoding it
+    // Skipping means decoding the rest: drain it ourselves so the work stays under the archive's cap.
+    for (;;) {
+      la_ssize_t n = archive_read_data(a, chunk.data(), chunk.size());
+      if (n == 0) return true;
+      if (n < 0) return n != ARCHIVE_FATAL;
+      work_ += static_cast<uint64_t>(n);
+      if (over_work_cap(a)) {
+        stop_for_work(at);
+        return false;
+      }
+    }
+  }
+
+  ByteView view_;
+  Budget& budget_;
+  ExtractResult result_;
+  uint64_t work_ = 0;
+  uint64_t work_cap_ = 0;
+  bool saw_encrypted_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Single compressed streams
+
+struct StreamOutcome {
+  bool ended = false;       // the decoder saw the stream's end
+  bool error = false;       // the decoder reported damaged data
+  std::string message;      // what went wrong
+  uint64_t consumed = 0;    // input bytes used (when ended: the stream's compressed size)
+};
+
+StreamOutcome decode_gzip(ByteView in, Sink& sink) {
+  StreamOutcome o;
+  z_stream z{};
+  // 16 + MAX_WBITS: gzip wrapper only; inflate stops at the end of the first member and checks CRC-32 and ISIZE.
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+    o.error = true;
+    o.message = "zlib init failed";
+    return o;
+  }
+  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, inflateEnd);
+  std::vector<uint8_t> buf(kChunk);
+  z.next_in = const_cast<Bytef*>(in.data());
+  z.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), 1u << 30));
+  size_t fed = z.avail_in;
+  for (;;) {
+    if (z.avail_in == 0 && fed < in.size()) {
+      size_t more = std::min<size_t>(in.size() - fed, 1u << 30);
+      z.next_in = const_cast<Bytef*>(in.data() + fed);
+      z.avail_in = static_cast<uInt>(more);
+      fed += more;
+    }
+    z.next_out = buf.data();
+    z.avail_out = static_cast<uInt>(buf.size());
+    int r = inflate(&z, Z_NO_FLUSH);
+    size_t produced = buf.size() - z.avail_out;
+    if (!sink.put(buf.data(), produced)) break;
+    if (r == Z_STREAM_END) {
+      o.ended = true;
+      break;
+    }
+    if (r == Z_BUF_ERROR || (r == Z_OK && produced == 0 && z.avail_in == 0)) break;  // input exhausted
+    if (r != Z_OK) {
+      o.error = true;
+      o.message = z.msg ? z.msg : "inflate error " + std::to_string(r);
+      break;
+    }
+  }
+  o.consumed = z.total_in;
+  return o;
+}
+
+StreamOutcome decode_bzip2(ByteView in, Sink& sink) {
+  StreamOutcome o;
+  bz_stream z{};
+  if (BZ2_bzDecompressInit(&z, 0, 0) != BZ_OK) {
+    o.error = true;
+    o.message = "bzip2 init failed";
+    return o;
+  }
+  std::unique_ptr<bz_stream, int (*)(bz_stream*)> guard(&z, BZ2_bzDecompressEnd);
+  std::vector<uint8_t> buf(kChunk);
+  size_t fed = 0;
+  for (;;) {
+    if (z.avail_in == 0 && fed < in.size()) {
+      size_t more = std::min<size_t>(in.size() - fed, 1u << 30);
+      z.next_in = reinterpret_cast<char*>(const_cast<uint8_t*>(in.data() + fed));
+      z.avail_in = static_cast<unsigned>(more);
+      fed += more;
+    }
+    z.next_out = reinterpret_cast<char*>(buf.data());
+    z.avail_out = static_cast<unsigned>(buf.size());
+    int r = BZ2_bzDecompress(&z);
+    size_t produced = buf.size() - z.avail_out;
+    if (!sink.put(buf.data(), produced)) break;
+    if (r == BZ_STREAM_END) {
+      o.ended = true;
+      break;
+    }
+    if (r != BZ_OK) {
+      o.error = true;
+      o.message = "bzip2 error " + std::to_string(r) + (r == BZ_DATA_ERROR ? " (data error, bad CRC or block)" : "");
+      break;
+    }
+    if (produced == 0 && z.avail_in == 0 && fed >= in.size()) break;  // input exhausted
+  }
+  o.consumed = (uint64_t{z.total_in_hi32} << 32) | z.total_in_lo32;
+  return o;
+}
+
+StreamOutcome decode_lzma(ByteView in, Sink& sink, bool xz) {
+  StreamOutcome o;
+  lzma_stream z = LZMA_STREAM_INIT;
+  // xz: first stream only (no LZMA_CONCATENATED), so trailing bytes are left alone. lzma: the legacy .lzma
+  // ("alone") header with 13 bytes of properties and size.
+  lzma_ret init = xz ? lzma_stream_decoder(&z, UINT64_MAX, 0) : lzma_alone_decoder(&z, UINT64_MAX);
+  if (init != LZMA_OK) {
+    o.error = true;
+    o.message = "liblzma init failed";
+    return o;
+  }
+  std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&z, lzma_end);
+  std::vector<uint8_t> buf(kChunk);
+  z.next_in = in.data();
+  z.avail_in = in.size();
+  for (;;) {
+    z.next_out = buf.data();
+    z.avail_out = buf.size();
+    lzma_action action = z.avail_in == 0 ? LZMA_FINISH : LZMA_RUN;
+    lzma_ret r = lzma_code(&z, action);
+    size_t produced = buf.size() - z.avail_out;
+    if (!sink.put(buf.data(), produced)) break;
+    if (r == LZMA_STREAM_END) {
+      o.ended = true;
+      break;
+    }
+    if (r == LZMA_BUF_ERROR) break;  // no progress possible: input exhausted before the end
+    if (r != LZMA_OK) {
+      o.error = true;
+      switch (r) {
+        case LZMA_FORMAT_ERROR: o.message = "not a valid header"; break;
+        case LZMA_OPTIONS_ERROR: o.message = "unsupported options"; break;
+        case LZMA_DATA_ERROR: o.message = "data error"; break;
+        case LZMA_MEM_ERROR: o.message = "out of memory"; break;
+        default: o.message = "liblzma error " + std::to_string(static_cast<int>(r)); break;
+      }
+      break;
+    }
+    if (z.avail_in == 0 && produced == 0 && action == LZMA_FINISH) break;
+  }
+  o.consumed = z.total_in;
+  return o;
+}
+
+StreamOutcome decode_zstd(ByteView in, Sink& sink) {
+  StreamOutcome o;
+  std::unique_ptr<ZSTD_DStream, size_t (*)(ZSTD_DStream*)> z(ZSTD_createDStream(), ZSTD_freeDStream);
+  if (!z || ZSTD_isError(ZSTD_initDStream(z.get()))) {
+    o.error = true;
+    o.message = "zstd init failed";
+    return o;
+  }
+  // Refuse windows above 128 MiB: a frame header can ask for up to 2 GiB of window memory.
+  ZSTD_DCtx_setParameter(z.get(), ZSTD_d_windowLogMax, 27);
+  std::vector<uint8_t> buf(kChunk);
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
+  for (;;) {
+    ZSTD_outBuffer output{buf.data(), buf.size(), 0};
+    size_t r = ZSTD_decompressStream(z.get(), &output, &input);
+    if (!sink.put(buf.data(), output.pos)) break;
+    if (ZSTD_isError(r)) {
+      o.error = true;
+      o.message = ZSTD_getErrorName(r);
+      break;
+    }
+    if (r == 0) {  // a frame is complete: the first one is the stream
+      o.ended = true;
+      break;
+    }
+    if (input.pos == input.size && output.pos < output.size) break;  // input exhausted mid-frame
+  }
+  o.consumed = input.pos;
+  return o;
+}
+
+// lz4 (frame and legacy) has no library linked here; libarchive's lz4 filter under the "raw" format decodes it.
+StreamOutcome decode_with_libarchive(ByteView in, Sink& sink) {
+  StreamOutcome o;
+  ArchivePtr a(archive_read_new());
+  if (!a) {
+    o.error = true;
+    o.message = "libarchive: out of memory";
+    return o;
+  }
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_raw(a.get());
+  archive_entry* e = nullptr;
+  if (archive_read_open_memory(a.get(), in.data(), in.size()) != ARCHIVE_OK ||
+      archive_read_next_header(a.get(), &e) != ARCHIVE_OK) {
+    o.error = true;
+    o.message = error_text(a.get());
+    return o;
+  }
+  std::vector<uint8_t> buf(kChunk);
+  for (;;) {
+    la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
+    if (n == 0) {
+      o.ended = true;
+      break;
+    }
+    if (n < 0) {
+      std::string why = error_text(a.get());
+      // libarchive reports a stream cut short as a read error: call that truncation, not damage.
+      if (why.find("runcat") != std::string::npos || why.find("premature") != std::string::npos) {
+        o.message = why;
+      } else {
+        o.error = true;
+        o.message = why;
+      }
+      break;
+    }
+    if (!sink.put(buf.data(), static_cast<size_t>(n))) break;
+  }
+  int64_t used = archive_filter_bytes(a.get(), -1);
+  o.consumed = used > 0 ? static_cast<uint64_t>(used) : 0;
+  return o;
+}
+
+}  // namespace
+
+ExtractResult read_archive(ByteView archive_bytes, Budget& budget) {
+  try {
+    return ArchiveReader(archive_bytes, budget).run();
+  } catch (const std::exception& ex) {  // allocation failure: report, never propagate
+    ExtractResult r;
+    r.diagnostics.push_back({archive_bytes.base(), Severity::Error, std::string("archive reader failed: ") + ex.what()});
+    return r;
+  }
+}
+
+ExtractResult read_stream(ByteView stream, const std::string& format, Budget& budget) {
+  ExtractResult result;
+  try {
+    std::function<StreamOutcome(ByteView, Sink&)> decode;
+    if (format == "gzip") decode = decode_gzip;
+    else if (format == "bzip2") decode = decode_bzip2;
+    else if (format == "xz") decode = [](ByteView v, Sink& s) { return decode_lzma(v, s, true); };
+    else if (format == "lzma") decode = [](ByteView v, Sink& s) { return decode_lzma(v, s, false); };
+    else if (format == "zstd") decode = decode_zstd;
+    else if (format == "lz4") decode = decode_with_libarchive;
+    else {
+      result.diagnostics.push_back({stream.base(), Severity::Error, "unknown stream format \"" + format + "\""});
+      return result;
+    }
+    if (!budget.take_entry()) {
+      result.limited = true;
+      result.diagnostics.push_back({stream.base(), Severity::Warning,
+                                    "stopped: entry limit (" + std::to_string(budget.limits().max_entries) +
+                                        " entries) reached"});
+      return result;
+    }
+    Sink sink(budget, stream.size());
+    StreamOutcome o = decode(stream, sink);
+    Entry entry;
+    entry.kind = EntryKind::File;
+    entry.mode = 0100644;
+    if (sink.limited()) {
+      entry.complete = false;
+      result.limited = true;
+      entry.diagnostics.push_back({stream.base(), Severity::Warning,
+                                   format + " output cut at " + std::to_string(sink.size()) + " bytes by the " +
+                                       sink.limit()});
+    } else if (o.error) {
+      entry.complete = false;
+      entry.diagnostics.push_back({stream.base() + o.consumed, Severity::Warning,
+                                   format + " stream damaged after " + std::to_string(sink.size()) +
+                                       " output bytes: " + o.message});
+    } else if (!o.ended) {
+      entry.complete = false;
+      entry.diagnostics.push_back({stream.base() + o.consumed, Severity::Warning,
+                                   format + " stream truncated after " + std::to_string(sink.size()) +
+                                       " output bytes" + (o.message.empty() ? "" : ": " + o.message)});
+    } else if (o.consumed < stream.size() && format != "lz4") {
+      entry.diagnostics.push_back({stream.base() + o.consumed, Severity::Info,
+                                   std::to_string(stream.size() - o.consumed) +
+                                       " bytes after the end of the stream ignored"});
+    }
+    Buffer out = sink.take();
+    entry.size = out.size();
+    entry.data = std::make_shared<const Buffer>(std::move(out));
+    result.entries.push_back(std::move(entry));
+  } catch (const std::exception& ex) {
+    result.diagnostics.push_back({stream.base(), Severity::Error, std::string("stream reader failed: ") + ex.what()});
+  }
+  return result;
+}
+
+}  // namespace fwcert

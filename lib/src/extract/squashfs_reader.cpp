@@ -1,0 +1,466 @@
+// squashfs v4 reader on top of libsquashfs (squashfs-tools-ng), reading from memory.
+//
+// libsquashfs does the format work (superblock, metadata blocks, inodes, directory listings, fragments, id table);
+// this file supplies a read-only in-memory sqfs_file_t over the ByteView, walks the directory tree itself (so depth,
+// entry count and directory loops stay under our control: libsquashfs' own full-hierarchy reader expands a directory
+// each time it is referenced, which a hostile image can turn into exponential work), and turns every libsquashfs
+// error into a diagnostic naming the path and the error code.
+#include <sqfs/compressor.h>
+#include <sqfs/data_reader.h>
+#include <sqfs/dir.h>
+#include <sqfs/dir_reader.h>
+#include <sqfs/error.h>
+#include <sqfs/id_table.h>
+#include <sqfs/inode.h>
+#include <sqfs/io.h>
+#include <sqfs/super.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "fwcert/extract/readers.hpp"
+
+namespace fwcert {
+namespace {
+
+// Nesting of directories below the root that we descend into; real firmware trees are a few levels deep.
+constexpr int kMaxDepth = 128;
+// Diagnostics about the container as a whole; past this, one note says the rest were dropped.
+constexpr size_t kMaxDiagnostics = 256;
+// struct squashfs_super_block (v4) is 96 bytes; an optional compressor options block follows it.
+constexpr uint64_t kSuperblockSize = 96;
+
+// --- RAII for libsquashfs objects -----------------------------------------------------------------------------------
+
+struct SqfsDestroy {
+  void operator()(void* p) const { sqfs_destroy(p); }
+};
+struct SqfsFree {
+  void operator()(void* p) const { sqfs_free(p); }
+};
+using Compressor = std::unique_ptr<sqfs_compressor_t, SqfsDestroy>;
+using DirReader = std::unique_ptr<sqfs_dir_reader_t, SqfsDestroy>;
+using DataReader = std::unique_ptr<sqfs_data_reader_t, SqfsDestroy>;
+using IdTable = std::unique_ptr<sqfs_id_table_t, SqfsDestroy>;
+using Inode = std::unique_ptr<sqfs_inode_generic_t, SqfsFree>;
+using DirEntry = std::unique_ptr<sqfs_dir_entry_t, SqfsFree>;
+
+// --- Read-only sqfs_file_t over a ByteView -------------------------------------------------------------------------
+
+// libsquashfs reaches the image only through this interface; every read is bounds-checked against the view, so a
+// hostile table offset or block size yields SQFS_ERROR_OUT_OF_BOUNDS instead of a stray read.
+struct MemoryFile {
+  sqfs_file_t iface;  // first member: libsquashfs hands back a sqfs_file_t* that we cast to MemoryFile*
+  ByteView bytes;
+};
+static_assert(std::is_standard_layout_v<MemoryFile>);
+
+const MemoryFile& self(const sqfs_file_t* f) { return *reinterpret_cast<const MemoryFile*>(f); }
+
+int memory_read_at(sqfs_file_t* f, sqfs_u64 offset, void* buffer, size_t size) {
+  const ByteView& v = self(f).bytes;
+  if (!v.contains(offset, size)) return SQFS_ERROR_OUT_OF_BOUNDS;
+  if (size > 0) std::memcpy(buffer, v.data() + offset, size);
+  return 0;
+}
+int memory_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) { return SQFS_ERROR_UNSUPPORTED; }
+sqfs_u64 memory_get_size(const sqfs_file_t* f) { return self(f).bytes.size(); }
+int memory_truncate(sqfs_file_t*, sqfs_u64) { return SQFS_ERROR_UNSUPPORTED; }
+// The object lives on our stack and is never handed over for ownership; destroy must exist but frees nothing.
+void memory_destroy(sqfs_object_t*) {}
+
+void init_memory_file(MemoryFile& m, ByteView bytes) {
+  std::memset(&m.iface, 0, sizeof(m.iface));
+  m.iface.base.destroy = memory_destroy;
+  m.iface.base.copy = nullptr;
+  m.iface.read_at = memory_read_at;
+  m.iface.write_at = memory_write_at;
+  m.iface.get_size = memory_get_size;
+  m.iface.truncate = memory_truncate;
+  m.bytes = bytes;
+}
+
+// --- Names for messages ---------------------------------------------------------------------------------------------
+
+std::string error_text(int code) {
+  const char* name = nullptr;
+  switch (code) {
+    case SQFS_ERROR_ALLOC: name = "ALLOC"; break;
+    case SQFS_ERROR_IO: name = "IO"; break;
+    case SQFS_ERROR_COMPRESSOR: name = "COMPRESSOR"; break;
+    case SQFS_ERROR_INTERNAL: name = "INTERNAL"; break;
+    case SQFS_ERROR_CORRUPTED: name = "CORRUPTED"; break;
+    case SQFS_ERROR_UNSUPPORTED: name = "UNSUPPORTED"; break;
+    case SQFS_ERROR_OVERFLOW: name = "OVERFLOW"; break;
+    case SQFS_ERROR_OUT_OF_BOUNDS: name = "OUT_OF_BOUNDS"; break;
+    case SFQS_ERROR_SUPER_MAGIC: name = "SUPER_MAGIC"; break;
+    case SFQS_ERROR_SUPER_VERSION: name = "SUPER_VERSION"; break;
+    case SQFS_ERROR_SUPER_BLOCK_SIZE: name = "SUPER_BLOCK_SIZE"; break;
+    case SQFS_ERROR_NOT_DIR: name = "NOT_DIR"; break;
+    case SQFS_ERROR_NO_ENTRY: name = "NO_ENTRY"; break;
+    case SQFS_ERROR_LINK_LOOP: name = "LINK_LOOP"; break;
+    case SQFS_ERROR_NOT_FILE: name = "NOT_FILE"; break;
+    case SQFS_ERROR_ARG_INVALID: name = "ARG_INVALID"; break;
+    case SQFS_ERROR_SEQUENCE: name = "SEQUENCE"; break;
+    default: break;
+  }
+  std::string s = name ? std::string("SQFS_ERROR_") + name : std::string("error");
+  return s + " (" + std::to_string(code) + ")";
+}
+
+// Compression ids of the v4 superblock (squashfs_fs.h: ZLIB 1, LZMA 2, LZO 3, XZ 4, LZ4 5, ZSTD 6).
+std::string compressor_name(unsigned id) {
+  switch (id) {
+    case SQFS_COMP_GZIP: return "gzip";
+    case SQFS_COMP_LZMA: return "lzma";
+    case SQFS_COMP_LZO: return "lzo";
+    case SQFS_COMP_XZ: return "xz";
+    case SQFS_COMP_LZ4: return "lz4";
+    case SQFS_COMP_ZSTD: return "zstd";
+    default: return "id " + std::to_string(id);
+  }
+}
+
+bool is_dir(const sqfs_inode_generic_t& in) {
+  return in.base.type == SQFS_INODE_DIR || in.base.type == SQFS_INODE_EXT_DIR;
+}
+
+// Where a directory's listing lives in the directory table (metadata block start << 16 | offset in the block): the
+// identity used to expand every directory at most once.
+uint64_t listing_location(const sqfs_inode_generic_t& in) {
+  if (in.base.type == SQFS_INODE_DIR) return (uint64_t{in.data.dir.start_block} << 16) | in.data.dir.offset;
+  return (uint64_t{in.data.dir_ext.start_block} << 16) | in.data.dir_ext.offset;
+}
+
+class SquashfsReader {
+ public:
+  SquashfsReader(ByteView fs, Budget& budget) : fs_(fs), budget_(budget) { init_memory_file(file_, fs); }
+
+  ExtractResult run() {
+    if (open()) {
+      sqfs_inode_generic_t* raw = nullptr;
+      int ret = sqfs_dir_reader_get_root_inode(dir_.get(), &raw);
+      Inode root(raw);
+      if (ret != 0 || !root) {
+        diag(super_.inode_table_start, Severity::Error, "cannot read the root inode: " + error_text(ret));
+      } else if (!is_dir(*root)) {
+        diag(super_.inode_table_start, Severity::Error, "the root inode is not a directory");
+      } else {
+        expanded_.insert(listing_location(*root));
+        walk(*root, "", 0);
+      }
+    }
+    return std::move(out_);
+  }
+
+ private:
+  struct Child {
+    std::string name;
+    Inode inode;
+  };
+
+  void diag(uint64_t rel, Severity s, std::string message) {
+    if (diag_count_ == kMaxDiagnostics) {
+      out_.diagnostics.push_back(
+          {fs_.base(), Severity::Warning, "squashfs: further diagnostics suppressed (more than " +
+                                              std::to_string(kMaxDiagnostics) + ")"});
+    }
+    if (diag_count_++ >= kMaxDiagnostics) return;
+    out_.diagnostics.push_back({fs_.base() + rel, s, "squashfs: " + std::move(message)});
+  }
+
+  void limit(std::string message) {
+    out_.limited = true;
+    stop_ = true;
+    diag(0, Severity::Warning, std::move(message));
+  }
+
+  // Superblock, compressor, id table, directory and data readers. False (with a diagnostic) when nothing can be read.
+  bool open() {
+    if (fs_.size() < kSuperblockSize) {
+      diag(0, Severity::Error, "image too short for a superblock (" + std::to_string(fs_.size()) + " bytes)");
+      return false;
+    }
+    // Explain the common rejections ourselves: libsquashfs only reads little-endian v4.
+    if (fs_.matches(0, "sqsh")) {
+      diag(0, Severity::Error, "big-endian squashfs is not supported (only little-endian v4)");
+      return false;
+    }
+    if (fs_.matches(0, "hsqs")) {
+      uint16_t major = fs_.u16le(28).value_or(0), minor = fs_.u16le(30).value_or(0);
+      if (major != 4) {
+        diag(0, Severity::Error,
+             "squashfs version " + std::to_string(major) + "." + std::to_string(minor) + " is not supported (only v4)");
+        return false;
+      }
+    }
+    std::memset(&super_, 0, sizeof(super_));
+    if (int ret = sqfs_super_read(&super_, &file_.iface); ret != 0) {
+      diag(0, Severity::Error, "invalid superblock: " + error_text(ret));
+      return false;
+    }
+    if (super_.bytes_used > fs_.size()) {
+      diag(0, Severity::Warning,
+           "image truncated: the superblock says " + std::to_string(super_.bytes_used) + " bytes, " +
+               std::to_string(fs_.size()) + " available");
+    }
+
+    std::string cname = compressor_name(super_.compression_id);
+    sqfs_compressor_config_t cfg;
+    std::memset(&cfg, 0, sizeof(cfg));
+    int ret = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super_.compression_id),
+                                          super_.block_size, SQFS_COMP_FLAG_UNCOMPRESS);
+    sqfs_compressor_t* cmp_raw = nullptr;
+    if (ret == 0) ret = sqfs_compressor_create(&cfg, &cmp_raw);
+    cmp_.reset(cmp_raw);
+    if (ret != 0 || !cmp_) {
+      diag(0, Severity::Error, "compressor " + cname + " not supported (" + error_text(ret) + ")");
+      return false;
+    }
+    // The options block only tunes compression; decompression does not need it, so a bad one is just noted.
+    if ((super_.flags & SQFS_FLAG_COMPRESSOR_OPTIONS) != 0) {
+      if (int r = cmp_->read_options(cmp_.get(), &file_.iface); r != 0)
+        diag(kSuperblockSize, Severity::Warning, cname + " compressor options unreadable: " + error_text(r));
+    }
+
+    ids_.reset(sqfs_id_table_create(0));
+    if (ids_) {
+      if (int r = sqfs_id_table_read(ids_.get(), &file_.iface, &super_, cmp_.get()); r != 0) {
+        diag(super_.id_table_start, Severity::Warning, "id table unreadable, uid/gid left 0: " + error_text(r));
+        ids_.reset();
+      }
+    }
+
+    dir_.reset(sqfs_dir_reader_create(&super_, cmp_.get(), &file_.iface, 0));
+    if (!dir_) {
+      diag(0, Severity::Error, "cannot create a directory reader (inode or directory table unreadable)");
+      return false;
+    }
+    data_.reset(sqfs_data_reader_create(&file_.iface, super_.block_size, cmp_.get(), 0));
+    if (!data_) {
+      diag(0, Severity::Error, "cannot create a data reader");
+      return false;
+    }
+    if (int r = sqfs_data_reader_load_fragment_table(data_.get(), &super_); r != 0) {
+      diag(super_.fragment_table_start, Severity::Warning,
+           "fragment table unreadable, files with fragments will be incomplete: " + error_text(r));
+    }
+    return true;
+  }
+
+  // Lists one directory (all its entries first, so the single directory reader is free again), then emits each child
+  // and descends into subdirectories, depth first in listing order.
+  void walk(const sqfs_inode_generic_t& dir, const std::string& path, int depth) {
+    const std::string shown = path.empty() ? "/" : path;
+    if (int ret = sqfs_dir_reader_open_dir(dir_.get(), &dir, 0); ret != 0) {
+      diag(super_.directory_table_start, Severity::Error, shown + ": cannot open directory: " + error_text(ret));
+      return;
+    }
+    std::vector<Child> children;
+    const uint64_t max_entries = budget_.limits().max_entries;
+    for (;;) {
+      // Entries looked at in all (including unreadable ones): bounds the work on a directory table that lists far
+      // more than the entry budget would ever take.
+      if (++looked_at_ > 2 * max_entries + 1024) {
+        limit("stopped after looking at " + std::to_string(looked_at_ - 1) + " directory entries");
+        break;
+      }
+      if (children.size() > max_entries - std::min(max_entries, budget_.used_entries())) break;  // emit() reports
+      sqfs_dir_entry_t* ent_raw = nullptr;
+      int ret = sqfs_dir_reader_read(dir_.get(), &ent_raw);
+      DirEntry ent(ent_raw);
+      if (ret > 0) break;  // end of the listing
+      if (ret < 0 || !ent) {
+        diag(super_.directory_table_start, Severity::Error, shown + ": directory listing damaged: " + error_text(ret));
+        break;
+      }
+      // The stored size is the name length minus one; libsquashfs allocates and NUL-terminates name[size + 1].
+      std::string name(reinterpret_cast<const char*>(ent->name), size_t{ent->size} + 1);
+      sqfs_inode_generic_t* in_raw = nullptr;
+      ret = sqfs_dir_reader_get_inode(dir_.get(), &in_raw);
+      Inode in(in_raw);
+      if (ret != 0 || !in) {
+        diag(super_.inode_table_start, Severity::Error,
+             join(path, name) + ": cannot read inode: " + error_text(ret));
+        continue;
+      }
+      children.push_back({std::move(name), std::move(in)});
+    }
+
+    for (auto& c : children) {
+      if (stop_) return;
+      std::string child_path = join(path, c.name);
+      if (!emit(*c.inode, child_path, c.name)) return;
+      if (!is_dir(*c.inode)) continue;
+      if (depth + 1 >= kMaxDepth) {
+        diag(super_.directory_table_start, Severity::Warning,
+             child_path + ": not descended: deeper than " + std::to_string(kMaxDepth) + " levels");
+        continue;
+      }
+      // A v4 image never lists one directory twice; a repeat is a loop or a crafted DAG, which would otherwise be
+      // expanded again for every reference.
+      if (!expanded_.insert(listing_location(*c.inode)).second) {
+        diag(super_.directory_table_start, Severity::Warning,
+             child_path + ": not descended: its listing was already read (directory loop or hard-linked directory)");
+        continue;
+      }
+      walk(*c.inode, child_path, depth + 1);
+      c.inode.reset();
+    }
+  }
+
+  static std::string join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
+
+  // Turns one inode into an Entry (reading file content under the budget). False when a limit stops the walk.
+  bool emit(const sqfs_inode_generic_t& in, const std::string& path, const std::string& name) {
+    if (!budget_.take_entry()) {
+      limit("entry limit reached (" + std::to_string(budget_.limits().max_entries) + " entries)");
+      return false;
+    }
+    Entry e;
+    e.path = path;
+    // libsquashfs sets the S_IFMT bits from the inode type; the permission bits (incl. setuid) are stored as-is.
+    e.mode = in.base.mode;
+    e.kind = kind_from_mode(e.mode);
+    e.mtime = in.base.mod_time;
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name.find('\0') != std::string::npos) {
+      e.diagnostics.push_back({fs_.base(), Severity::Warning, "squashfs: suspicious entry name"});
+    }
+    if (ids_) {
+      sqfs_u32 id = 0;
+      if (sqfs_id_table_index_to_id(ids_.get(), in.base.uid_idx, &id) == 0)
+        e.uid = id;
+      else
+        e.diagnostics.push_back({fs_.base() + super_.id_table_start, Severity::Warning,
+                                 "squashfs: uid index " + std::to_string(in.base.uid_idx) + " outside the id table"});
+      if (sqfs_id_table_index_to_id(ids_.get(), in.base.gid_idx, &id) == 0)
+        e.gid = id;
+      else
+        e.diagnostics.push_back({fs_.base() + super_.id_table_start, Severity::Warning,
+                                 "squashfs: gid index " + std::to_string(in.base.gid_idx) + " outside the id table"});
+    }
+
+    switch (in.base.type) {
+      case SQFS_INODE_SLINK:
+      case SQFS_INODE_EXT_SLINK: {
+        // The target follows the fixed part; never trust target_size beyond what libsquashfs allocated.
+        size_t n = std::min<size_t>(in.data.slink.target_size, in.payload_bytes_used);
+        e.link_target.assign(reinterpret_cast<const char*>(in.extra), n);
+        e.size = n;
+        break;
+      }
+      case SQFS_INODE_BDEV:
+      case SQFS_INODE_CDEV:
+      case SQFS_INODE_EXT_BDEV:
+      case SQFS_INODE_EXT_CDEV: {
+        // Linux new_encode_dev(): minor low byte in bits 0-7, major in bits 8-19, minor high bits in 20-31.
+        uint32_t dev = (in.base.type == SQFS_INODE_BDEV || in.base.type == SQFS_INODE_CDEV) ? in.data.dev.devno
+                                                                                             : in.data.dev_ext.devno;
+        e.rdev_major = (dev & 0xfff00u) >> 8;
+        e.rdev_minor = (dev & 0xffu) | ((dev >> 12) & 0xfff00u);
+        break;
+      }
+      case SQFS_INODE_FILE:
+      case SQFS_INODE_EXT_FILE:
+        read_content(in, e);
+        break;
+      default: break;
+    }
+    out_.entries.push_back(std::move(e));
+    return !stop_;
+  }
+
+  void read_content(const sqfs_inode_generic_t& in, Entry& e) {
+    sqfs_u64 size = 0;
+    if (int ret = sqfs_inode_get_file_size(&in, &size); ret != 0) {
+      e.complete = false;
+      e.diagnostics.push_back({fs_.base(), Severity::Error, "squashfs: " + e.path + ": no file size: " +
+                                                                error_text(ret)});
+      return;
+    }
+    e.size = size;
+    if (size == 0) {
+      e.data = std::make_shared<const Buffer>();
+      return;
+    }
+    sqfs_u64 start = 0;
+    sqfs_inode_get_file_block_start(&in, &start);
+    const uint64_t at = fs_.base() + start;
+
+    // Input bytes behind this file, for the ratio limit: the stored block sizes (bit 24 = stored uncompressed), the
+    // block list itself (so sparse blocks are not free) and the tail in a fragment counted at its full size (its
+    // compressed share of the fragment block is not known per file). Never more than the whole image.
+    const size_t blocks = sqfs_inode_get_file_block_count(&in);
+    uint64_t compressed = 4 * uint64_t{blocks};
+    for (size_t i = 0; i < blocks; ++i) compressed += in.extra[i] & 0x00FFFFFFu;
+    const uint64_t in_blocks = uint64_t{blocks} * super_.block_size;
+    if (size > in_blocks) compressed += size - in_blocks;
+    compressed = std::min<uint64_t>(compressed, fs_.size());
+
+    const uint64_t allowance = budget_.allowance(compressed);
+    if (allowance == 0) {
+      e.complete = false;
+      limit("total output limit reached at " + e.path);
+      return;
+    }
+    const uint64_t want = std::min<uint64_t>(size, allowance);
+    if (want < size) {
+      out_.limited = true;
+      e.complete = false;
+      e.diagnostics.push_back({at, Severity::Warning,
+                               "squashfs: " + e.path + ": content cut at " + std::to_string(want) + " of " +
+                                   std::to_string(size) + " bytes (file, total or ratio limit)"});
+    }
+
+    // Grow the buffer as data actually decompresses: the stored size alone must not make us allocate.
+    Buffer buf;
+    const uint64_t chunk = std::max<uint64_t>(super_.block_size, 4096);
+    uint64_t off = 0;
+    while (off < want) {
+      const uint64_t n = std::min(chunk, want - off);
+      if (!budget_.take_bytes(n)) {
+        e.complete = false;
+        limit("total output limit reached at " + e.path);
+        break;
+      }
+      buf.resize(static_cast<size_t>(off + n));
+      sqfs_s32 got = sqfs_data_reader_read(data_.get(), &in, off, buf.data() + off, static_cast<sqfs_u32>(n));
+      if (got <= 0) {
+        e.complete = false;
+        e.diagnostics.push_back({at, Severity::Error,
+                                 "squashfs: " + e.path + ": data unreadable at byte " + std::to_string(off) + ": " +
+                                     (got < 0 ? error_text(got) : std::string("unexpected end of file data"))});
+        buf.resize(static_cast<size_t>(off));
+        break;
+      }
+      off += static_cast<uint64_t>(got);
+      buf.resize(static_cast<size_t>(off));
+    }
+    e.data = std::make_shared<const Buffer>(std::move(buf));
+  }
+
+  ByteView fs_;
+  Budget& budget_;
+  ExtractResult out_;
+  MemoryFile file_{};
+  sqfs_super_t super_{};
+  Compressor cmp_;
+  IdTable ids_;
+  DirReader dir_;
+  DataReader data_;
+  std::unordered_set<uint64_t> expanded_;
+  uint64_t looked_at_ = 0;
+  size_t diag_count_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+ExtractResult read_squashfs(ByteView fs, Budget& budget) { return SquashfsReader(fs, budget).run(); }
+
+}  // namespace fwcert

@@ -1,0 +1,320 @@
+#include "fwcert/extract/tree.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+
+#include "fwcert/extract/readers.hpp"
+#include "fwcert/formats/fit.hpp"
+#include "fwcert/formats/uimage.hpp"
+
+namespace fwcert {
+
+std::string_view to_string(NodeRole r) {
+  switch (r) {
+    case NodeRole::Input: return "input";
+    case NodeRole::Carved: return "carved";
+    case NodeRole::Stream: return "stream";
+    case NodeRole::Member: return "member";
+  }
+  return "member";
+}
+
+const Node* Tree::find(const std::string& location) const {
+  for (const auto& n : nodes)
+    if (n.location == location) return &n;
+  return nullptr;
+}
+
+std::vector<const Node*> Tree::find_suffix(const std::string& suffix) const {
+  std::vector<const Node*> out;
+  for (const auto& n : nodes)
+    if (n.location.size() >= suffix.size() && n.location.compare(n.location.size() - suffix.size(), suffix.size(), suffix) == 0)
+      out.push_back(&n);
+  return out;
+}
+
+std::string sha256_hex(ByteView data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 || EVP_DigestFinal_ex(ctx.get(), md, &len) != 1)
+    return {};
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
+namespace {
+
+std::string hex_upper(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llX", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// The step name a hit type contributes to locations.
+std::string step_name(const std::string& type) {
+  if (type == "jar") return "zip";
+  if (type.rfind("pem", 0) == 0) return "pem";
+  if (type.rfind("der", 0) == 0) return "der";
+  return type;
+}
+
+bool is_stream(const std::string& t) {
+  return t == "gzip" || t == "bzip2" || t == "xz" || t == "lzma" || t == "zstd" || t == "lz4";
+}
+bool is_archive(const std::string& t) {
+  return t == "zip" || t == "jar" || t == "tar" || t == "cpio" || t == "7z" || t == "ar" || t == "iso9660";
+}
+bool is_key_material(const std::string& t) {
+  return t.rfind("pem", 0) == 0 || t.rfind("der", 0) == 0 || t == "pkcs12" || t == "jks" || t == "jceks";
+}
+
+class Builder {
+ public:
+  Builder(Tree& tree, const Walker& walker, const ExtractOptions& options)
+      : t_(tree), walker_(walker), options_(options), budget_(options.limits) {}
+
+  void run(ByteView input, const std::string& name) {
+    Node root;
+    root.location = name;
+    root.role = NodeRole::Input;
+    root.content = ByteView(input.data(), input.size(), 0);
+    root.size = input.size();
+    root.sha256 = sha256_hex(root.content);
+    t_.nodes.push_back(std::move(root));
+    expand(0);
+    t_.extracted_bytes = budget_.used_bytes();
+  }
+
+ private:
+  size_t add(Node n, size_t parent) {
+    n.id = t_.nodes.size();
+    n.parent = parent;
+    if (n.kind == EntryKind::File && n.sha256.empty()) n.sha256 = sha256_hex(n.content);
+    t_.nodes.push_back(std::move(n));
+    t_.nodes[parent].children.push_back(t_.nodes.back().id);
+    return t_.nodes.back().id;
+  }
+
+  void note_limit(const ExtractResult& r, const std::string& where) {
+    if (r.limited && !limit_noted_) {
+      limit_noted_ = true;
+      t_.diagnostics.push_back({0, Severity::Warning, "extraction limit reached in " + where + "; result is partial"});
+    }
+  }
+
+  // A node for a region or decoded stream of the node `parent`.
+  size_t add_part(size_t parent, NodeRole role, const std::string& fmt, const std::string& location, ByteView content,
+                  std::shared_ptr<const Buffer> owned, uint64_t offset, int depth) {
+    Node n;
+    n.role = role;
+    n.format = fmt;
+    n.location = location;
+    n.content = content;
+    n.owned = std::move(owned);
+    n.size = content.size();
+    n.offset = offset;
+    n.depth = depth;
+    return add(std::move(n), parent);
+  }
+
+  // Members of a container node; file members are walked again.
+  void add_members(size_t container, ExtractResult&& r) {
+    const std::string loc = t_.nodes[container].location;
+    const int depth = t_.nodes[container].depth + 1;
+    note_limit(r, loc);
+    for (auto& d : r.diagnostics) t_.nodes[container].diagnostics.push_back(d);
+    if (r.recovered) t_.nodes[container].recovered = true;
+    std::vector<size_t> to_expand;
+    for (Entry& e : r.entries) {
+      Node n;
+      n.role = NodeRole::Member;
+      n.format = t_.nodes[container].format;
+      n.member_path = e.path;
+      n.location = loc + ":" + e.path;
+      n.kind = e.kind;
+      n.mode = e.mode;
+      n.uid = e.uid;
+      n.gid = e.gid;
+      n.mtime = e.mtime;
+      n.rdev_major = e.rdev_major;
+      n.rdev_minor = e.rdev_minor;
+      n.link_target = e.link_target;
+      n.content = e.content();
+      n.owned = e.data;
+      n.size = n.content.size();
+      n.encrypted = e.encrypted;
+      n.complete = e.complete;
+      n.diagnostics = std::move(e.diagnostics);
+      n.depth = depth;
+      const bool walk = n.kind == EntryKind::File && n.size > 0 && !n.encrypted;
+      size_t id = add(std::move(n), container);
+      if (walk) to_expand.push_back(id);
+    }
+    for (size_t id : to_expand) expand(id);
+  }
+
+  void expand(size_t id) {
+    if (t_.nodes[id].depth > options_.limits.max_depth) {
+      t_.nodes[id].diagnostics.push_back(
+          {0, Severity::Warning, "not looked into: depth limit " + std::to_string(options_.limits.max_depth) + " reached"});
+      return;
+    }
+    if (id != 0 && !options_.recurse && t_.nodes[id].role == NodeRole::Member) return;
+    const ByteView c = t_.nodes[id].content;
+    WalkResult wr = walker_.walk(c);
+    t_.nodes[id].expanded = true;
+    for (auto& d : wr.diagnostics) t_.nodes[id].diagnostics.push_back(d);
+    t_.nodes[id].hits = wr.hits;
+
+    std::vector<std::pair<uint64_t, uint64_t>> consumed;  // [begin, end) handled by a container reader
+    auto is_consumed = [&](uint64_t off) {
+      return std::any_of(consumed.begin(), consumed.end(), [&](auto& r) { return off >= r.first && off < r.second; });
+    };
+    for (const Hit& h : wr.hits) {
+      if (is_consumed(h.offset)) continue;
+      const uint64_t len = h.size ? std::min<uint64_t>(h.size, c.size() - h.offset) : c.size() - h.offset;
+      const ByteView region = c.clamp(h.offset, len);
+      const bool whole = h.offset == 0 && len == c.size();
+      const std::string base_loc = t_.nodes[id].location + "!" + step_name(h.type);
+      const std::string loc = whole ? base_loc : base_loc + "@" + hex_upper(h.offset);
+      const int depth = t_.nodes[id].depth;
+      if (h.type == "cramfs" || h.type == "squashfs" || is_archive(h.type)) {
+        ExtractResult r = h.type == "cramfs"     ? read_cramfs(region, budget_)
+                          : h.type == "squashfs" ? read_squashfs(region, budget_)
+                                                 : read_archive(region, budget_);
+        size_t box = add_part(id, NodeRole::Carved, step_name(h.type), loc, region, nullptr, h.offset, depth);
+        add_members(box, std::move(r));
+        consumed.emplace_back(h.offset, h.offset + len);
+      } else if (is_stream(h.type)) {
+        ExtractResult r = read_stream(region, h.type, budget_);
+        consumed.emplace_back(h.offset, h.offset + std::max<uint64_t>(h.size, 1));
+        add_stream(id, h.type, loc, h.offset, depth, std::move(r));
+      } else if (h.type == "uimage") {
+        consumed.emplace_back(expand_uimage(id, h, region, loc, depth));
+      } else if (h.type == "fit") {
+        expand_fit(id, h, region, loc, depth);
+        consumed.emplace_back(h.offset, h.offset + len);
+      } else if (is_key_material(h.type)) {
+        add_part(id, NodeRole::Carved, h.type, loc, region, nullptr, h.offset, depth);
+        consumed.emplace_back(h.offset, h.offset + len);
+      }
+    }
+  }
+
+  void add_stream(size_t parent, const std::string& fmt, const std::string& loc, uint64_t offset, int depth,
+                  ExtractResult&& r) {
+    note_limit(r, loc);
+    if (r.entries.empty()) {
+      for (auto& d : r.diagnostics) t_.nodes[parent].diagnostics.push_back(d);
+      return;
+    }
+    Entry& e = r.entries.front();
+    size_t s = add_part(parent, NodeRole::Stream, fmt, loc, e.content(), e.data, offset, depth + 1);
+    t_.nodes[s].complete = e.complete;
+    for (auto& d : e.diagnostics) t_.nodes[s].diagnostics.push_back(d);
+    for (auto& d : r.diagnostics) t_.nodes[s].diagnostics.push_back(d);
+    if (t_.nodes[s].size > 0) expand(s);
+  }
+
+  // Returns the range of the parent the uImage reader handled.
+  std::pair<uint64_t, uint64_t> expand_uimage(size_t id, const Hit& h, ByteView region, const std::string& loc, int depth) {
+    size_t box = add_part(id, NodeRole::Carved, "uimage", loc, region, nullptr, h.offset, depth);
+    auto hdr = uimage::read_header(region, 0);
+    if (!hdr) return {h.offset, h.offset + 1};
+    const ByteView payload = region.clamp(uimage::kHeaderSize, hdr->size);
+    const std::string comp(uimage::comp_name(hdr->comp));
+    const uint64_t end = h.offset + uimage::kHeaderSize + payload.size();
+    if (hdr->type == uimage::kTypeMulti) {
+      auto sizes = uimage::multi_part_sizes(payload);
+      uint64_t off = 4 * (sizes.size() + 1);
+      ExtractResult parts;
+      for (size_t i = 0; i < sizes.size(); ++i) {
+        Entry e;
+        e.path = "part-" + std::to_string(i);
+        e.view = payload.clamp(off, sizes[i]);
+        if (e.view.size() < sizes[i]) {
+          e.complete = false;
+          e.diagnostics.push_back({payload.base() + off, Severity::Warning, "part truncated"});
+        }
+        e.size = e.view.size();
+        parts.entries.push_back(std::move(e));
+        off += (uint64_t{sizes[i]} + 3) / 4 * 4;
+      }
+      add_members(box, std::move(parts));
+      return {h.offset, end};
+    }
+    // Trust the content over the header: U-Boot checks the magic too, and cameras ship "gzip" over raw CramFS.
+    static const std::pair<const char*, std::string_view> kMagic[] = {
+        {"gzip", "\x1f\x8b"}, {"bzip2", "BZh"}, {"lzma", std::string_view("\x5d\x00", 2)}, {"xz", "\xfd" "7zXZ"},
+        {"zstd", "\x28\xb5\x2f\xfd"}, {"lz4", "\x04\x22\x4d\x18"}};
+    for (const auto& [name, magic] : kMagic) {
+      if (comp != name || !payload.matches(0, magic)) continue;
+      ExtractResult r = read_stream(payload, comp, budget_);
+      add_stream(box, comp, loc + "!" + comp, uimage::kHeaderSize, depth, std::move(r));
+      return {h.offset, end};
+    }
+    // Uncompressed (or mislabelled) payload: let the parent's walk carve what is inside it.
+    if (h.offset == 0 && end < t_.nodes[id].content.size()) {
+      ByteView rest = t_.nodes[id].content.tail(end);
+      size_t tr = add_part(id, NodeRole::Carved, "trailing", t_.nodes[id].location + "!trailing@" + hex_upper(end), rest,
+                           nullptr, end, depth);
+      t_.nodes[tr].diagnostics.push_back({end, Severity::Info, std::to_string(rest.size()) + " bytes after the uImage"});
+    }
+    return {h.offset, h.offset + uimage::kHeaderSize};
+  }
+
+  void expand_fit(size_t id, const Hit& h, ByteView region, const std::string& loc, int depth) {
+    size_t box = add_part(id, NodeRole::Carved, "fit", loc, region, nullptr, h.offset, depth);
+    auto images = fit::list_images(region);
+    if (!images) {
+      t_.nodes[box].diagnostics.push_back({images.error().offset, Severity::Warning, images.error().message});
+      return;
+    }
+    ExtractResult plain;
+    for (const fit::Image& im : *images) {
+      if (!im.data) {
+        t_.nodes[box].diagnostics.push_back(
+            {0, Severity::Warning, "image " + im.unit + ": data lies outside the input"});
+        continue;
+      }
+      if (is_stream(im.compression)) {
+        ExtractResult r = read_stream(*im.data, im.compression, budget_);
+        if (!r.entries.empty()) r.entries.front().path = im.unit;
+        add_members(box, std::move(r));
+      } else {
+        Entry e;
+        e.path = im.unit;
+        e.view = *im.data;
+        e.size = im.data->size();
+        plain.entries.push_back(std::move(e));
+      }
+    }
+    add_members(box, std::move(plain));
+  }
+
+  Tree& t_;
+  const Walker& walker_;
+  ExtractOptions options_;
+  Budget budget_;
+  bool limit_noted_ = false;
+};
+
+}  // namespace
+
+Tree extract_tree(ByteView input, const std::string& name, const Walker& walker, const ExtractOptions& options) {
+  Tree t;
+  Builder(t, walker, options).run(input, name);
+  return t;
+}
+
+}  // namespace fwcert
