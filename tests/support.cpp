@@ -173,6 +173,40 @@ Bytes make_uimage(const Bytes& payload, uint8_t type, uint8_t comp, const std::s
   return img;
 }
 
+Bytes make_tar(const std::vector<TarMember>& members) {
+  Bytes out;
+  auto octal = [](Bytes& h, size_t off, size_t width, uint64_t v) {
+    std::string s(width - 1, '0');
+    for (size_t i = width - 1; i-- > 0; v >>= 3) s[i] = static_cast<char>('0' + (v & 7));
+    std::copy(s.begin(), s.end(), h.begin() + static_cast<long>(off));
+  };
+  for (const auto& m : members) {
+    Bytes h(512, 0);
+    std::copy(m.name.begin(), m.name.begin() + static_cast<long>(std::min<size_t>(m.name.size(), 100)), h.begin());
+    octal(h, 100, 8, m.typeflag == '5' ? 0755 : 0644);
+    octal(h, 108, 8, 0);
+    octal(h, 116, 8, 0);
+    octal(h, 124, 12, m.typeflag == '0' ? m.content.size() : 0);
+    octal(h, 136, 12, 1594976572);
+    h[156] = static_cast<uint8_t>(m.typeflag);
+    std::copy(m.linkname.begin(), m.linkname.begin() + static_cast<long>(std::min<size_t>(m.linkname.size(), 100)),
+              h.begin() + 157);
+    const std::string magic("ustar\0" "00", 8);
+    std::copy(magic.begin(), magic.end(), h.begin() + 257);
+    std::fill(h.begin() + 148, h.begin() + 156, ' ');
+    unsigned sum = 0;
+    for (uint8_t c : h) sum += c;
+    octal(h, 148, 7, sum);
+    append(out, h);
+    if (m.typeflag == '0') {
+      append(out, m.content);
+      out.resize((out.size() + 511) / 512 * 512, 0);
+    }
+  }
+  out.resize(out.size() + 1024, 0);
+  return out;
+}
+
 const fwcert::Walker& walker() {
   static std::shared_ptr<const fwcert::Walker> w = [] {
     auto r = fwcert::make_default_walker(source_dir() + "/signatures");

@@ -46,6 +46,16 @@ Bytes make_cramfs(const std::vector<CramfsFile>& files, bool big_endian);
 Bytes make_uimage(const Bytes& payload, uint8_t type = 2, uint8_t comp = 1, const std::string& name = "21400000",
                   uint32_t time = 1594976572);
 
+// A ustar archive built by hand (no validation of names: tests use it for hostile names). typeflag '0' file,
+// '2' symlink (linkname), '5' directory.
+struct TarMember {
+  std::string name;
+  std::string content;
+  char typeflag = '0';
+  std::string linkname;
+};
+Bytes make_tar(const std::vector<TarMember>& members);
+
 // The default walker (built-in signatures), shared by tests.
 const fwcert::Walker& walker();
 // Walks bytes with min confidence low (everything).

@@ -1,0 +1,227 @@
+// The extraction tree: provenance, recursion, limits, and the safe writer.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "fwcert/extract/tree.hpp"
+#include "fwcert/extract/writer.hpp"
+#include "support.hpp"
+
+using namespace fwtest;
+namespace fs = std::filesystem;
+using fwcert::ByteView;
+
+namespace {
+
+fwcert::Tree extract(const Bytes& data, const std::string& name, fwcert::ExtractOptions o = {}) {
+  return fwcert::extract_tree(ByteView(data.data(), data.size()), name, walker(), o);
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "fwcert-test-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::string file_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Every regular file and link below dir, as paths relative to it.
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it)
+    out.push_back(it->path().lexically_relative(dir).string());  // lexical: never resolves the links it lists
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tree: the sample's stunnel files and the iKVM jar's res/client.crt are nodes with provenance") {
+  for (const char* name : {"bmc-sample.bin", "bmc-sample-be.bin"}) {
+    INFO(name);
+    Bytes img = read_file(source_dir() + "/samples/" + name);
+    auto t = extract(img, name);
+    const std::string root = std::string(name) + "!cramfs@0x80000:";
+    for (const char* f : {"/etc/stunnel/stunnel.conf", "/etc/stunnel/server.crt", "/etc/stunnel/server.key",
+                          "/etc/stunnel/client.crt"}) {
+      const fwcert::Node* n = t.find(root + f);
+      REQUIRE(n);
+      CHECK(n->kind == fwcert::EntryKind::File);
+      CHECK(n->size > 0);
+      CHECK(n->sha256.size() == 64);
+    }
+    const fwcert::Node* crt = t.find(root + "/etc/stunnel/client.crt");
+    Bytes expected = read_file(source_dir() + "/samples/certs/client.crt");
+    CHECK(crt->sha256 == fwcert::sha256_hex(ByteView(expected.data(), expected.size())));
+    const fwcert::Node* jar = t.find(std::string(name) + "!cramfs@0x2E0000:/iKVM__V1.69.38.0x0.jar!zip:res/client.crt");
+    REQUIRE(jar);
+    CHECK(jar->sha256 == crt->sha256);  // the same certificate in two places
+    // The key material found inside is carved with its own location.
+    CHECK(t.find(root + "/etc/stunnel/client.crt!pem") != nullptr);
+    // The kernel payload is decoded under the uImage.
+    const fwcert::Node* kernel = t.find(std::string(name) + "!uimage@0x280000!gzip");
+    REQUIRE(kernel);
+    CHECK(kernel->size == 524288);
+    CHECK(kernel->role == fwcert::NodeRole::Stream);
+  }
+}
+
+TEST_CASE("tree: a compressed stream inside a file is decoded and walked again (pass-through pack.gz)") {
+  Bytes img = read_file(source_dir() + "/samples/bmc-sample.bin");
+  auto t = extract(img, "s.bin");
+  auto hits = t.find_suffix(".jar.pack.gz!gzip!zip:res/client.crt");
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]->depth >= 3);
+}
+
+TEST_CASE("tree: a PEM inside a decompressed kernel gets a carved location with its offset") {
+  Bytes kernel = random_bytes(0x90000, 11);
+  std::string pem = "-----BEGIN CERTIFICATE-----\n";
+  // Use the sample's real certificate so the PEM validates.
+  Bytes cert = read_file(source_dir() + "/samples/certs/client.crt");
+  std::copy(cert.begin(), cert.end(), kernel.begin() + 0x7A120);
+  REQUIRE(kernel.size() > 0x7A120 + cert.size());
+  Bytes img = make_uimage(gzip_compress(kernel));
+  Bytes flash(0x1400000, 0xff);
+  std::copy(img.begin(), img.end(), flash.begin() + 0x1000);
+  auto t = extract(flash, "x10.bin");
+  CHECK(t.find("x10.bin!uimage@0x1000!gzip!pem@0x7A120") != nullptr);
+}
+
+TEST_CASE("tree: limits stop a decompression bomb with a diagnostic and keep the rest") {
+  Bytes zeros(64u << 20, 0);
+  Bytes bomb = gzip_compress(zeros);
+  Bytes img = make_cramfs({{"a.txt", Bytes(100, 'a')}}, false);
+  append(img, bomb);
+  fwcert::ExtractOptions o;
+  o.limits.max_total_bytes = 8u << 20;
+  auto t = extract(img, "bomb.bin", o);
+  bool limited = false;
+  for (const auto& d : t.diagnostics) limited |= d.message.find("limit") != std::string::npos;
+  CHECK(limited);
+  CHECK(t.extracted_bytes <= (8u << 20));
+  CHECK(t.find("bomb.bin!cramfs:/a.txt") == nullptr);  // the CramFS does not cover the whole input...
+  CHECK(t.find_suffix(":/a.txt").size() == 1);          // ...but its file is still there
+}
+
+TEST_CASE("tree: nesting deeper than the depth limit stops with a diagnostic") {
+  Bytes data(1000, 'x');
+  for (int i = 0; i < 12; ++i) data = gzip_compress(data);
+  fwcert::ExtractOptions o;
+  o.limits.max_depth = 4;
+  auto t = extract(data, "deep.gz", o);
+  bool depth_diag = false;
+  for (const auto& n : t.nodes) {
+    CHECK(n.depth <= 5);
+    for (const auto& d : n.diagnostics) depth_diag |= d.message.find("depth limit") != std::string::npos;
+  }
+  CHECK(depth_diag);
+}
+
+TEST_CASE("tree: truncated and bit-flipped samples never crash") {
+  Bytes img = read_file(source_dir() + "/samples/bmc-sample.bin");
+  for (size_t n = 0x80000; n < 0x2E4000; n += 0x7777) {
+    Bytes prefix(img.begin(), img.begin() + static_cast<long>(n));
+    auto t = extract(prefix, "cut.bin");
+    CHECK_FALSE(t.nodes.empty());
+  }
+  std::mt19937 rng(5);
+  for (int round = 0; round < 20; ++round) {
+    Bytes b = img;
+    for (int k = 0; k < 50; ++k) b[0x80000 + rng() % 0x264000] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    auto t = extract(b, "flip.bin");
+    CHECK_FALSE(t.nodes.empty());
+  }
+}
+
+TEST_CASE("writer: the sample is written with a manifest, all inside the output folder") {
+  Bytes img = read_file(source_dir() + "/samples/bmc-sample.bin");
+  auto t = extract(img, "bmc-sample.bin");
+  TempDir tmp;
+  fs::path out = tmp.path / "out";
+  auto rep = fwcert::write_tree(t, out.string());
+  REQUIRE(rep);
+  CHECK(file_text(out / "cramfs@0x80000/etc/stunnel/client.crt") ==
+        file_text(source_dir() + "/samples/certs/client.crt"));
+  CHECK(fs::exists(out / "cramfs@0x2E0000/iKVM__V1.69.38.0x0.jar.extracted/zip/res/client.crt"));
+  CHECK(fs::is_symlink(out / "cramfs@0x80000/bin/sh"));
+  CHECK(fs::read_symlink(out / "cramfs@0x80000/bin/sh") == "busybox");
+  auto manifest = nlohmann::json::parse(file_text(out / "manifest.json"));
+  CHECK(manifest["input"] == "bmc-sample.bin");
+  CHECK(manifest["nodes"].size() == t.nodes.size());
+  bool found = false;
+  for (const auto& n : manifest["nodes"])
+    if (n["location"] == "bmc-sample.bin!cramfs@0x80000:/etc/stunnel/client.crt") {
+      found = true;
+      CHECK(n["sha256"].get<std::string>().size() == 64);
+      CHECK(n["path"] == "cramfs@0x80000/etc/stunnel/client.crt");
+    }
+  CHECK(found);
+  for (const auto& rel : listing(out)) CHECK(rel.rfind("..", 0) != 0);
+  // A second run into the same folder is refused without --force.
+  auto again = fwcert::write_tree(t, out.string());
+  REQUIRE_FALSE(again);
+  CHECK(again.error().message.find("not empty") != std::string::npos);
+  CHECK(fwcert::write_tree(t, out.string(), fwcert::WriteOptions{true}));
+}
+
+TEST_CASE("writer: hostile member names and symlink escapes stay inside the output folder") {
+  Bytes tar = make_tar({{"../../escape.txt", "evil", '0', ""},
+                        {"/abs/escape2.txt", "evil", '0', ""},
+                        {"link", "", '2', "/tmp"},
+                        {"link/escape3.txt", "evil", '0', ""},
+                        {"up", "", '2', "../../.."},
+                        {"up/escape4.txt", "evil", '0', ""},
+                        {"ok/fine.txt", "fine", '0', ""}});
+  auto t = extract(tar, "hostile.tar");
+  TempDir tmp;
+  fs::path out = tmp.path / "a" / "b" / "out";
+  auto rep = fwcert::write_tree(t, out.string());
+  REQUIRE(rep);
+  // Nothing outside: the temp dir holds only a/b/out.
+  for (const auto& rel : listing(tmp.path)) CHECK((rel.rfind("a/b/out", 0) == 0 || std::string("a/b/out").rfind(rel, 0) == 0));
+  CHECK_FALSE(fs::exists("/tmp/escape3.txt"));
+  CHECK(file_text(out / "tar/ok/fine.txt") == "fine");
+  CHECK(fs::exists(out / "tar/__dotdot__/__dotdot__/escape.txt"));
+  CHECK(fs::exists(out / "tar/abs/escape2.txt"));
+  CHECK(fs::is_symlink(out / "tar/link"));
+  bool refused = false;
+  for (const auto& d : rep->diagnostics) refused |= d.message.find("link") != std::string::npos;
+  CHECK(refused);
+}
+
+TEST_CASE("corpus: binwalk's dirtraversal.tar cannot write outside the output folder") {
+  auto p = corpus_file("binwalk/v2.3.4/testing/tests/input-vectors/dirtraversal.tar");
+  if (!p) return;
+  Bytes tar = read_file(*p);
+  auto t = extract(tar, "dirtraversal.tar");
+  TempDir tmp;
+  fs::path out = tmp.path / "out";
+  auto rep = fwcert::write_tree(t, out.string());
+  REQUIRE(rep);
+  for (const auto& rel : listing(tmp.path)) CHECK(rel.rfind("out", 0) == 0);  // the folder and what is in it
+  CHECK(rep->files > 0);
+}
+
+TEST_CASE("corpus: the recursive gzip bomb terminates within the limits") {
+  auto p = corpus_file("libarchive/decoded/test_read_filter_gzip_recursive.gz");
+  if (!p) return;
+  Bytes data = read_file(*p);
+  fwcert::ExtractOptions o;
+  o.limits.max_total_bytes = 256u << 20;
+  auto t = extract(data, "recursive.gz", o);
+  CHECK(t.extracted_bytes <= (256u << 20));
+  for (const auto& n : t.nodes) CHECK(n.depth <= o.limits.max_depth + 1);
+}
