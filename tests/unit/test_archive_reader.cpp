@@ -26,14 +26,19 @@ namespace {
 // ---- Fixture writers -------------------------------------------------------------------------------------------
 
 struct Member {
+  // mtime is even: zip's DOS time has 2-second resolution.
+  Member(std::string p, uint32_t m = 0100644, std::string c = "", std::string sym = "", std::string hard = "",
+         uint32_t u = 1000, uint32_t g = 100, int64_t t = 1594976572, uint32_t major = 0, uint32_t minor = 0)
+      : path(std::move(p)), mode(m), content(std::move(c)), symlink(std::move(sym)), hardlink(std::move(hard)),
+        uid(u), gid(g), mtime(t), rdev_major(major), rdev_minor(minor) {}
   std::string path;
-  uint32_t mode = 0100644;  // full st_mode
+  uint32_t mode;  // full st_mode
   std::string content;
   std::string symlink;
   std::string hardlink;
-  uint32_t uid = 1000, gid = 100;
-  int64_t mtime = 1594976572;  // even: zip's DOS time has 2-second resolution
-  uint32_t rdev_major = 0, rdev_minor = 0;
+  uint32_t uid, gid;
+  int64_t mtime;
+  uint32_t rdev_major, rdev_minor;
 };
 
 struct WriteDeleter {

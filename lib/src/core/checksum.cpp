@@ -1,23 +1,14 @@
 #include "fwcert/core/checksum.hpp"
 
-#include <zlib.h>
-
-#include <algorithm>
+#include <isa-l/crc.h>
 
 namespace fwcert {
 
+// ISA-L's crc32_gzip_refl is zlib's crc32() (same reflected polynomial, same seeding and inversion) with
+// PCLMULQDQ/AVX-512 folding picked at run time: several times faster on the large CramFS/uImage ranges we verify.
 uint32_t crc32(ByteView data, uint32_t seed) {
-  uLong crc = seed;
-  const uint8_t* p = data.data();
-  size_t n = data.size();
-  // zlib takes uInt lengths; feed large buffers in chunks.
-  while (n > 0) {
-    uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    crc = ::crc32(crc, p, chunk);
-    p += chunk;
-    n -= chunk;
-  }
-  return static_cast<uint32_t>(crc);
+  if (data.empty()) return seed;
+  return crc32_gzip_refl(seed, data.data(), data.size());
 }
 
 uint32_t crc32_with_zeroed_word(ByteView data, uint64_t hole) {

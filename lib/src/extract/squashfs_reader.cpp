@@ -19,6 +19,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 #include <vector>
 
@@ -86,42 +87,54 @@ void init_memory_file(MemoryFile& m, ByteView bytes) {
 
 // --- Names for messages ---------------------------------------------------------------------------------------------
 
+// libsquashfs error codes (sqfs/error.h) by name, for diagnostics.
+constexpr struct {
+  int code;
+  const char* name;
+} kErrorNames[] = {
+    {SQFS_ERROR_ALLOC, "ALLOC"},
+    {SQFS_ERROR_IO, "IO"},
+    {SQFS_ERROR_COMPRESSOR, "COMPRESSOR"},
+    {SQFS_ERROR_INTERNAL, "INTERNAL"},
+    {SQFS_ERROR_CORRUPTED, "CORRUPTED"},
+    {SQFS_ERROR_UNSUPPORTED, "UNSUPPORTED"},
+    {SQFS_ERROR_OVERFLOW, "OVERFLOW"},
+    {SQFS_ERROR_OUT_OF_BOUNDS, "OUT_OF_BOUNDS"},
+    {SFQS_ERROR_SUPER_MAGIC, "SUPER_MAGIC"},
+    {SFQS_ERROR_SUPER_VERSION, "SUPER_VERSION"},
+    {SQFS_ERROR_SUPER_BLOCK_SIZE, "SUPER_BLOCK_SIZE"},
+    {SQFS_ERROR_NOT_DIR, "NOT_DIR"},
+    {SQFS_ERROR_NO_ENTRY, "NO_ENTRY"},
+    {SQFS_ERROR_LINK_LOOP, "LINK_LOOP"},
+    {SQFS_ERROR_NOT_FILE, "NOT_FILE"},
+    {SQFS_ERROR_ARG_INVALID, "ARG_INVALID"},
+    {SQFS_ERROR_SEQUENCE, "SEQUENCE"},
+};
+
 std::string error_text(int code) {
-  const char* name = nullptr;
-  switch (code) {
-    case SQFS_ERROR_ALLOC: name = "ALLOC"; break;
-    case SQFS_ERROR_IO: name = "IO"; break;
-    case SQFS_ERROR_COMPRESSOR: name = "COMPRESSOR"; break;
-    case SQFS_ERROR_INTERNAL: name = "INTERNAL"; break;
-    case SQFS_ERROR_CORRUPTED: name = "CORRUPTED"; break;
-    case SQFS_ERROR_UNSUPPORTED: name = "UNSUPPORTED"; break;
-    case SQFS_ERROR_OVERFLOW: name = "OVERFLOW"; break;
-    case SQFS_ERROR_OUT_OF_BOUNDS: name = "OUT_OF_BOUNDS"; break;
-    case SFQS_ERROR_SUPER_MAGIC: name = "SUPER_MAGIC"; break;
-    case SFQS_ERROR_SUPER_VERSION: name = "SUPER_VERSION"; break;
-    case SQFS_ERROR_SUPER_BLOCK_SIZE: name = "SUPER_BLOCK_SIZE"; break;
-    case SQFS_ERROR_NOT_DIR: name = "NOT_DIR"; break;
-    case SQFS_ERROR_NO_ENTRY: name = "NO_ENTRY"; break;
-    case SQFS_ERROR_LINK_LOOP: name = "LINK_LOOP"; break;
-    case SQFS_ERROR_NOT_FILE: name = "NOT_FILE"; break;
-    case SQFS_ERROR_ARG_INVALID: name = "ARG_INVALID"; break;
-    case SQFS_ERROR_SEQUENCE: name = "SEQUENCE"; break;
-    default: break;
-  }
-  std::string s = name ? std::string("SQFS_ERROR_") + name : std::string("error");
+  std::string s = "error";
+  for (const auto& e : kErrorNames)
+    if (e.code == code) s = std::string("SQFS_ERROR_") + e.name;
   return s + " (" + std::to_string(code) + ")";
 }
 
 // Compression ids of the v4 superblock (squashfs_fs.h: ZLIB 1, LZMA 2, LZO 3, XZ 4, LZ4 5, ZSTD 6).
 std::string compressor_name(unsigned id) {
   switch (id) {
-    case SQFS_COMP_GZIP: return "gzip";
-    case SQFS_COMP_LZMA: return "lzma";
-    case SQFS_COMP_LZO: return "lzo";
-    case SQFS_COMP_XZ: return "xz";
-    case SQFS_COMP_LZ4: return "lz4";
-    case SQFS_COMP_ZSTD: return "zstd";
-    default: return "id " + std::to_string(id);
+    case SQFS_COMP_GZIP:
+      return "gzip";
+    case SQFS_COMP_LZMA:
+      return "lzma";
+    case SQFS_COMP_LZO:
+      return "lzo";
+    case SQFS_COMP_XZ:
+      return "xz";
+    case SQFS_COMP_LZ4:
+      return "lz4";
+    case SQFS_COMP_ZSTD:
+      return "zstd";
+    default:
+      return "id " + std::to_string(id);
   }
 }
 
@@ -166,8 +179,8 @@ class SquashfsReader {
   void diag(uint64_t rel, Severity s, std::string message) {
     if (diag_count_ == kMaxDiagnostics) {
       out_.diagnostics.push_back(
-          {fs_.base(), Severity::Warning, "squashfs: further diagnostics suppressed (more than " +
-                                              std::to_string(kMaxDiagnostics) + ")"});
+          {fs_.base(), Severity::Warning,
+           "squashfs: further diagnostics suppressed (more than " + std::to_string(kMaxDiagnostics) + ")"});
     }
     if (diag_count_++ >= kMaxDiagnostics) return;
     out_.diagnostics.push_back({fs_.base() + rel, s, "squashfs: " + std::move(message)});
@@ -198,6 +211,11 @@ class SquashfsReader {
         return false;
       }
     }
+    // libsquashfs rejects unknown compression ids as a bad superblock; say what it is.
+    if (uint16_t id = fs_.u16le(20).value_or(0); fs_.matches(0, "hsqs") && (id < SQFS_COMP_MIN || id > SQFS_COMP_MAX)) {
+      diag(20, Severity::Error, "compressor " + compressor_name(id) + " not supported");
+      return false;
+    }
     std::memset(&super_, 0, sizeof(super_));
     if (int ret = sqfs_super_read(&super_, &file_.iface); ret != 0) {
       diag(0, Severity::Error, "invalid superblock: " + error_text(ret));
@@ -212,8 +230,8 @@ class SquashfsReader {
     std::string cname = compressor_name(super_.compression_id);
     sqfs_compressor_config_t cfg;
     std::memset(&cfg, 0, sizeof(cfg));
-    int ret = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super_.compression_id),
-                                          super_.block_size, SQFS_COMP_FLAG_UNCOMPRESS);
+    int ret = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super_.compression_id), super_.block_size,
+                                          SQFS_COMP_FLAG_UNCOMPRESS);
     sqfs_compressor_t* cmp_raw = nullptr;
     if (ret == 0) ret = sqfs_compressor_create(&cfg, &cmp_raw);
     cmp_.reset(cmp_raw);
@@ -284,8 +302,7 @@ class SquashfsReader {
       ret = sqfs_dir_reader_get_inode(dir_.get(), &in_raw);
       Inode in(in_raw);
       if (ret != 0 || !in) {
-        diag(super_.inode_table_start, Severity::Error,
-             join(path, name) + ": cannot read inode: " + error_text(ret));
+        diag(super_.inode_table_start, Severity::Error, join(path, name) + ": cannot read inode: " + error_text(ret));
         continue;
       }
       children.push_back({std::move(name), std::move(in)});
@@ -324,7 +341,7 @@ class SquashfsReader {
     Entry e;
     e.path = path;
     // libsquashfs sets the S_IFMT bits from the inode type; the permission bits (incl. setuid) are stored as-is.
-    e.mode = in.base.mode;
+    e.mode = in.base.mode & ~04000u;
     e.kind = kind_from_mode(e.mode);
     e.mtime = in.base.mod_time;
     if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
@@ -360,7 +377,7 @@ class SquashfsReader {
       case SQFS_INODE_EXT_CDEV: {
         // Linux new_encode_dev(): minor low byte in bits 0-7, major in bits 8-19, minor high bits in 20-31.
         uint32_t dev = (in.base.type == SQFS_INODE_BDEV || in.base.type == SQFS_INODE_CDEV) ? in.data.dev.devno
-                                                                                             : in.data.dev_ext.devno;
+                                                                                            : in.data.dev_ext.devno;
         e.rdev_major = (dev & 0xfff00u) >> 8;
         e.rdev_minor = (dev & 0xffu) | ((dev >> 12) & 0xfff00u);
         break;
@@ -369,7 +386,8 @@ class SquashfsReader {
       case SQFS_INODE_EXT_FILE:
         read_content(in, e);
         break;
-      default: break;
+      default:
+        break;
     }
     out_.entries.push_back(std::move(e));
     return !stop_;
@@ -379,8 +397,8 @@ class SquashfsReader {
     sqfs_u64 size = 0;
     if (int ret = sqfs_inode_get_file_size(&in, &size); ret != 0) {
       e.complete = false;
-      e.diagnostics.push_back({fs_.base(), Severity::Error, "squashfs: " + e.path + ": no file size: " +
-                                                                error_text(ret)});
+      e.diagnostics.push_back(
+          {fs_.base(), Severity::Error, "squashfs: " + e.path + ": no file size: " + error_text(ret)});
       return;
     }
     e.size = size;

@@ -4,11 +4,13 @@
 // Output is capped so a bomb or a huge stream cannot stall the walk.
 #include <bzlib.h>
 #include <lzma.h>
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -77,63 +79,46 @@ bool apply_outcome(Hit& hit, const Outcome& o, const ValidateInput& in, uint64_t
 
 // ---------------------------------------------------------------- gzip (RFC 1952) ---------------------------------
 
-// A raw-deflate inflater reused across calls on one thread (inflateReset instead of init/end per candidate).
-class Inflater {
- public:
-  Inflater() { ok_ = inflateInit2(&zs_, -MAX_WBITS) == Z_OK; }
-  ~Inflater() {
-    if (ok_) inflateEnd(&zs_);
-  }
-  Inflater(const Inflater&) = delete;
-  Inflater& operator=(const Inflater&) = delete;
-  z_stream* reset() {
-    if (!ok_ || inflateReset(&zs_) != Z_OK) return nullptr;
-    return &zs_;
-  }
-
- private:
-  z_stream zs_{};
-  bool ok_ = false;
-};
-
-// Inflates raw deflate data from view, counting output and its CRC-32.
+// Inflates raw deflate data from view, counting output and its CRC-32. ISA-L's igzip inflater is used instead of
+// zlib's: it decodes the same streams two to three times faster, and a firmware walk inflates every kernel it meets.
 Outcome inflate_raw(ByteView data, uint32_t& crc_out) {
-  thread_local Inflater inflater;
+  thread_local std::unique_ptr<inflate_state> state = std::make_unique<inflate_state>();
+  inflate_state* st = state.get();
+  isal_inflate_init(st);
+  st->crc_flag = ISAL_GZIP_NO_HDR;  // raw deflate, with the gzip CRC-32 of the output kept in st->crc
   Outcome o;
-  z_stream* zs = inflater.reset();
-  if (!zs) {
-    o.error = "zlib init failed";
-    return o;
-  }
   uint8_t* out = scratch();
   uint64_t fed = 0;
-  uLong crc = ::crc32(0L, Z_NULL, 0);
-  zs->avail_in = 0;
+  st->avail_in = 0;
   for (;;) {
-    if (zs->avail_in == 0 && fed < data.size()) {
+    if (st->avail_in == 0 && fed < data.size()) {
       uint64_t n = std::min<uint64_t>(data.size() - fed, kChunk);
-      zs->next_in = const_cast<Bytef*>(data.data() + fed);
-      zs->avail_in = static_cast<uInt>(n);
+      st->next_in = const_cast<uint8_t*>(data.data() + fed);
+      st->avail_in = static_cast<uint32_t>(n);
       fed += n;
     }
-    zs->next_out = out;
-    zs->avail_out = kScratchSize;
-    int rc = inflate(zs, Z_NO_FLUSH);
-    const uInt got = static_cast<uInt>(kScratchSize - zs->avail_out);
-    crc = ::crc32(crc, out, got);
+    st->next_out = out;
+    st->avail_out = kScratchSize;
+    const int rc = isal_inflate(st);
+    const uint32_t got = kScratchSize - st->avail_out;
     o.produced += got;
-    o.consumed = fed - zs->avail_in;
-    if (rc == Z_STREAM_END) {
+    // Bytes read ahead into the bit buffer are not consumed yet.
+    const uint64_t buffered = st->read_in_length > 0 ? static_cast<uint64_t>(st->read_in_length) / 8 : 0;
+    o.consumed = fed - st->avail_in - std::min<uint64_t>(buffered, fed - st->avail_in);
+    if (rc < 0) {
+      o.status = Status::Error;
+      o.error = rc == ISAL_INVALID_BLOCK      ? "invalid deflate block"
+                : rc == ISAL_INVALID_SYMBOL   ? "invalid deflate symbol"
+                : rc == ISAL_INVALID_LOOKBACK ? "invalid lookback distance"
+                                              : "inflate error " + std::to_string(rc);
+      break;
+    }
+    if (st->block_state == ISAL_BLOCK_FINISH) {
       o.status = Status::End;
       break;
     }
-    if (rc == Z_BUF_ERROR) {  // no progress possible: the output buffer was empty, so input ran out
+    if (got == 0 && st->avail_in == 0 && fed >= data.size()) {  // no progress and no more input
       o.status = Status::Truncated;
-      break;
-    }
-    if (rc != Z_OK) {
-      o.status = Status::Error;
-      o.error = zs->msg ? zs->msg : "inflate error " + std::to_string(rc);
       break;
     }
     if (o.produced >= kOutputCap) {
@@ -141,7 +126,7 @@ Outcome inflate_raw(ByteView data, uint32_t& crc_out) {
       break;
     }
   }
-  crc_out = static_cast<uint32_t>(crc);
+  crc_out = st->crc;
   return o;
 }
 
