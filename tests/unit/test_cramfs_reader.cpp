@@ -803,9 +803,11 @@ TEST_CASE("cramfs reader: truncated and bit-flipped webfs") {
   if (!image) return;
   Bytes img = read_file(*image);
   ExtractResult full = read(img);
-  // Short prefixes byte by byte (superblock and directories), then 97 evenly spaced ones.
+  // Short prefixes byte by byte (superblock, root directory), every 97th one through the metadata and the first
+  // files, then 97 evenly spaced ones over the whole image.
   std::vector<size_t> lengths;
   for (size_t n = 0; n < 700; ++n) lengths.push_back(n);
+  for (size_t n = 700; n < std::min<size_t>(img.size(), 256 * 1024); n += 97) lengths.push_back(n);
   for (size_t k = 1; k < 97; ++k) lengths.push_back(img.size() * k / 97);
   for (size_t n : lengths) {
     INFO(n);

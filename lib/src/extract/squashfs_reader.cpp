@@ -341,7 +341,7 @@ class SquashfsReader {
     Entry e;
     e.path = path;
     // libsquashfs sets the S_IFMT bits from the inode type; the permission bits (incl. setuid) are stored as-is.
-    e.mode = in.base.mode & ~04000u;
+    e.mode = in.base.mode;
     e.kind = kind_from_mode(e.mode);
     e.mtime = in.base.mod_time;
     if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
