@@ -225,3 +225,36 @@ TEST_CASE("corpus: the recursive gzip bomb terminates within the limits") {
   CHECK(t.extracted_bytes <= (256u << 20));
   for (const auto& n : t.nodes) CHECK(n.depth <= o.limits.max_depth + 1);
 }
+
+TEST_CASE("tree: a CramFS with an overwritten superblock is recovered where the [img] index says it is") {
+  for (const char* name : {"bmc-sample.bin", "bmc-sample-be.bin"}) {
+    INFO(name);
+    Bytes img = read_file(source_dir() + "/samples/" + name);
+    std::fill(img.begin() + 0x80000, img.begin() + 0x80000 + 64, 0xff);  // the vcutil#68 case: no superblock
+    auto walked = walk_all(img);
+    for (const auto& h : walked.hits) CHECK(h.offset != 0x80000);  // invisible to a signature walk
+    auto t = extract(img, "damaged.bin");
+    const fwcert::Node* box = t.find("damaged.bin!cramfs@0x80000");
+    REQUIRE(box);
+    CHECK(box->recovered);
+    const fwcert::Node* crt = t.find("damaged.bin!cramfs@0x80000:/etc/stunnel/client.crt");
+    REQUIRE(crt);
+    Bytes expected = read_file(source_dir() + "/samples/certs/client.crt");
+    CHECK(crt->sha256 == fwcert::sha256_hex(ByteView(expected.data(), expected.size())));
+  }
+}
+
+TEST_CASE("tree: --cramfs-at recovers a damaged CramFS that no index points to") {
+  Bytes fs = make_cramfs({{"client.crt", Bytes(700, 'c')}, {"server.key", Bytes(900, 'k')}}, false);
+  Bytes img(0x1000, 0xff);
+  append(img, fs);
+  std::fill(img.begin() + 0x1000, img.begin() + 0x1000 + 64, 0x00);
+  CHECK(extract(img, "d.bin").find_suffix(":/client.crt").empty());
+  fwcert::ExtractOptions o;
+  o.cramfs_at = {0x1000};
+  auto t = extract(img, "d.bin", o);
+  const fwcert::Node* n = t.find("d.bin!cramfs@0x1000:/client.crt");
+  REQUIRE(n);
+  CHECK(n->size == 700);
+  CHECK(t.find("d.bin!cramfs@0x1000")->recovered);
+}

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "fwcert/extract/readers.hpp"
+#include "fwcert/formats/aspeed.hpp"
 #include "fwcert/formats/fit.hpp"
 #include "fwcert/formats/uimage.hpp"
 
@@ -208,6 +209,36 @@ class Builder {
         add_part(id, NodeRole::Carved, h.type, loc, region, nullptr, h.offset, depth);
         consumed.emplace_back(h.offset, h.offset + len);
       }
+    }
+    recover_damaged_cramfs(id, wr.hits, consumed);
+  }
+
+  // CramFS images whose superblock is damaged are invisible to the walk (ossobv/vcutil#68). Where something says a
+  // filesystem must be (an [img] index record, or the user's --cramfs-at), try to rebuild its tree from the root
+  // directory that follows the superblock.
+  void recover_damaged_cramfs(size_t id, const std::vector<Hit>& hits,
+                              std::vector<std::pair<uint64_t, uint64_t>>& consumed) {
+    const ByteView c = t_.nodes[id].content;
+    std::vector<std::pair<uint64_t, uint64_t>> candidates;  // offset, length (0 = to the end)
+    if (id == 0)
+      for (uint64_t off : options_.cramfs_at) candidates.emplace_back(off, 0);
+    for (const Hit& h : hits)
+      if (h.type == "aspeed-index")
+        for (const auto& r : aspeed::index_records(c, h.offset)) candidates.emplace_back(r.base, r.length);
+    for (auto [off, length] : candidates) {
+      if (off >= c.size()) continue;
+      const bool known = std::any_of(hits.begin(), hits.end(), [&](const Hit& h) { return h.offset == off; });
+      const bool inside = std::any_of(consumed.begin(), consumed.end(),
+                                      [&](auto& r) { return off >= r.first && off < r.second; });
+      if (inside || (known && length != 0)) continue;
+      const ByteView region = length ? c.clamp(off, length) : c.tail(off);
+      ExtractResult r = read_cramfs(region, budget_);
+      if (r.entries.empty()) r = recover_cramfs(region, budget_);
+      if (r.entries.empty()) continue;
+      const std::string loc = t_.nodes[id].location + "!cramfs@" + hex_upper(off);
+      size_t box = add_part(id, NodeRole::Carved, "cramfs", loc, region, nullptr, off, t_.nodes[id].depth);
+      add_members(box, std::move(r));
+      consumed.emplace_back(off, off + region.size());
     }
   }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fwcert/core/checksum.hpp"
+#include "fwcert/formats/aspeed.hpp"
 #include "fwcert/formats/fit.hpp"
 #include "fwcert/scan/validator.hpp"
 
@@ -825,6 +826,16 @@ std::optional<Hit> validate_winbond_footer(const ValidateInput& in) {
 }
 
 }  // namespace
+
+namespace aspeed {
+
+std::vector<Record> index_records(ByteView img, uint64_t start) {
+  std::vector<Record> out;
+  for (const auto& r : parse_aspeed_index(img, start).records) out.push_back(Record{r.base, r.length, r.crc, r.name});
+  return out;
+}
+
+}  // namespace aspeed
 
 namespace fit {
 
