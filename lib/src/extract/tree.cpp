@@ -171,7 +171,8 @@ class Builder {
       return;
     }
     if (id != 0 && !options_.recurse && t_.nodes[id].role == NodeRole::Member) return;
-    const ByteView c = t_.nodes[id].content;
+    // Hits, locations and consumed ranges are all relative to this node's own content.
+    const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
     WalkResult wr = walker_.walk(c);
     t_.nodes[id].expanded = true;
     for (auto& d : wr.diagnostics) t_.nodes[id].diagnostics.push_back(d);
@@ -218,7 +219,7 @@ class Builder {
   // directory that follows the superblock.
   void recover_damaged_cramfs(size_t id, const std::vector<Hit>& hits,
                               std::vector<std::pair<uint64_t, uint64_t>>& consumed) {
-    const ByteView c = t_.nodes[id].content;
+    const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
     std::vector<std::pair<uint64_t, uint64_t>> candidates;  // offset, length (0 = to the end)
     if (id == 0)
       for (uint64_t off : options_.cramfs_at) candidates.emplace_back(off, 0);
@@ -265,6 +266,14 @@ class Builder {
     const ByteView payload = region.clamp(uimage::kHeaderSize, hdr->size);
     const std::string comp(uimage::comp_name(hdr->comp));
     const uint64_t end = h.offset + uimage::kHeaderSize + payload.size();
+    // A file that is a uImage may carry bytes after the payload (FACT's uboot.image_with_header): keep them as a node
+    // of their own. The parent's walk still carves any structure found there.
+    if (h.offset == 0 && end < t_.nodes[id].content.size()) {
+      ByteView rest = t_.nodes[id].content.tail(end);
+      size_t tr = add_part(id, NodeRole::Carved, "trailing", t_.nodes[id].location + "!trailing@" + hex_upper(end), rest,
+                           nullptr, end, depth);
+      t_.nodes[tr].diagnostics.push_back({end, Severity::Info, std::to_string(rest.size()) + " bytes after the uImage"});
+    }
     if (hdr->type == uimage::kTypeMulti) {
       auto sizes = uimage::multi_part_sizes(payload);
       uint64_t off = 4 * (sizes.size() + 1);
@@ -295,12 +304,6 @@ class Builder {
       return {h.offset, end};
     }
     // Uncompressed (or mislabelled) payload: let the parent's walk carve what is inside it.
-    if (h.offset == 0 && end < t_.nodes[id].content.size()) {
-      ByteView rest = t_.nodes[id].content.tail(end);
-      size_t tr = add_part(id, NodeRole::Carved, "trailing", t_.nodes[id].location + "!trailing@" + hex_upper(end), rest,
-                           nullptr, end, depth);
-      t_.nodes[tr].diagnostics.push_back({end, Severity::Info, std::to_string(rest.size()) + " bytes after the uImage"});
-    }
     return {h.offset, h.offset + uimage::kHeaderSize};
   }
 
