@@ -261,6 +261,19 @@ TEST_CASE("cramfs reader: flat synthetic image, both byte orders") {
   }
 }
 
+TEST_CASE("cramfs reader: version 1 image (no fsid, no CRC)") {
+  for (bool be : {false, true}) {
+    Bytes img = make_cramfs({{"a", Bytes(6000, 'v')}}, be);
+    be ? put_u32be(img, 8, 0x2) : put_u32le(img, 8, 0x2);  // SORTED_DIRS only
+    img[32] ^= 0xff;                                       // the CRC field means nothing now
+    ExtractResult r = read(img);
+    REQUIRE(r.entries.size() == 1);
+    CHECK(content_str(r.entries[0]) == std::string(6000, 'v'));
+    CHECK(!has_diag(r, "CRC"));
+    CHECK(all_complete(r));
+  }
+}
+
 TEST_CASE("cramfs reader: CRC mismatch is a diagnostic, content still read") {
   Bytes img = make_cramfs({{"a", Bytes(100, 'x')}}, false);
   img[img.size() - 1] ^= 0x55;  // padding byte: content unchanged, CRC wrong
@@ -541,6 +554,20 @@ TEST_CASE("cramfs reader: hostile structures give diagnostics, never a crash or 
     CHECK(d.message.find("/bad") != std::string::npos);
     CHECK(d.message.find(fwcert::hex(data + 4)) != std::string::npos);
     CHECK(d.offset == data + 4);
+  }
+  SECTION("directories nested deeper than the cap") {
+    Builder b;
+    std::vector<size_t> entries;
+    for (int d = 0; d < 80; ++d) entries.push_back(b.entry("d"));
+    for (int d = 0; d < 80; ++d) {
+      // Each directory holds the next one; the last is empty.
+      const bool last = d == 79;
+      b.inode(entries[d], 040755, 0, last ? 0 : 16, 0, 1, last ? 0 : static_cast<uint32_t>(entries[d + 1] / 4));
+    }
+    b.superblock(0x3, 16, 76, 81);
+    ExtractResult r = read(b.img);
+    CHECK(has_diag(r, "nested deeper than 64"));
+    CHECK(r.entries.size() == 64);
   }
   SECTION("not a CramFS") {
     Bytes junk = random_bytes(8192, 1);

@@ -211,3 +211,32 @@ TEST_CASE("corpus: uInitrd and the XM camera kernel are valid uImages") {
     CHECK(u[0].description.find(c.text) != std::string::npos);
   }
 }
+
+TEST_CASE("cramfs: a 512-byte boot pad is recognised and the CRC is taken from the superblock on") {
+  const char* mkfs = nullptr;
+  for (const char* p : {"/usr/sbin/mkfs.cramfs", "/sbin/mkfs.cramfs"})
+    if (std::FILE* f = std::fopen(p, "rb")) {
+      std::fclose(f);
+      mkfs = p;
+      break;
+    }
+  if (!mkfs) {
+    WARN("mkfs.cramfs absent: skipped");
+    return;
+  }
+  char dir[] = "/tmp/fwcert-pad-XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  std::string d(dir);
+  std::string cmd = "mkdir -p " + d + "/root && printf hello > " + d + "/root/a.txt && " + mkfs + " -p " + d +
+                    "/root " + d + "/pad.img >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  Bytes img = read_file(d + "/pad.img");
+  std::system(("rm -rf " + d).c_str());
+  auto r = walk_all(img);
+  auto c = hits_of(r, "cramfs");
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].offset == 0);
+  CHECK(c[0].confidence == Confidence::High);
+  CHECK(c[0].description.find("512-byte boot pad") != std::string::npos);
+  CHECK(c[0].diagnostics.empty());
+}

@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
           std::cout << n.location;
           if (n.kind == fwcert::EntryKind::Symlink) std::cout << " -> " << n.link_target;
           if (n.kind != fwcert::EntryKind::File) std::cout << "  [" << fwcert::to_string(n.kind) << "]";
-          for (const auto& d : n.diagnostics) std::cout << "  (" << fwcert::to_string(d.severity) << ": " << d.message << ")";
+          for (const auto& d : n.diagnostics)
+            if (d.severity != fwcert::Severity::Info)
+              std::cout << "  (" << fwcert::to_string(d.severity) << ": " << d.message << ")";
           std::cout << "\n";
         }
       }

@@ -10,8 +10,8 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,7 +54,8 @@ void add(std::vector<Diagnostic>& to, uint64_t at, Severity s, std::string messa
 std::string limit_name(const Budget& budget, uint64_t compressed, uint64_t cap) {
   const ExtractLimits& l = budget.limits();
   uint64_t left = l.max_total_bytes - budget.used_bytes();
-  if (cap == left && left <= l.max_file_bytes) return "total output limit (" + std::to_string(l.max_total_bytes) + " bytes)";
+  if (cap == left && left <= l.max_file_bytes)
+    return "total output limit (" + std::to_string(l.max_total_bytes) + " bytes)";
   if (cap == l.max_file_bytes) return "per-file limit (" + std::to_string(l.max_file_bytes) + " bytes)";
   return "compression ratio limit (" + std::to_string(l.max_ratio) + ":1 of " + std::to_string(compressed) +
          " input bytes)";
@@ -63,8 +64,8 @@ std::string limit_name(const Budget& budget, uint64_t compressed, uint64_t cap) 
 // Output collector shared by the stream decoders: keeps at most `cap` bytes, each drawn from the budget.
 class Sink {
  public:
-  Sink(Budget& budget, uint64_t compressed) : budget_(budget), compressed_(compressed) {
-    cap_ = budget.allowance(compressed);
+  Sink(Budget& budget, uint64_t compressed, uint64_t max = ~uint64_t{0}) : budget_(budget), compressed_(compressed) {
+    cap_ = std::min(budget.allowance(compressed), max);
   }
   // Appends what fits; false when a limit stopped it (the limit is then named by limit()).
   bool put(const uint8_t* p, size_t n) {
@@ -100,276 +101,6 @@ class Sink {
   uint64_t cap_ = 0;
   Buffer out_;
   bool limited_ = false;
-};
-
-// ---------------------------------------------------------------------------------------------------------------
-// Archives
-
-// Maps libarchive's file type to ours; the hard-link case is handled by the caller.
-EntryKind kind_of(archive_entry* e) {
-  switch (archive_entry_filetype(e)) {
-    case AE_IFDIR: return EntryKind::Directory;
-    case AE_IFLNK: return EntryKind::Symlink;
-    case AE_IFCHR: return EntryKind::CharDevice;
-    case AE_IFBLK: return EntryKind::BlockDevice;
-    case AE_IFIFO: return EntryKind::Fifo;
-    case AE_IFSOCK: return EntryKind::Socket;
-    default: return kind_from_mode(archive_entry_mode(e));
-  }
-}
-
-// Formats whose entry data can be skipped without decoding it (plain members at known offsets). Everything else
-// (7z solid blocks, anything under a compression filter) is drained by us, so the decoding work stays counted.
-bool cheap_skip(archive* a) {
-  if (archive_filter_count(a) > 1 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) return false;
-  switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
-    case ARCHIVE_FORMAT_TAR:
-    case ARCHIVE_FORMAT_CPIO:
-    case ARCHIVE_FORMAT_AR:
-    case ARCHIVE_FORMAT_ISO9660:
-    case ARCHIVE_FORMAT_ZIP:  // read from memory: seekable, sizes from the central directory
-      return true;
-    default: return false;
-  }
-}
-
-class ArchiveReader {
- public:
-  ArchiveReader(ByteView view, Budget& budget) : view_(view), budget_(budget) {
-    // The decoding work one archive may cause (kept plus skipped output): the ratio limit over the whole input.
-    work_cap_ = std::max<uint64_t>(kMiB, view.size() < (uint64_t{1} << 40) ? view.size() * budget.limits().max_ratio
-                                                                          : ~uint64_t{0});
-  }
-
-  ExtractResult run() {
-    if (view_.empty()) {
-      add(result_.diagnostics, view_.base(), Severity::Error, "empty archive input");
-      return std::move(result_);
-    }
-    ArchivePtr a(archive_read_new());
-    if (!a) {
-      add(result_.diagnostics, view_.base(), Severity::Error, "libarchive: out of memory");
-      return std::move(result_);
-    }
-    archive_read_support_format_all(a.get());
-    archive_read_support_filter_all(a.get());
-    if (archive_read_open_memory(a.get(), view_.data(), view_.size()) != ARCHIVE_OK) {
-      add(result_.diagnostics, view_.base(), Severity::Error, "not a readable archive: " + error_text(a.get()));
-      return std::move(result_);
-    }
-    loop(a.get());
-    if (archive_read_has_encrypted_entries(a.get()) > 0 && !saw_encrypted_)
-      add(result_.diagnostics, view_.base(), Severity::Warning, "archive has encrypted entries");
-    return std::move(result_);
-  }
-
- private:
-  // Absolute offset of the current header: only meaningful when no filter sits between the input and the format.
-  uint64_t header_offset(archive* a) const {
-    if (archive_filter_count(a) > 1 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) return view_.base();
-    int64_t pos = archive_read_header_position(a);
-    return pos >= 0 && static_cast<uint64_t>(pos) <= view_.size() ? view_.base() + static_cast<uint64_t>(pos)
-                                                                   : view_.base();
-  }
-
-  // Decoding so far (format-level bytes for filtered input; our own count otherwise) against the archive's cap.
-  bool over_work_cap(archive* a) const {
-    int64_t decoded = archive_filter_count(a) > 1 ? archive_filter_bytes(a, 0) : 0;
-    return work_ > work_cap_ || (decoded > 0 && static_cast<uint64_t>(decoded) > work_cap_);
-  }
-
-  void stop_for_work(uint64_t at) {
-    result_.limited = true;
-    add(result_.diagnostics, at, Severity::Warning,
-        "stopped: compression ratio limit for the archive (" + std::to_string(budget_.limits().max_ratio) +
-            ":1 of " + std::to_string(view_.size()) + " input bytes) reached");
-  }
-
-  void loop(archive* a) {
-    int consecutive_errors = 0;
-    // Each pass either yields an entry (bounded by the entry budget) or counts as an error (bounded below); this cap
-    // is only a backstop against a reader that neither advances nor fails.
-    uint64_t passes = 0;
-    const uint64_t max_passes = budget_.limits().max_entries + 4 * kMaxConsecutiveErrors + 16;
-    while (passes++ < max_passes) {
-      archive_entry* e = nullptr;
-      int r = archive_read_next_header(a, &e);
-      uint64_t at = header_offset(a);
-      if (r == ARCHIVE_EOF) return;
-      if (over_work_cap(a)) {
-        stop_for_work(at);
-        return;
-      }
-      if (r == ARCHIVE_FATAL) {
-        add(result_.diagnostics, at, Severity::Error, "archive damaged, reading stopped: " + error_text(a));
-        return;
-      }
-      if (r == ARCHIVE_RETRY || (r == ARCHIVE_FAILED && (!e || !archive_entry_pathname(e)))) {
-        add(result_.diagnostics, at, Severity::Warning, "bad entry header: " + error_text(a));
-        if (++consecutive_errors >= kMaxConsecutiveErrors) {
-          add(result_.diagnostics, at, Severity::Error,
-              "stopped after " + std::to_string(kMaxConsecutiveErrors) + " consecutive header errors");
-          return;
-        }
-        continue;
-      }
-      if (!e) return;  // not expected for OK/WARN/FAILED, but never dereference null
-      if (!budget_.take_entry()) {
-        result_.limited = true;
-        add(result_.diagnostics, at, Severity::Warning,
-            "stopped: entry limit (" + std::to_string(budget_.limits().max_entries) + " entries) reached");
-        return;
-      }
-      Entry entry = describe(e);
-      if (r == ARCHIVE_WARN)
-        add(entry.diagnostics, at, Severity::Warning, "header of \"" + entry.path + "\": " + error_text(a));
-      bool keep_going = true;
-      if (r == ARCHIVE_FAILED) {
-        // The header was read but the entry cannot be extracted (unsupported compression, encryption, ...): list it.
-        std::string why = error_text(a);
-        entry.complete = false;
-        if (mentions_encryption(why)) mark_encrypted(entry, at, why);
-        else add(entry.diagnostics, at, Severity::Warning, "entry \"" + entry.path + "\" unreadable: " + why);
-        ++consecutive_errors;
-      } else {
-        consecutive_errors = 0;
-        keep_going = read_data(a, e, entry, at);
-      }
-      result_.entries.push_back(std::move(entry));
-      if (!keep_going) return;
-      if (consecutive_errors >= kMaxConsecutiveErrors) {
-        add(result_.diagnostics, at, Severity::Error,
-            "stopped after " + std::to_string(kMaxConsecutiveErrors) + " consecutive unreadable entries");
-        return;
-      }
-    }
-    add(result_.diagnostics, view_.base(), Severity::Error, "stopped: archive reader made no progress");
-  }
-
-  Entry describe(archive_entry* e) const {
-    Entry entry;
-    const char* path = archive_entry_pathname(e);
-    entry.path = path ? path : "";
-    entry.mode = static_cast<uint32_t>(archive_entry_mode(e));
-    entry.kind = kind_of(e);
-    entry.uid = static_cast<uint32_t>(archive_entry_uid(e));
-    entry.gid = static_cast<uint32_t>(archive_entry_gid(e));
-    if (archive_entry_mtime_is_set(e)) entry.mtime = static_cast<int64_t>(archive_entry_mtime(e));
-    if (entry.kind == EntryKind::CharDevice || entry.kind == EntryKind::BlockDevice) {
-      entry.rdev_major = static_cast<uint32_t>(archive_entry_rdevmajor(e));
-      entry.rdev_minor = static_cast<uint32_t>(archive_entry_rdevminor(e));
-    }
-    if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
-      entry.size = static_cast<uint64_t>(archive_entry_size(e));
-    if (const char* hard = archive_entry_hardlink(e)) {
-      // A hard link names an earlier member; the tree resolves it. Recorded as a file with the target kept.
-      entry.link_target = hard;
-      entry.kind = EntryKind::File;
-      entry.diagnostics.push_back({view_.base(), Severity::Info, "hard link to " + entry.link_target});
-    } else if (const char* sym = archive_entry_symlink(e)) {
-      entry.link_target = sym;
-    }
-    return entry;
-  }
-
-  void mark_encrypted(Entry& entry, uint64_t at, const std::string& why) {
-    entry.encrypted = true;
-    entry.complete = false;
-    saw_encrypted_ = true;
-    add(entry.diagnostics, at, Severity::Warning,
-        "entry \"" + entry.path + "\" is encrypted, content not available" + (why.empty() ? "" : ": " + why));
-  }
-
-  // Reads (or skips) the current entry's data. False when the whole archive should stop.
-  bool read_data(archive* a, archive_entry* e, Entry& entry, uint64_t at) {
-    if (archive_entry_is_data_encrypted(e) || archive_entry_is_metadata_encrypted(e)) {
-      // No password is ever tried: list the entry and let libarchive skip its data on the next header.
-      mark_encrypted(entry, at, "");
-      return true;
-    }
-    return read_entry_data(a, entry, at);
-  }
-
-  bool read_entry_data(archive* a, Entry& entry, uint64_t at) {
-    const bool is_file = entry.kind == EntryKind::File;
-    const bool cheap = cheap_skip(a);
-    const uint64_t cap = budget_.allowance(view_.size());
-    Buffer out;
-    std::vector<uint8_t> chunk(kChunk);
-    bool stopped_by_limit = false;
-    std::string limit;
-    for (;;) {
-      la_ssize_t n = archive_read_data(a, chunk.data(), chunk.size());
-      if (n == 0) break;
-      if (n < 0) {
-        std::string why = error_text(a);
-        entry.complete = false;
-        if (mentions_encryption(why)) {
-          mark_encrypted(entry, at, why);
-        } else {
-          add(entry.diagnostics, at, Severity::Warning,
-              "data of \"" + entry.path + "\" damaged after " + std::to_string(out.size()) + " bytes: " + why);
-        }
-        if (is_file && !out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
-        // FATAL leaves the archive unusable; FAILED/WARN/RETRY let the next header be tried.
-        return n != ARCHIVE_FATAL;
-      }
-      size_t got = static_cast<size_t>(n);
-      work_ += got;
-      if (!is_file) continue;  // directories/links/devices carry no content of interest; drained
-      uint64_t room = cap - out.size();
-      size_t take = got <= room ? got : static_cast<size_t>(room);
-      if (take > 0 && !budget_.take_bytes(take)) {
-        uint64_t left = budget_.limits().max_total_bytes - budget_.used_bytes();
-        take = static_cast<size_t>(std::min<uint64_t>(take, left));
-        budget_.take_bytes(take);
-        limit = "total output limit (" + std::to_string(budget_.limits().max_total_bytes) + " bytes)";
-      }
-      out.insert(out.end(), chunk.data(), chunk.data() + take);
-      if (take < got) {
-        if (limit.empty()) limit = limit_name(budget_, view_.size(), cap);
-        stopped_by_limit = true;
-        break;
-      }
-      if (over_work_cap(a)) {
-        entry.complete = false;
-        if (!out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
-        stop_for_work(at);
-        return false;
-      }
-    }
-    if (is_file && !out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
-    if (!stopped_by_limit) return true;
-
-    entry.complete = false;
-    result_.limited = true;
-    add(entry.diagnostics, at, Severity::Warning,
-        "content of \"" + entry.path + "\" cut at " + std::to_string(entry.data ? entry.data->size() : 0) +
-            " bytes by the " + limit);
-    if (budget_.used_bytes() >= budget_.limits().max_total_bytes) {
-      add(result_.diagnostics, at, Severity::Warning, "stopped: " + limit + " reached");
-      return false;
-    }
-    if (cheap) return true;  // libarchive skips the rest without decoding it
-    // Skipping means decoding the rest: drain it ourselves so the work stays under the archive's cap.
-    for (;;) {
-      la_ssize_t n = archive_read_data(a, chunk.data(), chunk.size());
-      if (n == 0) return true;
-      if (n < 0) return n != ARCHIVE_FATAL;
-      work_ += static_cast<uint64_t>(n);
-      if (over_work_cap(a)) {
-        stop_for_work(at);
-        return false;
-      }
-    }
-  }
-
-  ByteView view_;
-  Budget& budget_;
-  ExtractResult result_;
-  uint64_t work_ = 0;
-  uint64_t work_cap_ = 0;
-  bool saw_encrypted_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -412,7 +143,8 @@ StreamOutcome decode_gzip(ByteView in, Sink& sink) {
       o.ended = true;
       break;
     }
-    if (r == Z_BUF_ERROR || (r == Z_OK && produced == 0 && z.avail_in == 0)) break;  // input exhausted
+    // Input exhausted before the end of the member: truncated.
+    if (r == Z_BUF_ERROR || (r == Z_OK && produced == 0 && z.avail_in == 0 && fed >= in.size())) break;
     if (r != Z_OK) {
       o.error = true;
       o.message = z.msg ? z.msg : "inflate error " + std::to_string(r);
@@ -465,8 +197,10 @@ StreamOutcome decode_lzma(ByteView in, Sink& sink, bool xz) {
   StreamOutcome o;
   lzma_stream z = LZMA_STREAM_INIT;
   // xz: first stream only (no LZMA_CONCATENATED), so trailing bytes are left alone. lzma: the legacy .lzma
-  // ("alone") header with 13 bytes of properties and size.
-  lzma_ret init = xz ? lzma_stream_decoder(&z, UINT64_MAX, 0) : lzma_alone_decoder(&z, UINT64_MAX);
+  // ("alone") header with 13 bytes of properties and size. The memory limit matters: liblzma allocates the whole
+  // dictionary the header asks for (up to 4 GiB) before decoding a byte; xz -9 needs 65 MiB.
+  const uint64_t memlimit = uint64_t{256} << 20;
+  lzma_ret init = xz ? lzma_stream_decoder(&z, memlimit, 0) : lzma_alone_decoder(&z, memlimit);
   if (init != LZMA_OK) {
     o.error = true;
     o.message = "liblzma init failed";
@@ -495,6 +229,7 @@ StreamOutcome decode_lzma(ByteView in, Sink& sink, bool xz) {
         case LZMA_OPTIONS_ERROR: o.message = "unsupported options"; break;
         case LZMA_DATA_ERROR: o.message = "data error"; break;
         case LZMA_MEM_ERROR: o.message = "out of memory"; break;
+        case LZMA_MEMLIMIT_ERROR: o.message = "dictionary larger than the 256 MiB memory limit"; break;
         default: o.message = "liblzma error " + std::to_string(static_cast<int>(r)); break;
       }
       break;
@@ -579,6 +314,335 @@ StreamOutcome decode_with_libarchive(ByteView in, Sink& sink) {
   return o;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Nested compression pre-check
+
+// libarchive stacks up to 25 decompression filters while bidding, and a self-reproducing gzip (libarchive's own
+// test_read_filter_gzip_recursive.gz) then takes minutes of CPU and gigabytes of memory before it fails. Real
+// archives are compressed once (tar.gz) or at most twice, so the layers are peeled here first with our own bounded
+// decoders (64 KiB of output per layer): three or more layers are refused before libarchive sees them.
+constexpr int kMaxCompressionLayers = 2;
+
+using DecodeFn = StreamOutcome (*)(ByteView, Sink&);
+
+StreamOutcome decode_xz(ByteView in, Sink& sink) { return decode_lzma(in, sink, true); }
+StreamOutcome decode_lzma_alone(ByteView in, Sink& sink) { return decode_lzma(in, sink, false); }
+
+// The decoder for the compression whose magic starts `v`, or nullptr.
+DecodeFn compression_at(ByteView v) {
+  if (v.matches(0, std::string_view("\x1f\x8b\x08", 3))) return decode_gzip;
+  if (v.matches(0, "BZh") && v.u8(3) >= '1' && v.u8(3) <= '9') return decode_bzip2;
+  if (v.matches(0, std::string_view("\xfd" "7zXZ\0", 6))) return decode_xz;
+  if (v.matches(0, std::string_view("\x28\xb5\x2f\xfd", 4))) return decode_zstd;
+  // .lzma: properties byte lc/lp/pb < 225 (0x5D is the usual), dictionary size, then size or all-ones.
+  if (v.matches(0, std::string_view("\x5d\0\0", 3))) return decode_lzma_alone;
+  return nullptr;
+}
+
+// How many compression layers wrap the data (counted up to kMaxCompressionLayers + 1).
+int compression_layers(ByteView v) {
+  ExtractLimits peek_limits;
+  Budget peek(peek_limits);  // private: peeking draws nothing from the caller's budget
+  Buffer layer;
+  int depth = 0;
+  while (depth <= kMaxCompressionLayers) {
+    DecodeFn decode = compression_at(v);
+    if (!decode) break;
+    ++depth;
+    Sink sink(peek, v.size(), 64 * 1024);
+    decode(v, sink);
+    layer = sink.take();
+    v = ByteView(layer.data(), layer.size());
+  }
+  return depth;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Archives
+
+// Maps libarchive's file type to ours; the hard-link case is handled by the caller.
+EntryKind kind_of(archive_entry* e) {
+  switch (archive_entry_filetype(e)) {
+    case AE_IFDIR: return EntryKind::Directory;
+    case AE_IFLNK: return EntryKind::Symlink;
+    case AE_IFCHR: return EntryKind::CharDevice;
+    case AE_IFBLK: return EntryKind::BlockDevice;
+    case AE_IFIFO: return EntryKind::Fifo;
+    case AE_IFSOCK: return EntryKind::Socket;
+    default: return kind_from_mode(archive_entry_mode(e));
+  }
+}
+
+// Formats whose entry data can be skipped without decoding it (plain members at known offsets). Everything else
+// (7z solid blocks, anything under a compression filter) is drained by us, so the decoding work stays counted.
+// A zip entry is only cheap to skip when its size is known (central directory); a streamed entry whose sizes
+// follow the data (data descriptor) has to be decompressed to find its end.
+bool cheap_skip(archive* a, bool size_known) {
+  if (archive_filter_count(a) > 1 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) return false;
+  switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
+    case ARCHIVE_FORMAT_TAR:
+    case ARCHIVE_FORMAT_CPIO:
+    case ARCHIVE_FORMAT_AR:
+    case ARCHIVE_FORMAT_ISO9660:
+      return true;
+    case ARCHIVE_FORMAT_ZIP: return size_known;
+    default: return false;
+  }
+}
+
+class ArchiveReader {
+ public:
+  ArchiveReader(ByteView view, Budget& budget) : view_(view), budget_(budget) {
+    // The decoding work one archive may cause (kept plus skipped output): the ratio limit over the whole input.
+    work_cap_ = std::max<uint64_t>(kMiB, view.size() < (uint64_t{1} << 40) ? view.size() * budget.limits().max_ratio
+                                                                          : ~uint64_t{0});
+  }
+
+  ExtractResult run() {
+    if (view_.empty()) {
+      add(result_.diagnostics, view_.base(), Severity::Error, "empty archive input");
+      return std::move(result_);
+    }
+    ArchivePtr a(archive_read_new());
+    if (!a) {
+      add(result_.diagnostics, view_.base(), Severity::Error, "libarchive: out of memory");
+      return std::move(result_);
+    }
+    if (int layers = compression_layers(view_); layers > kMaxCompressionLayers) {
+      result_.limited = true;
+      add(result_.diagnostics, view_.base(), Severity::Error,
+          "compressed data nested " + std::to_string(layers) + "+ layers deep (recursive compression bomb?): not "
+          "unpacked");
+      return std::move(result_);
+    }
+    archive_read_support_format_all(a.get());
+    archive_read_support_filter_all(a.get());
+    if (archive_read_open_memory(a.get(), view_.data(), view_.size()) != ARCHIVE_OK) {
+      add(result_.diagnostics, view_.base(), Severity::Error, "not a readable archive: " + error_text(a.get()));
+      return std::move(result_);
+    }
+    loop(a.get());
+    if (archive_read_has_encrypted_entries(a.get()) > 0 && !saw_encrypted_)
+      add(result_.diagnostics, view_.base(), Severity::Warning, "archive has encrypted entries");
+    return std::move(result_);
+  }
+
+ private:
+  // Absolute offset of the current header: only meaningful when no filter sits between the input and the format.
+  uint64_t header_offset(archive* a) const {
+    if (archive_filter_count(a) > 1 || archive_filter_code(a, 0) != ARCHIVE_FILTER_NONE) return view_.base();
+    int64_t pos = archive_read_header_position(a);
+    return pos >= 0 && static_cast<uint64_t>(pos) <= view_.size() ? view_.base() + static_cast<uint64_t>(pos)
+                                                                   : view_.base();
+  }
+
+  // Decoding so far (format-level bytes for filtered input; our own count otherwise) against the archive's cap.
+  bool over_work_cap(archive* a) const {
+    int64_t decoded = archive_filter_count(a) > 1 ? archive_filter_bytes(a, 0) : 0;
+    return work_ > work_cap_ || (decoded > 0 && static_cast<uint64_t>(decoded) > work_cap_);
+  }
+
+  void stop_for_work(uint64_t at) {
+    result_.limited = true;
+    add(result_.diagnostics, at, Severity::Warning,
+        "stopped: compression ratio limit for the archive (" + std::to_string(budget_.limits().max_ratio) +
+            ":1 of " + std::to_string(view_.size()) + " input bytes) reached");
+  }
+
+  void loop(archive* a) {
+    int consecutive_errors = 0;
+    // Each pass either yields an entry (bounded by the entry budget) or counts as an error (bounded below); this cap
+    // is only a backstop against a reader that neither advances nor fails.
+    uint64_t passes = 0;
+    const uint64_t max_passes = budget_.limits().max_entries + 4 * kMaxConsecutiveErrors + 16;
+    while (passes++ < max_passes) {
+      archive_entry* e = nullptr;
+      int r = archive_read_next_header(a, &e);
+      uint64_t at = header_offset(a);
+      if (r == ARCHIVE_EOF) return;
+      if (over_work_cap(a)) {
+        stop_for_work(at);
+        return;
+      }
+      if (r == ARCHIVE_FATAL) {
+        add(result_.diagnostics, at, Severity::Error, "archive damaged, reading stopped: " + error_text(a));
+        return;
+      }
+      if (r == ARCHIVE_RETRY || (r == ARCHIVE_FAILED && (!e || !archive_entry_pathname(e)))) {
+        add(result_.diagnostics, at, Severity::Warning, "bad entry header: " + error_text(a));
+        if (++consecutive_errors >= kMaxConsecutiveErrors) {
+          add(result_.diagnostics, at, Severity::Error,
+              "stopped after " + std::to_string(kMaxConsecutiveErrors) + " consecutive header errors");
+          return;
+        }
+        continue;
+      }
+      if (!e) return;  // not expected for OK/WARN/FAILED, but never dereference null
+      if (!budget_.take_entry()) {
+        result_.limited = true;
+        add(result_.diagnostics, at, Severity::Warning,
+            "stopped: entry limit (" + std::to_string(budget_.limits().max_entries) + " entries) reached");
+        return;
+      }
+      Entry entry = describe(e, at);
+      if (r == ARCHIVE_WARN)
+        add(entry.diagnostics, at, Severity::Warning, "header of \"" + entry.path + "\": " + error_text(a));
+      bool keep_going = true;
+      if (r == ARCHIVE_FAILED) {
+        // The header was read but the entry cannot be extracted (unsupported compression, encryption, ...): list it.
+        std::string why = error_text(a);
+        entry.complete = false;
+        if (mentions_encryption(why)) mark_encrypted(entry, at, why);
+        else add(entry.diagnostics, at, Severity::Warning, "entry \"" + entry.path + "\" unreadable: " + why);
+        ++consecutive_errors;
+      } else {
+        consecutive_errors = 0;
+        keep_going = read_data(a, e, entry, at);
+      }
+      result_.entries.push_back(std::move(entry));
+      if (!keep_going) return;
+      if (consecutive_errors >= kMaxConsecutiveErrors) {
+        add(result_.diagnostics, at, Severity::Error,
+            "stopped after " + std::to_string(kMaxConsecutiveErrors) + " consecutive unreadable entries");
+        return;
+      }
+    }
+    add(result_.diagnostics, view_.base(), Severity::Error, "stopped: archive reader made no progress");
+  }
+
+  Entry describe(archive_entry* e, uint64_t at) const {
+    Entry entry;
+    const char* path = archive_entry_pathname(e);
+    entry.path = path ? path : "";
+    entry.mode = static_cast<uint32_t>(archive_entry_mode(e));
+    entry.kind = kind_of(e);
+    entry.uid = static_cast<uint32_t>(archive_entry_uid(e));
+    entry.gid = static_cast<uint32_t>(archive_entry_gid(e));
+    if (archive_entry_mtime_is_set(e)) entry.mtime = static_cast<int64_t>(archive_entry_mtime(e));
+    if (entry.kind == EntryKind::CharDevice || entry.kind == EntryKind::BlockDevice) {
+      entry.rdev_major = static_cast<uint32_t>(archive_entry_rdevmajor(e));
+      entry.rdev_minor = static_cast<uint32_t>(archive_entry_rdevminor(e));
+    }
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+      entry.size = static_cast<uint64_t>(archive_entry_size(e));
+    if (const char* hard = archive_entry_hardlink(e)) {
+      // A hard link names an earlier member; the tree resolves it. Recorded as a file with the target kept.
+      entry.link_target = hard;
+      entry.kind = EntryKind::File;
+      entry.diagnostics.push_back({at, Severity::Info, "hard link to " + entry.link_target});
+    } else if (const char* sym = archive_entry_symlink(e)) {
+      entry.link_target = sym;
+    }
+    return entry;
+  }
+
+  void mark_encrypted(Entry& entry, uint64_t at, const std::string& why) {
+    entry.encrypted = true;
+    entry.complete = false;
+    saw_encrypted_ = true;
+    add(entry.diagnostics, at, Severity::Warning,
+        "entry \"" + entry.path + "\" is encrypted, content not available" + (why.empty() ? "" : ": " + why));
+  }
+
+  // Reads (or skips) the current entry's data. False when the whole archive should stop.
+  bool read_data(archive* a, archive_entry* e, Entry& entry, uint64_t at) {
+    if (archive_entry_is_data_encrypted(e) || archive_entry_is_metadata_encrypted(e)) {
+      // No password is ever tried: list the entry and let libarchive skip its data on the next header.
+      mark_encrypted(entry, at, "");
+      return true;
+    }
+    return read_entry_data(a, e, entry, at);
+  }
+
+  bool read_entry_data(archive* a, archive_entry* e, Entry& entry, uint64_t at) {
+    const bool is_file = entry.kind == EntryKind::File;
+    const bool cheap = cheap_skip(a, archive_entry_size_is_set(e) != 0);
+    const uint64_t cap = budget_.allowance(view_.size());
+    const std::string cap_name = limit_name(budget_, view_.size(), cap);
+    Buffer out;
+    std::vector<uint8_t> chunk(kChunk);
+    bool stopped_by_limit = false;
+    std::string limit;
+    for (;;) {
+      la_ssize_t n = archive_read_data(a, chunk.data(), chunk.size());
+      if (n == 0) break;
+      if (n < 0) {
+        std::string why = error_text(a);
+        entry.complete = false;
+        if (mentions_encryption(why)) {
+          mark_encrypted(entry, at, why);
+        } else {
+          add(entry.diagnostics, at, Severity::Warning,
+              "data of \"" + entry.path + "\" damaged after " + std::to_string(out.size()) + " bytes: " + why);
+        }
+        if (is_file && !out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+        // FATAL leaves the archive unusable; FAILED/WARN/RETRY let the next header be tried.
+        return n != ARCHIVE_FATAL;
+      }
+      size_t got = static_cast<size_t>(n);
+      work_ += got;
+      if (!is_file) {  // directories/links/devices carry no content of interest: drained, still counted
+        if (over_work_cap(a)) {
+          stop_for_work(at);
+          return false;
+        }
+        continue;
+      }
+      uint64_t room = cap - out.size();
+      size_t take = got <= room ? got : static_cast<size_t>(room);
+      if (take > 0 && !budget_.take_bytes(take)) {
+        uint64_t left = budget_.limits().max_total_bytes - budget_.used_bytes();
+        take = static_cast<size_t>(std::min<uint64_t>(take, left));
+        budget_.take_bytes(take);
+        limit = "total output limit (" + std::to_string(budget_.limits().max_total_bytes) + " bytes)";
+      }
+      out.insert(out.end(), chunk.data(), chunk.data() + take);
+      if (take < got) {
+        if (limit.empty()) limit = cap_name;
+        stopped_by_limit = true;
+        break;
+      }
+      if (over_work_cap(a)) {
+        entry.complete = false;
+        if (!out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+        stop_for_work(at);
+        return false;
+      }
+    }
+    if (is_file && !out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+    if (!stopped_by_limit) return true;
+
+    entry.complete = false;
+    result_.limited = true;
+    add(entry.diagnostics, at, Severity::Warning,
+        "content of \"" + entry.path + "\" cut at " + std::to_string(entry.data ? entry.data->size() : 0) +
+            " bytes by the " + limit);
+    if (budget_.used_bytes() >= budget_.limits().max_total_bytes) {
+      add(result_.diagnostics, at, Severity::Warning, "stopped: " + limit + " reached");
+      return false;
+    }
+    if (cheap) return true;  // libarchive skips the rest without decoding it
+    // Skipping means decoding the rest: drain it ourselves so the work stays under the archive's cap.
+    for (;;) {
+      la_ssize_t n = archive_read_data(a, chunk.data(), chunk.size());
+      if (n == 0) return true;
+      if (n < 0) return n != ARCHIVE_FATAL;
+      work_ += static_cast<uint64_t>(n);
+      if (over_work_cap(a)) {
+        stop_for_work(at);
+        return false;
+      }
+    }
+  }
+
+  ByteView view_;
+  Budget& budget_;
+  ExtractResult result_;
+  uint64_t work_ = 0;
+  uint64_t work_cap_ = 0;
+  bool saw_encrypted_ = false;
+};
+
 }  // namespace
 
 ExtractResult read_archive(ByteView archive_bytes, Budget& budget) {
@@ -586,7 +650,8 @@ ExtractResult read_archive(ByteView archive_bytes, Budget& budget) {
     return ArchiveReader(archive_bytes, budget).run();
   } catch (const std::exception& ex) {  // allocation failure: report, never propagate
     ExtractResult r;
-    r.diagnostics.push_back({archive_bytes.base(), Severity::Error, std::string("archive reader failed: ") + ex.what()});
+    r.diagnostics.push_back(
+        {archive_bytes.base(), Severity::Error, std::string("archive reader failed: ") + ex.what()});
     return r;
   }
 }
@@ -594,11 +659,11 @@ ExtractResult read_archive(ByteView archive_bytes, Budget& budget) {
 ExtractResult read_stream(ByteView stream, const std::string& format, Budget& budget) {
   ExtractResult result;
   try {
-    std::function<StreamOutcome(ByteView, Sink&)> decode;
+    DecodeFn decode = nullptr;
     if (format == "gzip") decode = decode_gzip;
     else if (format == "bzip2") decode = decode_bzip2;
-    else if (format == "xz") decode = [](ByteView v, Sink& s) { return decode_lzma(v, s, true); };
-    else if (format == "lzma") decode = [](ByteView v, Sink& s) { return decode_lzma(v, s, false); };
+    else if (format == "xz") decode = decode_xz;
+    else if (format == "lzma") decode = decode_lzma_alone;
     else if (format == "zstd") decode = decode_zstd;
     else if (format == "lz4") decode = decode_with_libarchive;
     else {

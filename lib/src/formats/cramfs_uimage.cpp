@@ -116,8 +116,9 @@ std::optional<Hit> validate_cramfs(const ValidateInput& in) {
                    " remain; CRC not checked");
       lower(Confidence::Medium);
     } else {
-      ByteView fs = *in.image.sub(fs_start, sb.size);
-      const uint32_t computed = crc32_with_zeroed_word(fs, (in.start - fs_start) + 32);
+      // The CRC covers [superblock, size): a boot pad before the superblock is not part of it (FORMATS.md 1.8).
+      ByteView fs = *in.image.sub(in.start, sb.size - (in.start - fs_start));
+      const uint32_t computed = crc32_with_zeroed_word(fs, 32);
       if (computed != sb.crc) {
         hit.diag(hit.offset + 32, Severity::Warning,
                  "CRC mismatch: stored " + hex(sb.crc) + ", computed " + hex(computed));
