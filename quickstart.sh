@@ -15,9 +15,11 @@ case "${1:-}" in
   *) echo "quickstart.sh: unknown option '$1' (use --test or nothing)" >&2; exit 2 ;;
 esac
 
-# Build dependencies (Debian package names). Tests also use util-linux's fsck.cramfs and python3 when present.
+# Build dependencies (Debian package names). The tests also make images with mksquashfs (squashfs-tools) and
+# mkfs.cramfs (util-linux, always present) and compare with fsck.cramfs.
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
-          libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev)
+          libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev)
+if [ "$mode" = test ]; then packages+=(squashfs-tools); fi
 
 missing=()
 for p in "${packages[@]}"; do
