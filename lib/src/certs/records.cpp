@@ -1,4 +1,4 @@
-// Placeholders until the certificate and role modules land.
+// Record helpers.
 #include "fwcert/certs/roles.hpp"
 #include "fwcert/certs/x509.hpp"
 

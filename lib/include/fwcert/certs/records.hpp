@@ -53,6 +53,7 @@ struct PrivateKey {
   bool encrypted = false;
   std::string spki_sha256;              // empty when it cannot be computed (encrypted)
   std::vector<std::string> certificates;  // sha256 of the certificates whose public key it matches
+  std::vector<std::string> roles;         // as for certificates: "stunnel [ikvm] server private key", ...
 };
 
 // One unique certificate (by SHA-256 of its DER) in one scanned input.

@@ -1,0 +1,27 @@
+// The certificate scan: every certificate, private key and keystore in an input, by content, with dates judged at an
+// explicit clock, keys paired with certificates, and roles inferred from the firmware's own configuration.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fwcert/certs/records.hpp"
+#include "fwcert/extract/tree.hpp"
+
+namespace fwcert {
+
+struct ScanOptions {
+  int64_t now = 0;     // unix seconds; every judgement uses this clock
+  int warn_days = 90;  // certificates expiring within this many days are "expiring"
+  ExtractOptions extract;
+  std::vector<std::string> pkcs12_passwords;  // empty: default_pkcs12_passwords()
+};
+
+// Scans one input (a firmware image, a vendor zip, a certificate, key or keystore file). `name` is how locations
+// start. Never throws on bad bytes: problems are reported in ScanReport::problems.
+ScanReport scan_input(ByteView input, const std::string& name, const Walker& walker, const ScanOptions& options);
+
+// The same on an already built tree.
+ScanReport scan_tree(const Tree& tree, const ScanOptions& options);
+
+}  // namespace fwcert

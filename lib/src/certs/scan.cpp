@@ -1,0 +1,258 @@
+#include "fwcert/certs/scan.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "fwcert/certs/roles.hpp"
+#include "fwcert/certs/x509.hpp"
+
+namespace fwcert {
+
+namespace {
+
+using Der = std::vector<uint8_t>;
+
+struct PemBlock {
+  std::string label;
+  Der der;
+};
+
+// Decodes the first PEM block of bytes with OpenSSL (any label; headers such as Proc-Type are returned separately).
+std::optional<PemBlock> decode_pem(ByteView bytes) {
+  if (bytes.size() > (64u << 20)) return std::nullopt;
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())), BIO_free);
+  if (!bio) return std::nullopt;
+  char *name = nullptr, *header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  PemBlock b{name ? name : "", Der(data, data + len)};
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  return b;
+}
+
+// The certificates of a PKCS#7 SignedData (DER).
+std::vector<Der> pkcs7_certificates(const Der& der) {
+  std::vector<Der> out;
+  const unsigned char* p = der.data();
+  std::unique_ptr<PKCS7, decltype(&PKCS7_free)> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())), PKCS7_free);
+  if (!p7 || !PKCS7_type_is_signed(p7.get()) || !p7->d.sign) {
+    ERR_clear_error();
+    return out;
+  }
+  STACK_OF(X509)* certs = p7->d.sign->cert;
+  for (int i = 0; certs && i < sk_X509_num(certs); ++i) {
+    unsigned char* buf = nullptr;
+    int n = i2d_X509(sk_X509_value(certs, i), &buf);
+    if (n > 0) out.emplace_back(buf, buf + n);
+    OPENSSL_free(buf);
+  }
+  return out;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string basename_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool looks_like_config(const Node& n) {
+  if (n.role != NodeRole::Member || n.kind != EntryKind::File || n.size == 0 || n.size > (1u << 20)) return false;
+  const std::string name = basename_of(n.member_path);
+  return ends_with(name, ".conf") || ends_with(name, ".cnf") || ends_with(name, ".cfg") ||
+         name.find("stunnel") != std::string::npos || name.find("lighttpd") != std::string::npos ||
+         name.find("nginx") != std::string::npos || name.find("httpd") != std::string::npos;
+}
+
+class Scanner {
+ public:
+  Scanner(const Tree& tree, const ScanOptions& options) : tree_(tree), options_(options) {}
+
+  ScanReport run() {
+    report_.input = tree_.root().location;
+    report_.sha256 = tree_.root().sha256;
+    report_.size = tree_.root().size;
+    report_.now = options_.now;
+    report_.warn_days = options_.warn_days;
+    for (const auto& d : tree_.diagnostics) report_.problems.push_back({tree_.root().location, d});
+    for (const Node& n : tree_.nodes) {
+      for (const auto& d : n.diagnostics)
+        if (d.severity != Severity::Info) report_.problems.push_back({n.location, d});
+      if (n.role == NodeRole::Carved) visit_key_material(n);
+    }
+    apply_config_roles();
+    finish();
+    return std::move(report_);
+  }
+
+ private:
+  // The location a user should see: a PEM or DER block that is the whole file is reported as the file.
+  std::string display_location(const Node& n) const {
+    if (n.parent && n.offset == 0 && n.size == tree_.nodes[*n.parent].size && tree_.nodes[*n.parent].role != NodeRole::Input)
+      return tree_.nodes[*n.parent].location;
+    return n.location;
+  }
+
+  void problem(const Node& n, Severity s, const std::string& message) {
+    report_.problems.push_back({display_location(n), Diagnostic{n.offset, s, message}});
+  }
+
+  void add_certificate(const Der& der, const std::string& location, size_t node) {
+    auto c = parse_certificate(ByteView(der.data(), der.size()));
+    if (!c) {
+      problem(tree_.nodes[node], Severity::Warning, "certificate could not be parsed: " + c.error().message);
+      return;
+    }
+    auto it = certs_.find(c->sha256);
+    if (it == certs_.end()) {
+      CertRecord r;
+      r.cert = std::move(*c);
+      it = certs_.emplace(r.cert.sha256, std::move(r)).first;
+    }
+    auto& locs = it->second.locations;
+    if (std::find(locs.begin(), locs.end(), location) == locs.end()) locs.push_back(location);
+    cert_nodes_[it->first].push_back(node);
+  }
+
+  void add_key(PrivateKey k, const std::string& location, size_t node) {
+    k.location = location;
+    key_nodes_.push_back(node);
+    report_.keys.push_back(std::move(k));
+  }
+
+  void visit_key_material(const Node& n) {
+    const std::string& f = n.format;
+    const std::string loc = display_location(n);
+    if (f == "pem-certificate" || f == "pem-pkcs7") {
+      auto pem = decode_pem(n.content);
+      if (!pem) {
+        problem(n, Severity::Warning, "PEM block could not be decoded");
+        return;
+      }
+      if (f == "pem-pkcs7" || pem->label.find("PKCS7") != std::string::npos || pem->label == "CMS") {
+        for (const auto& der : pkcs7_certificates(pem->der)) add_certificate(der, loc, n.id);
+      } else {
+        add_certificate(pem->der, loc, n.id);
+      }
+    } else if (f == "der-certificate") {
+      add_certificate(Der(n.content.data(), n.content.data() + n.content.size()), loc, n.id);
+    } else if (f == "pem-private-key" || f == "der-private-key") {
+      auto k = parse_private_key(n.content);
+      if (k) add_key(std::move(*k), loc, n.id);
+      else problem(n, Severity::Warning, "private key block could not be read");
+    } else if (f == "pkcs12") {
+      const auto& pw = options_.pkcs12_passwords.empty() ? default_pkcs12_passwords() : options_.pkcs12_passwords;
+      KeystoreContents ks = read_pkcs12(n.content, pw);
+      for (const auto& der : ks.certificates) add_certificate(der, loc, n.id);
+      for (auto& k : ks.keys) add_key(std::move(k), loc, n.id);
+      for (const auto& note : ks.notes) problem(n, Severity::Info, "PKCS#12: " + note);
+    } else if (f == "jks" || f == "jceks") {
+      KeystoreContents ks = read_jks(n.content);
+      for (const auto& der : ks.certificates) add_certificate(der, loc, n.id);
+      for (auto& k : ks.keys) add_key(std::move(k), loc, n.id);
+      for (const auto& note : ks.notes) problem(n, Severity::Info, "keystore: " + note);
+    }
+  }
+
+  // The file node a certificate/key node belongs to (itself when it is a file member, else the nearest member).
+  const Node* owning_member(size_t id) const {
+    const Node* n = &tree_.nodes[id];
+    while (n && n->role != NodeRole::Member) n = n->parent ? &tree_.nodes[*n->parent] : nullptr;
+    return n;
+  }
+
+  // Roles from stunnel/lighttpd/nginx/Apache configs: a hint names a path as the firmware sees it; the certificate or
+  // key found in the member with that path, in the same filesystem, gets the role.
+  void apply_config_roles() {
+    for (const Node& cfg : tree_.nodes) {
+      if (!looks_like_config(cfg)) continue;
+      auto hints = config_role_hints(cfg.member_path, cfg.content.as_string_view());
+      if (hints.empty()) continue;
+      const size_t fs = *cfg.parent;
+      for (const RoleHint& h : hints) {
+        for (auto& [sha, nodes] : cert_nodes_)
+          for (size_t id : nodes)
+            if (member_matches(id, fs, h.path)) add_role(certs_[sha].roles, h.role);
+        for (size_t i = 0; i < report_.keys.size(); ++i)
+          if (member_matches(key_nodes_[i], fs, h.path)) add_role(report_.keys[i].roles, h.role);
+      }
+    }
+  }
+
+  bool member_matches(size_t id, size_t fs, const std::string& path) const {
+    const Node* m = owning_member(id);
+    if (!m || !m->parent || *m->parent != fs) return false;
+    if (m->member_path == path) return true;
+    // Relative config paths: match on the trailing components.
+    return !path.empty() && path[0] != '/' && ends_with(m->member_path, "/" + path);
+  }
+
+  static void add_role(std::vector<std::string>& roles, const std::string& role) {
+    if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(role);
+  }
+
+  void finish() {
+    // Pair keys with certificates by public key.
+    std::map<std::string, std::vector<std::string>> cert_by_spki;
+    for (auto& [sha, r] : certs_)
+      if (!r.cert.spki_sha256.empty()) cert_by_spki[r.cert.spki_sha256].push_back(sha);
+    for (auto& k : report_.keys) {
+      for (const auto& role : location_roles(k.location, true)) add_role(k.roles, role);
+      if (k.spki_sha256.empty()) continue;
+      auto it = cert_by_spki.find(k.spki_sha256);
+      if (it == cert_by_spki.end()) continue;
+      for (const auto& sha : it->second) {
+        k.certificates.push_back(sha);
+        add_role(certs_[sha].private_keys, k.location);
+      }
+    }
+    for (auto& [sha, r] : certs_) {
+      for (const auto& loc : r.locations)
+        for (const auto& role : location_roles(loc, false)) add_role(r.roles, role);
+      r.anomalies = certificate_anomalies(r.cert);
+      if (!r.private_keys.empty()) r.anomalies.push_back("private key shipped in firmware");
+      r.status = judge_certificate(r.cert, options_.now, options_.warn_days, r.days_left);
+      report_.certificates.push_back(std::move(r));
+    }
+    std::stable_sort(report_.certificates.begin(), report_.certificates.end(), [](const CertRecord& a, const CertRecord& b) {
+      const auto& x = a.cert.not_after.unix;
+      const auto& y = b.cert.not_after.unix;
+      if (x.has_value() != y.has_value()) return x.has_value();
+      if (x && y && *x != *y) return *x < *y;
+      return a.cert.sha256 < b.cert.sha256;
+    });
+  }
+
+  const Tree& tree_;
+  const ScanOptions& options_;
+  ScanReport report_;
+  std::map<std::string, CertRecord> certs_;               // by sha256
+  std::map<std::string, std::vector<size_t>> cert_nodes_;  // sha256 -> nodes it was found in
+  std::vector<size_t> key_nodes_;                          // parallel to report_.keys
+};
+
+}  // namespace
+
+ScanReport scan_tree(const Tree& tree, const ScanOptions& options) { return Scanner(tree, options).run(); }
+
+ScanReport scan_input(ByteView input, const std::string& name, const Walker& walker, const ScanOptions& options) {
+  Tree tree = extract_tree(input, name, walker, options.extract);
+  return scan_tree(tree, options);
+}
+
+}  // namespace fwcert
