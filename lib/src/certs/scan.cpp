@@ -182,8 +182,8 @@ class Scanner {
     for (const Node& cfg : tree_.nodes) {
       if (!looks_like_config(cfg)) continue;
       auto hints = config_role_hints(cfg.member_path, cfg.content.as_string_view());
-      if (hints.empty()) continue;
       const size_t fs = *cfg.parent;
+      if (hints.empty()) hints = named_in_config(cfg, fs);
       for (const RoleHint& h : hints) {
         for (auto& [sha, nodes] : cert_nodes_)
           for (size_t id : nodes)
@@ -192,6 +192,23 @@ class Scanner {
           if (member_matches(key_nodes_[i], fs, h.path)) add_role(report_.keys[i].roles, h.role);
       }
     }
+  }
+
+  // A config no parser knows (a vendor's redfish.conf) that names a certificate or key file of the same filesystem
+  // still tells what uses it.
+  std::vector<RoleHint> named_in_config(const Node& cfg, size_t fs) const {
+    std::vector<RoleHint> out;
+    const std::string_view text = cfg.content.as_string_view();
+    auto consider = [&](size_t id, const char* what) {
+      const Node* m = owning_member(id);
+      if (!m || !m->parent || *m->parent != fs || m->member_path.size() < 2) return;
+      if (text.find(m->member_path) == std::string_view::npos) return;
+      out.push_back({m->member_path, std::string(what) + " named in " + cfg.member_path, "", cfg.member_path});
+    };
+    for (const auto& [sha, nodes] : cert_nodes_)
+      for (size_t id : nodes) consider(id, "certificate");
+    for (size_t id : key_nodes_) consider(id, "private key");
+    return out;
   }
 
   bool member_matches(size_t id, size_t fs, const std::string& path) const {

@@ -24,6 +24,9 @@ std::vector<RoleHint> stunnel_role_hints(const std::string& config_path, std::st
 std::vector<RoleHint> lighttpd_role_hints(const std::string& config_path, std::string_view text);
 std::vector<RoleHint> nginx_role_hints(const std::string& config_path, std::string_view text);
 std::vector<RoleHint> apache_role_hints(const std::string& config_path, std::string_view text);
+// INI-style configs of other daemons ("[https]" ... "certificate = /etc/redfish/redfish.crt"): names that say
+// certificate/key/CA with values that look like such files. config_role_hints falls back to it.
+std::vector<RoleHint> generic_role_hints(const std::string& config_path, std::string_view text);
 
 // Roles that follow from where a certificate or key sits, without any config: iKVM/JViewer jar resources
 // ("res/client.crt" in a jar -> "iKVM client certificate"), jar signing blocks (META-INF/*.RSA|DSA|EC -> "jar signing

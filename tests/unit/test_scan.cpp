@@ -1,0 +1,110 @@
+// fwcert scan on the bundled samples, a vendor zip, and real firmware pieces. The clock is always pinned.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "fwcert/certs/scan.hpp"
+#include "fwcert/certs/x509.hpp"
+#include "support.hpp"
+
+using namespace fwtest;
+using fwcert::CertStatus;
+
+namespace {
+
+constexpr int64_t k2026Jan1 = 1767225600;  // 2026-01-01T00:00:00Z
+
+fwcert::ScanReport scan(const Bytes& data, const std::string& name, int64_t now = k2026Jan1) {
+  fwcert::ScanOptions o;
+  o.now = now;
+  return fwcert::scan_input(fwcert::ByteView(data.data(), data.size()), name, walker(), o);
+}
+
+const fwcert::CertRecord* by_cn(const fwcert::ScanReport& r, const std::string& cn) {
+  for (const auto& c : r.certificates)
+    if (c.cert.common_name == cn) return &c;
+  return nullptr;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& needle) {
+  for (const auto& s : v)
+    if (s.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("scan: the sample reports every placement with window, status, role and paired key (both byte orders)") {
+  for (const char* name : {"bmc-sample.bin", "bmc-sample-be.bin"}) {
+    INFO(name);
+    Bytes img = read_file(source_dir() + "/samples/" + name);
+    auto r = scan(img, name);
+    REQUIRE(r.certificates.size() == 4);
+
+    const auto* client = by_cn(r, "IPMI");
+    REQUIRE(client);
+    CHECK(fwcert::rfc3339(*client->cert.not_before.unix) == "2016-05-19T09:46:36Z");
+    CHECK(fwcert::rfc3339(*client->cert.not_after.unix) == "2026-05-17T09:46:36Z");
+    CHECK(client->cert.not_after.raw == "260517094636Z");
+    CHECK(client->status == CertStatus::Valid);
+    REQUIRE(client->days_left);
+    CHECK(*client->days_left == 136);
+    CHECK(has(client->locations, std::string(name) + "!cramfs@0x80000:/etc/stunnel/client.crt"));
+    CHECK(has(client->locations, std::string(name) + "!cramfs@0x2E0000:/iKVM__V1.69.38.0x0.jar!zip:res/client.crt"));
+    CHECK(has(client->roles, "stunnel"));
+    CHECK(has(client->roles, "iKVM client certificate"));
+    CHECK(has(client->private_keys, "res/client.key"));
+    CHECK(has(client->anomalies, "private key shipped in firmware"));
+
+    const auto* server = by_cn(r, "ikvm.bmc.example");
+    REQUIRE(server);
+    CHECK(server->status == CertStatus::Valid);
+    CHECK(has(server->roles, "stunnel [ikvm] server certificate"));
+    CHECK(has(server->private_keys, "cramfs@0x80000:/etc/stunnel/server.key"));
+
+    const auto* web = by_cn(r, "bmc.example");
+    REQUIRE(web);
+    CHECK(web->cert.not_after.type == "GeneralizedTime");
+    CHECK(fwcert::rfc3339(*web->cert.not_after.unix) == "2055-01-01T00:00:00Z");
+    CHECK(has(web->roles, "lighttpd"));
+    CHECK(has(web->private_keys, "/etc/lighttpd/web.pem"));
+
+    const auto* redfish = by_cn(r, "redfish.bmc.example");
+    REQUIRE(redfish);
+    CHECK(redfish->status == CertStatus::NotYetValid);
+    CHECK(has(redfish->roles, "redfish"));
+    CHECK(has(redfish->private_keys, "/etc/redfish/redfish.key"));
+
+    // Every key of the image pairs with one of its certificates.
+    for (const auto& k : r.keys) {
+      INFO(k.location);
+      CHECK_FALSE(k.certificates.empty());
+    }
+  }
+}
+
+TEST_CASE("scan: the clock decides: a BMC living in 2015 sees the iKVM client certificate as not yet valid") {
+  Bytes img = read_file(source_dir() + "/samples/bmc-sample.bin");
+  auto in2015 = scan(img, "s.bin", 1433116800);  // 2015-06-01
+  CHECK(by_cn(in2015, "IPMI")->status == CertStatus::NotYetValid);
+  auto march = scan(img, "s.bin", 1772323200);  // 2026-03-01: 77 days left
+  CHECK(by_cn(march, "IPMI")->status == CertStatus::Expiring);
+  auto june = scan(img, "s.bin", 1780272000);  // 2026-06-01
+  CHECK(by_cn(june, "IPMI")->status == CertStatus::Expired);
+  CHECK(*by_cn(june, "IPMI")->days_left < 0);
+}
+
+TEST_CASE("scan: a vendor zip holding the image gives the same certificates, statuses and keys") {
+  Bytes img = read_file(source_dir() + "/samples/bmc-sample.bin");
+  Bytes zip = read_file(source_dir() + "/samples/bmc-sample.zip");
+  auto a = scan(img, "bmc-sample.bin");
+  auto b = scan(zip, "bmc-sample.zip");
+  REQUIRE(a.certificates.size() == b.certificates.size());
+  for (size_t i = 0; i < a.certificates.size(); ++i) {
+    CHECK(a.certificates[i].cert.sha256 == b.certificates[i].cert.sha256);
+    CHECK(a.certificates[i].status == b.certificates[i].status);
+    CHECK(a.certificates[i].roles == b.certificates[i].roles);
+    CHECK(a.certificates[i].private_keys.size() == b.certificates[i].private_keys.size());
+    CHECK(has(b.certificates[i].locations, "bmc-sample.zip!zip:bmc-sample.bin!cramfs@"));
+  }
+  CHECK(a.keys.size() == b.keys.size());
+}
