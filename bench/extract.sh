@@ -36,6 +36,8 @@ x10="$work/x10-bench.bin"
 dd if="$x10" of="$work/rootfs.cramfs" bs=4096 skip=$((0x400000 / 4096)) count=$((15253504 / 4096)) status=none
 dd if="$x10" of="$work/webfs.cramfs" bs=4096 skip=$((0x1700000 / 4096)) count=$((7446528 / 4096)) status=none
 
+runas=""
+[[ $EUID -eq 0 ]] && runas="--run-as=root"  # binwalk refuses to run its extractors as root without it
 out="$work/extract-out"
 rm -rf "$out"
 mkdir -p "$out"
@@ -43,7 +45,7 @@ hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$work/extract.j
   --prepare "rm -rf '$out/fw' '$out/fsck1' '$out/fsck2' '$out/bw'" \
   -n "fwextract x10-bench.bin" "'$FWEXTRACT' '$x10' -o '$out/fw' 2>/dev/null" \
   -n "fsck.cramfs --extract (both)" "fsck.cramfs --extract='$out/fsck1' '$work/rootfs.cramfs' && fsck.cramfs --extract='$out/fsck2' '$work/webfs.cramfs'" \
-  -n "binwalk -Me x10-bench.bin" "cd '$out' && binwalk -q -Me -C '$out/bw' '$x10' >/dev/null 2>&1 || true"
+  -n "binwalk -Me x10-bench.bin" "cd '$out' && binwalk -q -Me $runas -C '$out/bw' '$x10' >/dev/null 2>&1"
 
 load=$(cut -d' ' -f1 /proc/loadavg)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")

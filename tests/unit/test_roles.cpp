@@ -154,6 +154,11 @@ TEST_CASE("stunnel: comments, BOM, CRLF, case, junk lines and include are tolera
   CHECK(find(h, "/etc/stunnel/conf.d", "ca").empty());
   CHECK(h.size() == 2);
 
+  // Options under an unusable header ("[]") belong to no service; they do not leak into the previous one.
+  const auto e = fwcert::stunnel_role_hints("/s", "[a]\naccept = 1\ncert = /a.pem\n[]\ncert = /leak.pem\n");
+  CHECK(find(e, "/leak.pem", "certificate").empty());
+  CHECK(find(e, "/a.pem", "certificate").size() == 1);
+
   // Lone CR line ends count lines too.
   const auto cr = fwcert::stunnel_role_hints("/s", "; a\rcert = /c.pem\r[x]\r");
   CHECK(one(cr, "/c.pem", "certificate", "").source == "/s:2");
@@ -219,6 +224,19 @@ TEST_CASE("lighttpd: sample rootfs config, pemfile is cert and key, socket block
       "garbage {{{ \n"
       "}}}}\n";
   const auto g = fwcert::lighttpd_role_hints("/l.conf", conf);
+  // Brace on the next line, else-chains, and a '}' inside a quoted condition.
+  const std::string conf2 =
+      "$SERVER[\"socket\"] == \":80\" { }\n"
+      "else $SERVER[\"socket\"] == \":443\"\n"
+      "{\n"
+      "  $HTTP[\"url\"] =~ \"^/x}\" { server.name = \"x\" }\n"
+      "  ssl.pemfile = \"/etc/ssl/next.pem\"\n"
+      "}\n"
+      "ssl.pemfile = \"/etc/ssl/global.pem\"\n";
+  const auto g2 = fwcert::lighttpd_role_hints("/l2.conf", conf2);
+  CHECK(one(g2, "/etc/ssl/next.pem", "certificate", "").role == "lighttpd HTTPS server certificate (:443)");
+  CHECK(one(g2, "/etc/ssl/global.pem", "certificate", "").role == "lighttpd HTTPS server certificate");
+  CHECK(one(g2, "/etc/ssl/global.pem", "certificate", "").source == "/l2.conf:7");
   CHECK(one(g, "/etc/ssl/bmc.pem", "certificate", "").role == "lighttpd HTTPS server certificate (port 443)");
   CHECK(find(g, "/etc/ssl/bmc.pem", "key").empty());  // ssl.privkey names the key
   CHECK(one(g, "/etc/ssl/bmc.key", "key", "").source == "/l.conf:5");

@@ -1,6 +1,6 @@
 // Scan reporters: table, JSON, CSV, SARIF. The reports are built by hand with an explicit clock, so nothing here
 // depends on today's date or on the certificate parser.
-#include "fwcert/report/scan_report.hpp"
+#include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -10,8 +10,8 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
-#include <unistd.h>
 
+#include "fwcert/report/scan_report.hpp"
 #include "support.hpp"
 
 using namespace fwtest;
@@ -298,8 +298,8 @@ TEST_CASE("scan JSON has the documented fields and types") {
   REQUIRE(a.at("certificates").size() == 6);
 
   for (const auto& c : a.at("certificates")) {
-    for (const char* f : {"sha256", "sha1", "subject", "issuer", "common_name", "serial", "status",
-                          "signature_algorithm"})
+    for (const char* f :
+         {"sha256", "sha1", "subject", "issuer", "common_name", "serial", "status", "signature_algorithm"})
       CHECK(c.at(f).is_string());
     for (const char* f : {"no_expiry", "self_signed", "is_ca"}) CHECK(c.at(f).is_boolean());
     for (const char* f : {"locations", "roles", "private_keys", "anomalies"}) {
@@ -397,8 +397,8 @@ TEST_CASE("scan CSV is RFC 4180 and parses back") {
   const std::string text = os.str();
   const auto rows = parse_csv(text);
   REQUIRE(rows.size() == 1 + (2 + 1 + 1 + 1 + 1 + 3) + 1);  // header + a row per certificate and location
-  const std::vector<std::string> header = {"input",  "status",   "not_after",   "days_left", "common_name",
-                                           "subject", "issuer",  "serial",      "sha256",    "roles",
+  const std::vector<std::string> header = {"input",    "status",      "not_after", "days_left", "common_name",
+                                           "subject",  "issuer",      "serial",    "sha256",    "roles",
                                            "location", "private_key", "anomalies"};
   CHECK(rows[0] == header);
   for (const auto& r : rows) CHECK(r.size() == header.size());
@@ -464,13 +464,18 @@ TEST_CASE("scan SARIF: rules, results, levels, locations") {
   CHECK(first.at("ruleId") == "FWCERT001");
   const std::string msg = first.at("message").at("text");
   CHECK(msg.find("old.example") != std::string::npos);
-  CHECK(msg.find("2020-09-13T12:26:40Z") != std::string::npos);
+  CHECK(msg.find("expired on 2020-09-13T12:26:40Z (1157 days before 2023-11-14T22:13:20Z)") != std::string::npos);
   CHECK(msg.find("x10.bin!cramfs@0x400000:/etc/ssl/01.pem") != std::string::npos);
   REQUIRE(first.at("locations").size() == 2);
   const json& loc = first.at("locations").at(1);
   CHECK(loc.at("physicalLocation").at("artifactLocation").at("uri") == "images/x10%20fw.bin");
   CHECK(loc.at("logicalLocations").at(0).at("fullyQualifiedName") ==
         "x10.bin!cramfs@0x1700000:/iKVM.jar!zip:res/client.crt");
+
+  const json& expiring = results.at(2);
+  CHECK(expiring.at("ruleId") == "FWCERT002");
+  CHECK(expiring.at("message").at("text").get<std::string>().find("(in 30 days, warning window 90 days)") !=
+        std::string::npos);
 
   bool saw_second = false, saw_key = false;
   for (const auto& r : results) {
@@ -501,7 +506,8 @@ TEST_CASE("scan SARIF: rules, results, levels, locations") {
 }
 
 TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
-  const std::filesystem::path schema = std::filesystem::path(FWCERT_SOURCE_DIR) / "../shared/schemas/sarif-schema-2.1.0.json";
+  const std::filesystem::path schema =
+      std::filesystem::path(FWCERT_SOURCE_DIR) / "../shared/schemas/sarif-schema-2.1.0.json";
   if (!std::filesystem::exists(schema)) {
     WARN("SARIF schema absent (" << schema.string() << "): schema validation skipped");
     return;
@@ -511,8 +517,8 @@ TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
     return;
   }
   const auto check = [&](const std::vector<ScanReport>& reports, const std::string& name) {
-    const auto file = std::filesystem::temp_directory_path() /
-                      ("fwcert-test-" + std::to_string(::getpid()) + "-" + name + ".sarif");
+    const auto file =
+        std::filesystem::temp_directory_path() / ("fwcert-test-" + std::to_string(::getpid()) + "-" + name + ".sarif");
     {
       std::ofstream out(file);
       out << fwcert::scan_to_sarif(reports).dump(2);
@@ -529,7 +535,8 @@ TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
   CHECK(check({}, "empty") == 0);
 
   // The validator does reject a broken document (so the check above can fail).
-  const auto file = std::filesystem::temp_directory_path() / ("fwcert-test-" + std::to_string(::getpid()) + "-bad.sarif");
+  const auto file =
+      std::filesystem::temp_directory_path() / ("fwcert-test-" + std::to_string(::getpid()) + "-bad.sarif");
   {
     json bad = fwcert::scan_to_sarif(sample_reports());
     bad["runs"][0]["results"][0]["level"] = "fatal";

@@ -77,7 +77,17 @@ int main(int argc, char** argv) {
       if (json) {
         std::cout << fwcert::tree_manifest(tree, nullptr).dump(2) << "\n";
       } else {
-        for (const auto& n : tree.nodes) {
+        // Depth first, so that what a file holds is listed right under it.
+        std::vector<size_t> order, stack{0};
+        while (!stack.empty()) {
+          size_t id = stack.back();
+          stack.pop_back();
+          order.push_back(id);
+          const auto& kids = tree.nodes[id].children;
+          stack.insert(stack.end(), kids.rbegin(), kids.rend());
+        }
+        for (size_t id : order) {
+          const auto& n = tree.nodes[id];
           std::cout << n.location;
           if (n.kind == fwcert::EntryKind::Symlink) std::cout << " -> " << n.link_target;
           if (n.kind != fwcert::EntryKind::File) std::cout << "  [" << fwcert::to_string(n.kind) << "]";

@@ -282,6 +282,23 @@ std::string_view strip_hash_comment(std::string_view s) {
   return s;
 }
 
+// Position of c outside quoted strings, or npos.
+size_t find_unquoted(std::string_view s, char want) {
+  char quote = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == want) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 struct LtContext {
   std::optional<size_t> parent;
   std::string label;  // ":443" for $SERVER["socket"] == ":443", else the condition text
@@ -310,7 +327,10 @@ std::string lt_value(std::string_view v, const std::map<std::string, std::string
       const std::string name(v.substr(i, j - i));
       if (auto it = vars.find(name); it != vars.end()) out += it->second;
       else if (auto it2 = vars.find("var." + name); it2 != vars.end()) out += it2->second;
+      else if (!starts_with(name, "var.") && !starts_with(name, "env.")) out += name;  // a bare word: keep it
       i = j;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) out += v[i++];  // server.port = 443
     } else {
       ++i;
     }
@@ -501,18 +521,20 @@ std::vector<RoleHint> stunnel_role_hints(const std::string& config_path, std::st
   const auto t = prepare(text);
   if (!t) return {};
   std::vector<StunnelSection> sections(1);  // [0] = global
+  bool skipping = false;  // inside a section header we could not accept: its options belong to no service
   for (const Line& ln : split_lines(*t)) {
     const std::string_view s = trim(ln.text);
     if (s.empty() || s.front() == ';' || s.front() == '#') continue;
     if (s.front() == '[') {
-      if (s.back() != ']' || s.size() < 3) continue;
+      if (s.back() != ']') continue;  // junk line: skipped, the current section goes on
       StunnelSection sec;
       sec.name = std::string(trim(s.substr(1, s.size() - 2)));
       sec.line = ln.number;
-      if (sec.name.empty() || sections.size() > kMaxHints) continue;
-      sections.push_back(std::move(sec));
+      skipping = sec.name.empty() || sections.size() > kMaxHints;
+      if (!skipping) sections.push_back(std::move(sec));
       continue;
     }
+    if (skipping) continue;
     const size_t eq = s.find('=');
     if (eq == std::string_view::npos) continue;
     const std::string name = lower(trim(s.substr(0, eq)));
@@ -538,6 +560,8 @@ std::vector<RoleHint> lighttpd_role_hints(const std::string& config_path, std::s
   std::vector<LtContext> ctx(1);
   std::vector<size_t> stack{0};
   std::map<std::string, std::string> vars;
+  std::string pending_cond;  // a condition whose '{' is on a later line
+  size_t overflow = 0;       // open blocks beyond kMaxDepth
   struct Item {
     std::string name, value;
     size_t line, context;
@@ -545,45 +569,61 @@ std::vector<RoleHint> lighttpd_role_hints(const std::string& config_path, std::s
   std::vector<Item> items;
   for (const Line& ln : split_lines(*t)) {
     std::string_view s = trim(strip_hash_comment(ln.text));
-    // A line may close blocks and open one ("} else $HTTP[...] {"); handle leading '}' first.
-    while (!s.empty() && s.front() == '}') {
-      if (stack.size() > 1) stack.pop_back();
-      s = trim(s.substr(1));
-    }
-    if (s.empty()) continue;
-    if (s.front() == '$' || starts_with(s, "else")) {
-      if (s.back() != '{' || stack.size() >= kMaxDepth) continue;  // a block opener we cannot track: ignore it
-      LtContext c;
-      c.parent = stack.back();
-      std::string_view cond = trim(s.substr(0, s.size() - 1));
-      if (starts_with(cond, "else")) cond = trim(cond.substr(4));
-      c.label = std::string(cond);
-      // $SERVER["socket"] == ":443" -> ":443"
-      if (starts_with(cond, "$SERVER[\"socket\"]")) {
-        const size_t q1 = cond.find('"', 17);
-        const size_t q2 = q1 == std::string_view::npos ? q1 : cond.find('"', q1 + 1);
-        if (q2 != std::string_view::npos) {
-          c.label = std::string(cond.substr(q1 + 1, q2 - q1 - 1));
-          c.socket = true;
-        }
+    // One line may close blocks, open one and hold an assignment: "} else $HTTP[...] { ssl.pemfile = "x" }".
+    for (int guard = 0; !s.empty() && guard < 256; ++guard) {
+      if (s.front() == '}') {
+        if (overflow > 0) --overflow;
+        else if (stack.size() > 1) stack.pop_back();
+        s = trim(s.substr(1));
+        continue;
       }
-      ctx.push_back(std::move(c));
-      stack.push_back(ctx.size() - 1);
-      continue;
+      if (s.front() == '$' || starts_with(s, "else") || s.front() == '{') {
+        const size_t brace = find_unquoted(s, '{');
+        std::string_view cond = trim(s.substr(0, brace));
+        if (brace == std::string_view::npos) {  // the '{' comes on a later line
+          pending_cond = std::string(cond);
+          break;
+        }
+        const std::string carried = std::move(pending_cond);
+        pending_cond.clear();
+        if (cond.empty()) cond = carried;
+        if (starts_with(cond, "else")) cond = trim(cond.substr(4));
+        LtContext c;
+        c.parent = stack.back();
+        c.label = std::string(cond);
+        // $SERVER["socket"] == ":443" -> ":443"
+        if (starts_with(cond, "$SERVER[\"socket\"]")) {
+          const size_t q1 = cond.find('"', 17);
+          const size_t q2 = q1 == std::string_view::npos ? q1 : cond.find('"', q1 + 1);
+          if (q2 != std::string_view::npos) {
+            c.label = std::string(cond.substr(q1 + 1, q2 - q1 - 1));
+            c.socket = true;
+          }
+        }
+        // Past the depth cap blocks are still counted (so '}' pops the right one) but share their parent's context.
+        if (stack.size() < kMaxDepth) {
+          ctx.push_back(std::move(c));
+          stack.push_back(ctx.size() - 1);
+        } else {
+          ++overflow;
+        }
+        s = trim(s.substr(brace + 1));
+        continue;
+      }
+      // An assignment runs to the end of the line or to an unquoted '}' closing the block.
+      const size_t close = find_unquoted(s, '}');
+      const std::string_view stmt = trim(s.substr(0, close));
+      s = close == std::string_view::npos ? std::string_view() : s.substr(close);
+      const size_t eq = stmt.find('=');
+      if (eq == std::string_view::npos || eq == 0) continue;
+      std::string_view name = stmt.substr(0, eq);
+      if (name.back() == '+' || name.back() == ':') name.remove_suffix(1);
+      const std::string key = lower(trim(name));
+      const std::string value = lt_value(trim(stmt.substr(eq + 1)), vars);
+      if (starts_with(key, "var.")) vars[key] = value;
+      if (items.size() < 16 * kMaxHints) items.push_back({key, value, ln.number, stack.back()});
+      ctx[stack.back()].options[key] = {value, ln.number};
     }
-    size_t eq = s.find('=');
-    if (eq == std::string_view::npos || eq == 0) continue;
-    std::string_view name = s.substr(0, eq);
-    if (name.back() == '+' || name.back() == ':') name.remove_suffix(1);
-    const std::string key = lower(trim(name));
-    std::string_view raw = trim(s.substr(eq + 1));
-    bool closes = false;
-    if (!raw.empty() && raw.back() == '}' && !contains(raw, "{")) raw = trim(raw.substr(0, raw.size() - 1)), closes = true;
-    const std::string value = lt_value(raw, vars);
-    if (starts_with(key, "var.")) vars[key] = value;
-    if (items.size() < 16 * kMaxHints) items.push_back({key, value, ln.number, stack.back()});
-    ctx[stack.back()].options[key] = {value, ln.number};
-    if (closes && stack.size() > 1) stack.pop_back();
   }
 
   // The nearest setting of an option, looking outwards through enclosing blocks.

@@ -196,11 +196,15 @@ std::string key_text(const KeyDesc& k) {
 
 const char* status_color(CertStatus s) {
   switch (s) {
-    case CertStatus::Expired: return "\x1b[31m";
+    case CertStatus::Expired:
+      return "\x1b[31m";
     case CertStatus::Expiring:
-    case CertStatus::NotYetValid: return "\x1b[33m";
-    case CertStatus::InvalidDate: return "\x1b[35m";
-    case CertStatus::Valid: return "\x1b[32m";
+    case CertStatus::NotYetValid:
+      return "\x1b[33m";
+    case CertStatus::InvalidDate:
+      return "\x1b[35m";
+    case CertStatus::Valid:
+      return "\x1b[32m";
   }
   return "";
 }
@@ -235,7 +239,8 @@ void write_one_table(std::ostream& out, const ScanReport& r, bool color) {
       std::string days = c.days_left ? std::to_string(*c.days_left) : (na.no_expiry ? "never" : "-");
       std::string cn = truncate_right(display(c.cert.common_name.empty() ? c.cert.subject : c.cert.common_name), 40);
       if (cn.empty()) cn = "-";
-      std::string role = c.roles.empty() ? "-" : with_more(truncate_right(display(c.roles.front()), 36), c.roles.size());
+      std::string role =
+          c.roles.empty() ? "-" : with_more(truncate_right(display(c.roles.front()), 36), c.roles.size());
       std::string where =
           c.locations.empty() ? "-" : with_more(truncate_left(display(c.locations.front()), 56), c.locations.size());
       std::string key = c.private_keys.empty() ? "no" : "yes (" + std::to_string(c.private_keys.size()) + ")";
@@ -264,18 +269,20 @@ void write_one_table(std::ostream& out, const ScanReport& r, bool color) {
 
   if (!r.keys.empty()) {
     out << "\n" << bold("Private keys (" + std::to_string(r.keys.size()) + ")") << "\n";
+    size_t loc_width = 0;
+    for (const auto& k : r.keys) loc_width = std::max(loc_width, width(truncate_left(display(k.location), 64)));
     for (const auto& k : r.keys) {
       std::string matches;
       if (k.certificates.empty()) {
         matches = "no certificate";
       } else {
         const CertRecord* first = find_cert(r, k.certificates.front());
-        std::string name = first ? display(first->cert.common_name.empty() ? first->cert.subject
-                                                                           : first->cert.common_name)
-                                 : display(k.certificates.front().substr(0, 16));
+        std::string name =
+            first ? display(first->cert.common_name.empty() ? first->cert.subject : first->cert.common_name)
+                  : display(k.certificates.front().substr(0, 16));
         matches = "matches " + with_more(truncate_right(name, 40), k.certificates.size());
       }
-      out << "  " << truncate_left(display(k.location), 64) << "  " << display(key_text(k.key)) << ", "
+      out << "  " << pad(truncate_left(display(k.location), 64), loc_width) << "  " << display(key_text(k.key)) << ", "
           << display(k.format) << ", " << (k.encrypted ? "encrypted" : "not encrypted") << ", " << matches << "\n";
     }
   }
@@ -388,7 +395,7 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 struct Rule {
   const char* id;
   const char* name;
-  const char* level;  // default level
+  const char* level;              // default level
   const char* security_severity;  // GitHub code scanning: 0.1-3.9 low, 4-6.9 medium, 7-8.9 high, 9+ critical
   const char* short_text;
   const char* full_text;
@@ -448,7 +455,8 @@ std::string where_text(const std::vector<std::string>& locations) {
 
 std::string time_text(const TimeValue& t) {
   if (t.unix) return format_rfc3339(*t.unix);
-  return "unreadable " + utf8(t.type) + " \"" + utf8(t.raw) + "\"" + (t.error.empty() ? "" : " (" + utf8(t.error) + ")");
+  return "unreadable " + utf8(t.type) + " \"" + utf8(t.raw) + "\"" +
+         (t.error.empty() ? "" : " (" + utf8(t.error) + ")");
 }
 
 json sarif_location(size_t artifact, const std::string& uri, const std::string& tree_location) {
@@ -493,35 +501,43 @@ void certificate_results(json& results, size_t artifact, const std::string& uri,
   const auto fp = [&](const char* rule) {
     return json{{"fwcertFinding/v1", std::string(rule) + ":" + utf8(cert.sha256)}};
   };
-  const std::string days = c.days_left ? std::to_string(*c.days_left < 0 ? -*c.days_left : *c.days_left) : "?";
+  // Whole days between the clock and the date, counted towards zero ("expired 3 days before", "expires in 30 days").
+  const auto days_between = [&](const TimeValue& t) -> std::string {
+    if (!t.unix) return "?";
+    const auto a = static_cast<uint64_t>(*t.unix), b = static_cast<uint64_t>(r.now);  // no signed overflow
+    const uint64_t d = (*t.unix > r.now ? a - b : b - a) / 86400;
+    return std::to_string(d) + (d == 1 ? " day" : " days");
+  };
 
   switch (c.status) {
     case CertStatus::Expired:
       results.push_back(sarif_result("FWCERT001",
-                                     "Certificate '" + cn + "' expired on " + time_text(cert.not_after) + " (" + days +
-                                         " days before " + format_rfc3339(r.now) + "); " + window + "; at " + where,
+                                     "Certificate '" + cn + "' expired on " + time_text(cert.not_after) + " (" +
+                                         days_between(cert.not_after) + " before " + format_rfc3339(r.now) + "); " +
+                                         window + "; at " + where,
                                      sarif_locations(artifact, uri, c.locations), fp("FWCERT001"), props));
       break;
     case CertStatus::Expiring:
       results.push_back(sarif_result("FWCERT002",
                                      "Certificate '" + cn + "' expires on " + time_text(cert.not_after) + " (in " +
-                                         days + " days, warning window " + std::to_string(r.warn_days) + " days); " +
-                                         window + "; at " + where,
+                                         days_between(cert.not_after) + ", warning window " +
+                                         std::to_string(r.warn_days) + " days); " + window + "; at " + where,
                                      sarif_locations(artifact, uri, c.locations), fp("FWCERT002"), props));
       break;
     case CertStatus::NotYetValid:
       results.push_back(sarif_result("FWCERT003",
                                      "Certificate '" + cn + "' is not valid before " + time_text(cert.not_before) +
-                                         " (clock " + format_rfc3339(r.now) + "); " + window + "; at " + where,
+                                         " (" + days_between(cert.not_before) + " after " + format_rfc3339(r.now) +
+                                         "); " + window + "; at " + where,
                                      sarif_locations(artifact, uri, c.locations), fp("FWCERT003"), props));
       break;
     case CertStatus::InvalidDate:
-      results.push_back(sarif_result("FWCERT004",
-                                     "Certificate '" + cn + "' has an unreadable validity date: " + window + "; at " +
-                                         where,
-                                     sarif_locations(artifact, uri, c.locations), fp("FWCERT004"), props));
+      results.push_back(sarif_result(
+          "FWCERT004", "Certificate '" + cn + "' has an unreadable validity date: " + window + "; at " + where,
+          sarif_locations(artifact, uri, c.locations), fp("FWCERT004"), props));
       break;
-    case CertStatus::Valid: break;
+    case CertStatus::Valid:
+      break;
   }
 
   // Weak key or signature: certificate_anomalies() words them "weak key: ..." and "weak signature: ...".
@@ -529,10 +545,10 @@ void certificate_results(json& results, size_t artifact, const std::string& uri,
     if (a.rfind("weak ", 0) != 0) continue;
     json p = props;
     p["anomaly"] = utf8(a);
-    results.push_back(sarif_result("FWCERT006", "Certificate '" + cn + "': " + utf8(a) + "; " + window + "; at " + where,
-                                   sarif_locations(artifact, uri, c.locations),
-                                   {{"fwcertFinding/v1", "FWCERT006:" + utf8(cert.sha256) + ":" + utf8(a)}},
-                                   std::move(p)));
+    results.push_back(
+        sarif_result("FWCERT006", "Certificate '" + cn + "': " + utf8(a) + "; " + window + "; at " + where,
+                     sarif_locations(artifact, uri, c.locations),
+                     {{"fwcertFinding/v1", "FWCERT006:" + utf8(cert.sha256) + ":" + utf8(a)}}, std::move(p)));
   }
 }
 
@@ -556,9 +572,12 @@ void key_results(json& results, size_t artifact, const std::string& uri, const S
 
 const char* sarif_level(Severity s) {
   switch (s) {
-    case Severity::Info: return "note";
-    case Severity::Warning: return "warning";
-    case Severity::Error: return "error";
+    case Severity::Info:
+      return "note";
+    case Severity::Warning:
+      return "warning";
+    case Severity::Error:
+      return "error";
   }
   return "warning";
 }
@@ -600,8 +619,8 @@ nlohmann::json scan_to_json(const std::vector<ScanReport>& reports) {
 }
 
 void write_scan_csv(std::ostream& out, const std::vector<ScanReport>& reports) {
-  static const char* const kHeader[] = {"input",  "status", "not_after", "days_left", "common_name",
-                                        "subject", "issuer", "serial",    "sha256",    "roles",
+  static const char* const kHeader[] = {"input",    "status",      "not_after", "days_left", "common_name",
+                                        "subject",  "issuer",      "serial",    "sha256",    "roles",
                                         "location", "private_key", "anomalies"};
   for (size_t i = 0; i < std::size(kHeader); ++i) out << (i ? "," : "") << kHeader[i];
   out << "\r\n";
@@ -627,14 +646,15 @@ void write_scan_csv(std::ostream& out, const std::vector<ScanReport>& reports) {
 nlohmann::json scan_to_sarif(const std::vector<ScanReport>& reports) {
   json rules = json::array();
   for (const auto& rule : kRules) {
-    rules.push_back({{"id", rule.id},
-                     {"name", rule.name},
-                     {"shortDescription", {{"text", rule.short_text}}},
-                     {"fullDescription", {{"text", rule.full_text}}},
-                     {"help", {{"text", rule.full_text}}},
-                     {"defaultConfiguration", {{"level", rule.level}}},
-                     {"properties", {{"tags", json::array({"security", "certificate"})},
-                                     {"security-severity", rule.security_severity}}}});
+    rules.push_back(
+        {{"id", rule.id},
+         {"name", rule.name},
+         {"shortDescription", {{"text", rule.short_text}}},
+         {"fullDescription", {{"text", rule.full_text}}},
+         {"help", {{"text", rule.full_text}}},
+         {"defaultConfiguration", {{"level", rule.level}}},
+         {"properties",
+          {{"tags", json::array({"security", "certificate"})}, {"security-severity", rule.security_severity}}}});
   }
 
   json artifacts = json::array(), results = json::array(), notifications = json::array();
@@ -655,16 +675,17 @@ nlohmann::json scan_to_sarif(const std::vector<ScanReport>& reports) {
     }
   }
 
-  json run = {{"tool",
-               {{"driver",
-                 {{"name", "fwcert"},
-                  {"version", FWCERT_VERSION},
-                  {"semanticVersion", FWCERT_VERSION},
-                  {"rules", std::move(rules)}}}}},
-              {"artifacts", std::move(artifacts)},
-              {"invocations", json::array({{{"executionSuccessful", true},
-                                            {"toolExecutionNotifications", std::move(notifications)}}})},
-              {"results", std::move(results)}};
+  json run = {
+      {"tool",
+       {{"driver",
+         {{"name", "fwcert"},
+          {"version", FWCERT_VERSION},
+          {"semanticVersion", FWCERT_VERSION},
+          {"rules", std::move(rules)}}}}},
+      {"artifacts", std::move(artifacts)},
+      {"invocations",
+       json::array({{{"executionSuccessful", true}, {"toolExecutionNotifications", std::move(notifications)}}})},
+      {"results", std::move(results)}};
   if (!reports.empty())
     run["properties"] = {{"now", format_rfc3339(reports.front().now)}, {"warn_days", reports.front().warn_days}};
   return {{"$schema", "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"},
