@@ -167,7 +167,7 @@ std::string truncate_left(const std::string& s, size_t max) {
   const size_t keep = max > 3 ? max - 3 : 0;
   std::string tail = s.substr(cp_index(s, w - keep));
   const size_t cut = tail.find_first_of("!/");
-  if (cut != std::string::npos && cut > 0 && cut < 16) tail = tail.substr(cut);
+  if (cut != std::string::npos && cut > 0 && cut < 24) tail = tail.substr(cut);
   return "..." + tail;
 }
 
