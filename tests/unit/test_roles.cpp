@@ -378,6 +378,15 @@ TEST_CASE("role parsers survive random bytes and every truncation") {
   for (const auto& c : configs)
     for (size_t n = 0; n <= c.size(); ++n)
       for (Fn f : fns) CHECK_NOTHROW(f("/etc/stunnel/x.conf", std::string_view(c).substr(0, n)));
+  // Damaged configs: bytes replaced by structure characters at random places.
+  const Bytes noise = random_bytes(4096, 7);
+  size_t k = 0;
+  for (const auto& c : configs)
+    for (int round = 0; round < 200; ++round) {
+      std::string m = c;
+      for (int j = 0; j < 4; ++j, k += 2) m[noise[k % noise.size()] * 131u % m.size()] = "{}[]=;\"'\\\n#$:!"[noise[(k + 1) % noise.size()] % 14];
+      for (Fn f : fns) CHECK_NOTHROW(f("/etc/stunnel/x.conf", m));
+    }
   // Deep nesting and a flood of sections stay bounded.
   CHECK_NOTHROW(fwcert::nginx_role_hints("/n", std::string(100000, '{') + "ssl_certificate /a;"));
   CHECK_NOTHROW(fwcert::lighttpd_role_hints("/l", std::string(5000, '}')));

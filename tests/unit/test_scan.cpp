@@ -1,6 +1,7 @@
 // fwcert scan on the bundled samples, a vendor zip, and real firmware pieces. The clock is always pinned.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <set>
 
 #include "fwcert/certs/scan.hpp"
 #include "fwcert/certs/x509.hpp"
@@ -107,4 +108,70 @@ TEST_CASE("scan: a vendor zip holding the image gives the same certificates, sta
     CHECK(has(b.certificates[i].locations, "bmc-sample.zip!zip:bmc-sample.bin!cramfs@"));
   }
   CHECK(a.keys.size() == b.keys.size());
+}
+
+TEST_CASE("corpus: every DER certificate in the X9 webfs's gzip'd Pack200 jars is found") {
+  auto p = corpus_file("supermicro_ipmi_firmware/SDK/FileSystem/webfs");
+  if (!p) return;
+  auto r = scan(read_file(*p), "webfs");
+  // Oracle: an independent pass (gunzip each *.pack.gz, try `openssl x509 -inform DER` at every 30 82 .. 30 82)
+  // finds 35 placements of 5 distinct certificates in the 11 jars.
+  CHECK(r.certificates.size() == 5);
+  size_t placements = 0;
+  for (const auto& c : r.certificates) placements += c.locations.size();
+  CHECK(placements == 35);
+  const auto* smc = by_cn(r, "Super Micro Computer, Inc");
+  REQUIRE(smc);
+  CHECK(fwcert::rfc3339(*smc->cert.not_after.unix).rfind("2016-10-23", 0) == 0);
+  CHECK(has(smc->roles, "jar signing certificate"));
+  CHECK(has(smc->locations, "webfs!cramfs:/iKVM__V1.69.21.0x0.jar.pack.gz!gzip!der@0x"));
+}
+
+TEST_CASE("corpus: exactly 3 certificates come from the GM8135S camera image, none from bare PEM strings") {
+  auto p = corpus_file("GM8135S-IPC-modified-firmware/user_web.cramfs.img");
+  if (!p) return;
+  auto r = scan(read_file(*p), "user_web.cramfs.img");
+  REQUIRE(r.certificates.size() == 3);
+  std::set<std::string> locations;
+  for (const auto& c : r.certificates) {
+    CHECK(c.status == CertStatus::Expired);
+    locations.insert(c.locations.at(0));
+  }
+  // Offsets given by the corpus notes: 4695608, 4698716, 4701632 inside /bin/Sofia.
+  for (const char* off : {"0x47A638", "0x47B25C", "0x47BDC0"})
+    CHECK(locations.count(std::string("user_web.cramfs.img!cramfs@0x40:/bin/Sofia!pem@") + off) == 1);
+}
+
+TEST_CASE("corpus: 331 certificates come from the House of Keys set, none judged with an unreadable date") {
+  auto dir = corpus_file("houseofkeys/certificates");
+  if (!dir) return;
+  std::set<std::string> unique;
+  size_t invalid = 0;
+  for (const auto& e : std::filesystem::directory_iterator(*dir)) {
+    if (e.path().extension() != ".pem") continue;
+    auto r = scan(read_file(e.path().string()), e.path().filename().string());
+    for (const auto& c : r.certificates) {
+      unique.insert(c.cert.sha256);
+      if (!c.cert.not_before.unix || !c.cert.not_after.unix) {
+        ++invalid;
+        CHECK(c.status == CertStatus::InvalidDate);
+        CHECK_FALSE(c.days_left.has_value());
+      }
+    }
+  }
+  CHECK(unique.size() == 331);
+  CHECK(invalid == 0);  // every date in this set is readable (odd ones, like a 1924 notAfter, are anomalies)
+}
+
+TEST_CASE("corpus: the real Supermicro iKVM client certificate in ATENtion's client.pfx") {
+  auto p = corpus_file("ATENtion/src/ATENtion.App/client.pfx");
+  if (!p) return;
+  auto r = scan(read_file(*p), "client.pfx");
+  const auto* c = by_cn(r, "IPMI");
+  REQUIRE(c);
+  CHECK(fwcert::rfc3339(*c->cert.not_before.unix) == "2016-05-19T09:46:36Z");
+  CHECK(fwcert::rfc3339(*c->cert.not_after.unix) == "2026-05-17T09:46:36Z");
+  CHECK(c->cert.serial == "D1B5B4583567AC1C");
+  CHECK(c->private_keys.size() == 1);
+  CHECK(scan(read_file(*p), "client.pfx", 1433116800).certificates.at(0).status == CertStatus::NotYetValid);
 }

@@ -825,11 +825,16 @@ void walk_bags(BagWalk& w, const STACK_OF(PKCS12_SAFEBAG) * bags, int depth) {
     switch (PKCS12_SAFEBAG_get_nid(bag)) {
       case NID_certBag: {
         if (PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate) break;
-        const ASN1_TYPE* t = PKCS12_SAFEBAG_get0_bag_obj(bag);
-        if (t != nullptr && t->type == V_ASN1_OCTET_STRING) {  // the certificate's own DER bytes, as stored
-          const ASN1_OCTET_STRING* os = t->value.octet_string;
-          const unsigned char* p = ASN1_STRING_get0_data(os);
-          w.out->certificates.emplace_back(p, p + ASN1_STRING_length(os));
+        // get0_bag_obj() is typed ASN1_TYPE but holds the OCTET STRING for x509 bags, so decode and re-encode
+        // (OpenSSL keeps the original tbsCertificate encoding, so the DER comes back byte-identical).
+        X509Ptr x(PKCS12_SAFEBAG_get1_cert(bag));
+        unsigned char* der = nullptr;
+        int n = x ? i2d_X509(x.get(), &der) : 0;
+        if (n > 0 && der != nullptr) {
+          w.out->certificates.emplace_back(der, der + n);
+          OPENSSL_free(der);
+        } else {
+          w.out->notes.push_back("certificate bag OpenSSL cannot decode");
         }
         break;
       }
