@@ -18,7 +18,7 @@ esac
 # Build dependencies (Debian package names). The tests also make images with mksquashfs (squashfs-tools) and
 # mkfs.cramfs (util-linux, always present) and compare with fsck.cramfs.
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
-          libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev)
+          libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev libsqlite3-dev)
 if [ "$mode" = test ]; then packages+=(squashfs-tools); fi
 
 missing=()

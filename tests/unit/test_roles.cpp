@@ -17,7 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<const RoleHint*> find(const std::vector<RoleHint>& hints, const std::string& path, const std::string& kind) {
+std::vector<const RoleHint*> find(const std::vector<RoleHint>& hints, const std::string& path,
+                                  const std::string& kind) {
   std::vector<const RoleHint*> r;
   for (const auto& h : hints)
     if (h.path == path && h.kind == kind) r.push_back(&h);
@@ -42,7 +43,9 @@ std::string text_of(const std::string& path) {
   return std::string(b.begin(), b.end());
 }
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 // The seed's Supermicro layout (/etc/stunnel/stunnel.conf of the X10 root CramFS), plus a client-mode service.
 const char* kSeedStunnel =
@@ -97,7 +100,8 @@ TEST_CASE("stunnel: the seed's iKVM config gives server cert, key and client cer
 
 TEST_CASE("stunnel: key defaults to cert, inetd mode, verify levels and the newer options") {
   SECTION("key defaults to the cert value") {
-    const auto h = fwcert::stunnel_role_hints("/etc/stunnel.conf", "[https]\naccept = 443\nconnect = 80\ncert = /etc/both.pem\n");
+    const auto h =
+        fwcert::stunnel_role_hints("/etc/stunnel.conf", "[https]\naccept = 443\nconnect = 80\ncert = /etc/both.pem\n");
     one(h, "/etc/both.pem", "certificate", "stunnel [https] server certificate (accept 443 -> connect 80)");
     const auto& k = one(h, "/etc/both.pem", "key", "stunnel [https] server private key");
     CHECK(k.role.find("defaults to the cert file") != std::string::npos);
@@ -111,22 +115,28 @@ TEST_CASE("stunnel: key defaults to cert, inetd mode, verify levels and the newe
   }
   SECTION("verify levels") {
     auto ca_role = [](const std::string& opts) {
-      const auto h = fwcert::stunnel_role_hints("/s.conf", "cert = /c.pem\nCAfile = /ca.pem\n" + opts + "[svc]\naccept = 1\n");
+      const auto h =
+          fwcert::stunnel_role_hints("/s.conf", "cert = /c.pem\nCAfile = /ca.pem\n" + opts + "[svc]\naccept = 1\n");
       const auto v = find(h, "/ca.pem", "ca");
       return v.size() == 1 ? v[0]->role : std::string("<none>");
     };
-    CHECK(ca_role("verify = 2\n") == "stunnel [svc] CA / trusted client certificate (verify 2: client chain must lead to it)");
-    CHECK(ca_role("verify = 1\n") == "stunnel [svc] CA / trusted client certificate (verify 1: client chain checked when presented)");
+    CHECK(ca_role("verify = 2\n") ==
+          "stunnel [svc] CA / trusted client certificate (verify 2: client chain must lead to it)");
+    CHECK(ca_role("verify = 1\n") ==
+          "stunnel [svc] CA / trusted client certificate (verify 1: client chain checked when presented)");
     CHECK(ca_role("verify = 4\n") == "stunnel [svc] CA / client certificate (verify 4: peer must present it)");
-    CHECK(ca_role("verify = 0\n") == "stunnel [svc] CA / trusted client certificate (verify 0: client certificate requested, not checked)");
+    CHECK(ca_role("verify = 0\n") ==
+          "stunnel [svc] CA / trusted client certificate (verify 0: client certificate requested, not checked)");
     CHECK(ca_role("") == "stunnel [svc] CA / trusted client certificate (no verify option: peers not checked)");
     CHECK(ca_role("verifyPeer = yes\n") == "stunnel [svc] CA / client certificate (verifyPeer: peer must present it)");
-    CHECK(ca_role("verifyChain = yes\n") == "stunnel [svc] CA / trusted client certificate (verifyChain: client chain must lead to it)");
+    CHECK(ca_role("verifyChain = yes\n") ==
+          "stunnel [svc] CA / trusted client certificate (verifyChain: client chain must lead to it)");
     CHECK(ca_role("VERIFY = 3\n").find("verify 3: peer must present it, chain checked too") != std::string::npos);
   }
   SECTION("a service overrides a global option; CApath; URIs are not paths") {
     const auto h = fwcert::stunnel_role_hints(
-        "/s.conf", "cert = /g.pem\nCApath = /etc/certs\n[a]\ncert = /a.pem\n[b]\naccept=9\n[c]\ncert = pkcs11:token=x\n");
+        "/s.conf",
+        "cert = /g.pem\nCApath = /etc/certs\n[a]\ncert = /a.pem\n[b]\naccept=9\n[c]\ncert = pkcs11:token=x\n");
     CHECK(find(h, "/a.pem", "certificate").size() == 1);
     CHECK(one(h, "/g.pem", "certificate", "").role == "stunnel [b] server certificate (accept 9)");
     CHECK(find(h, "/etc/certs", "ca").size() == 3);
@@ -171,8 +181,8 @@ TEST_CASE("stunnel: the sample rootfs config") {
   CHECK(one(h, "/etc/stunnel/server.crt", "certificate", "").role ==
         "stunnel [ikvm] server certificate (accept 5900 -> connect 127.0.0.1:5901)");
   CHECK(one(h, "/etc/stunnel/server.key", "key", "").role.rfind("stunnel [ikvm] server private key", 0) == 0);
-  CHECK(one(h, "/etc/stunnel/client.crt", "ca", "").role.rfind(
-            "stunnel [ikvm] CA / client certificate (verify 3: peer must present it", 0) == 0);
+  CHECK(one(h, "/etc/stunnel/client.crt", "ca", "")
+            .role.rfind("stunnel [ikvm] CA / client certificate (verify 3: peer must present it", 0) == 0);
   CHECK(h.size() == 3);
 }
 
@@ -189,8 +199,10 @@ TEST_CASE("stunnel: real Supermicro/AMI WPCM450 BMC configs (corpus)") {
   }
   if (auto p = corpus_file(dir + "stunnel_vmedia.conf")) {
     const auto h = fwcert::config_role_hints("/etc/stunnel_vmedia.conf", text_of(*p));
-    one(h, "/usr/local/www/certs/server.pem", "certificate", "stunnel [cdserver] server certificate (accept 6119 -> connect 5120)");
-    one(h, "/usr/local/www/certs/server.pem", "certificate", "stunnel [fdserver] server certificate (accept 6122 -> connect 5123)");
+    one(h, "/usr/local/www/certs/server.pem", "certificate",
+        "stunnel [cdserver] server certificate (accept 6119 -> connect 5120)");
+    one(h, "/usr/local/www/certs/server.pem", "certificate",
+        "stunnel [fdserver] server certificate (accept 6122 -> connect 5123)");
     one(h, "/usr/local/www/certs/privkey.pem", "key", "[cdserver]");
     one(h, "/usr/local/www/certs/privkey.pem", "key", "[fdserver]");
     CHECK(h.size() == 4);
@@ -254,7 +266,8 @@ TEST_CASE("lighttpd configs in the corpus (when any)") {
   }
   int seen = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (!it->is_regular_file(ec) || name.find("lighttpd") == std::string::npos || it->path().extension() != ".conf")
       continue;
@@ -299,10 +312,12 @@ TEST_CASE("nginx: certificate, key, client CA, trusted CA with server_name/liste
   CHECK(one(h, "/etc/nginx/bmc.crt", "certificate", "").role ==
         "nginx HTTPS server certificate (server_name bmc.local, listen 443 ssl)");
   CHECK(one(h, "/etc/nginx/bmc.crt", "certificate", "").source == "/etc/nginx/nginx.conf:7");
-  CHECK(one(h, "/etc/nginx/bmc.key", "key", "").role == "nginx HTTPS server private key (server_name bmc.local, listen 443 ssl)");
+  CHECK(one(h, "/etc/nginx/bmc.key", "key", "").role ==
+        "nginx HTTPS server private key (server_name bmc.local, listen 443 ssl)");
   CHECK(one(h, "/etc/nginx/clients.pem", "ca", "").role.rfind("nginx CA / trusted client certificate", 0) == 0);
   CHECK(one(h, "/etc/nginx/chain.pem", "ca", "").role == "nginx trusted CA (client chains / OCSP stapling)");
-  CHECK(one(h, "/etc/nginx/kvm.crt", "certificate", "").role == "nginx stream TLS server certificate (listen 5900 ssl)");
+  CHECK(one(h, "/etc/nginx/kvm.crt", "certificate", "").role ==
+        "nginx stream TLS server certificate (listen 5900 ssl)");
   CHECK(h.size() == 5);
   // Sniffed by content under another name (conf.d/*.conf).
   const auto s = fwcert::config_role_hints("/etc/web/conf.d/bmc.conf", "server { ssl_certificate /x.crt; }");
@@ -328,8 +343,9 @@ TEST_CASE("Apache: SSLCertificateFile and friends inside a VirtualHost") {
   CHECK(one(h, "/etc/httpd/ssl/server.key", "key", "").source == "/etc/httpd/conf.d/ssl.conf:6");
   CHECK(one(h, "/etc/httpd/ssl/chain.crt", "chain", "").role.rfind("Apache HTTPS server certificate chain", 0) == 0);
   const auto& ca = one(h, "/etc/httpd/ssl/ca.crt", "ca", "");
-  CHECK(ca.role == "Apache CA / trusted client certificate (<VirtualHost _default_:443>, ServerName bmc.example; "
-                   "SSLVerifyClient require)");
+  CHECK(ca.role ==
+        "Apache CA / trusted client certificate (<VirtualHost _default_:443>, ServerName bmc.example; "
+        "SSLVerifyClient require)");
   CHECK(ca.source == "/etc/httpd/conf.d/ssl.conf:8");
   CHECK(h.size() == 4);
   // Content sniffing under an unrelated name.
@@ -354,7 +370,7 @@ TEST_CASE("config_role_hints: dispatch by content, JNLP, binary data") {
 TEST_CASE("role parsers survive random bytes and every truncation") {
   using Fn = std::vector<RoleHint> (*)(const std::string&, std::string_view);
   const Fn fns[] = {fwcert::config_role_hints, fwcert::stunnel_role_hints, fwcert::lighttpd_role_hints,
-                    fwcert::nginx_role_hints, fwcert::apache_role_hints, fwcert::generic_role_hints};
+                    fwcert::nginx_role_hints,  fwcert::apache_role_hints,  fwcert::generic_role_hints};
   for (uint32_t seed = 1; seed <= 40; ++seed) {
     Bytes b = random_bytes(2000 + seed * 37, seed);
     // Mostly printable noise with structure characters, so the parsers get past their first checks.
@@ -371,8 +387,7 @@ TEST_CASE("role parsers survive random bytes and every truncation") {
     CHECK_NOTHROW(fwcert::location_roles(raw, seed % 2));
   }
   const std::vector<std::string> configs = {
-      kSeedStunnel,
-      "$SERVER[\"socket\"] == \":443\" {\n ssl.pemfile = \"/a.pem\"\n ssl.ca-file = \"/b\"\n}\n",
+      kSeedStunnel, "$SERVER[\"socket\"] == \":443\" {\n ssl.pemfile = \"/a.pem\"\n ssl.ca-file = \"/b\"\n}\n",
       "http { server { listen 443 ssl; ssl_certificate \"/a.crt\"; ssl_certificate_key /a.key; } }",
       "<VirtualHost *:443>\nSSLCertificateFile \"/a.crt\"\nSSLCACertificateFile /c \\\n</VirtualHost>\n"};
   for (const auto& c : configs)
@@ -384,7 +399,9 @@ TEST_CASE("role parsers survive random bytes and every truncation") {
   for (const auto& c : configs)
     for (int round = 0; round < 200; ++round) {
       std::string m = c;
-      for (int j = 0; j < 4; ++j, k += 2) m[noise[k % noise.size()] * 131u % m.size()] = "{}[]=;\"'\\\n#$:!"[noise[(k + 1) % noise.size()] % 14];
+      static const char kStructure[] = "{}[]=;\"'\\\n#$:!";
+      for (int j = 0; j < 4; ++j, k += 2)
+        m[noise[k % noise.size()] * 131u % m.size()] = kStructure[noise[(k + 1) % noise.size()] % 14];
       for (Fn f : fns) CHECK_NOTHROW(f("/etc/stunnel/x.conf", m));
     }
   // Deep nesting and a flood of sections stay bounded.
@@ -399,17 +416,22 @@ TEST_CASE("location_roles: iKVM jar resources") {
   const std::string jar = "x10.bin!cramfs@0x1700000:/iKVM__V1.69.38.0x0.jar";
   auto r = fwcert::location_roles(jar + "!zip:res/client.crt", false);
   CHECK(r == std::vector<std::string>{"iKVM client certificate"});
-  CHECK(fwcert::location_roles(jar + "!zip:res/client.crt!pem", false) == std::vector<std::string>{"iKVM client certificate"});
-  CHECK(fwcert::location_roles(jar + "!zip:res/client.key", true) == std::vector<std::string>{"iKVM client private key"});
-  CHECK(fwcert::location_roles(jar + "!zip:res/server.crt", false) == std::vector<std::string>{"iKVM server certificate"});
-  CHECK(fwcert::location_roles(jar + "!zip:res/server.key!pem@0x0", true) == std::vector<std::string>{"iKVM server private key"});
-  CHECK(fwcert::location_roles(jar + "!zip:res/other.pem", false) == std::vector<std::string>{"iKVM embedded certificate"});
+  CHECK(fwcert::location_roles(jar + "!zip:res/client.crt!pem", false) ==
+        std::vector<std::string>{"iKVM client certificate"});
+  CHECK(fwcert::location_roles(jar + "!zip:res/client.key", true) ==
+        std::vector<std::string>{"iKVM client private key"});
+  CHECK(fwcert::location_roles(jar + "!zip:res/server.crt", false) ==
+        std::vector<std::string>{"iKVM server certificate"});
+  CHECK(fwcert::location_roles(jar + "!zip:res/server.key!pem@0x0", true) ==
+        std::vector<std::string>{"iKVM server private key"});
+  CHECK(fwcert::location_roles(jar + "!zip:res/other.pem", false) ==
+        std::vector<std::string>{"iKVM embedded certificate"});
   // A key file does not get a certificate role and vice versa.
   CHECK(fwcert::location_roles(jar + "!zip:res/client.key", false).empty());
   CHECK(fwcert::location_roles(jar + "!zip:res/client.crt", true).empty());
   // Pack200 jars arrive gzipped; the jar name is still the member's name.
-  CHECK(fwcert::location_roles("x.bin!cramfs@0x1700000:/iKVM__V1.69.38.0x0.jar.pack.gz!gzip!zip:res/client.crt", false) ==
-        std::vector<std::string>{"iKVM client certificate"});
+  CHECK(fwcert::location_roles("x.bin!cramfs@0x1700000:/iKVM__V1.69.38.0x0.jar.pack.gz!gzip!zip:res/client.crt",
+                               false) == std::vector<std::string>{"iKVM client certificate"});
   // JViewer (AMI) keeps resources under a package path; Avocent viewers too.
   CHECK(has(fwcert::location_roles("fw.bin!cramfs@0x0:/www/JViewer.jar!zip:com/ami/kvm/jviewer/res/server.pem", false),
             "iKVM server certificate"));
@@ -421,13 +443,23 @@ TEST_CASE("location_roles: iKVM jar resources") {
 }
 
 TEST_CASE("location_roles: jar signatures, CA bundles, JNLP, parsing corner cases") {
-  CHECK(fwcert::location_roles("x.bin!cramfs@0x1700000:/iKVM__V1.69.38.0x0.jar.pack.gz!gzip!zip:META-INF/SMCCERT.RSA!der@0x3A",
-                               false) == std::vector<std::string>{"jar signing certificate (iKVM__V1.69.38.0x0.jar)"});
+  CHECK(fwcert::location_roles(
+            "x.bin!cramfs@0x1700000:/iKVM__V1.69.38.0x0.jar.pack.gz!gzip!zip:META-INF/SMCCERT.RSA!der@0x3A", false) ==
+        std::vector<std::string>{"jar signing certificate (iKVM__V1.69.38.0x0.jar)"});
   CHECK(fwcert::location_roles("JViewer.jar!zip:META-INF/JVIEWER.DSA!der@0x40", false) ==
         std::vector<std::string>{"jar signing certificate (JViewer.jar)"});
   CHECK(fwcert::location_roles("a.bin!cramfs@0x0:/lib/avctVMLinux64.jar!zip:META-INF/AVOCENT.EC", false) ==
         std::vector<std::string>{"jar signing certificate (avctVMLinux64.jar)"});
   CHECK(fwcert::location_roles("JViewer.jar!zip:META-INF/JVIEWER.SF", false).empty());
+  // Pack200 jars are not zips: certificates are carved from the decoded stream with no member name.
+  CHECK(fwcert::location_roles("webfs!cramfs:/iKVM__V1.69.21.0x0.jar.pack.gz!gzip!der@0x1A2B", false) ==
+        std::vector<std::string>{"jar signing certificate (iKVM__V1.69.21.0x0.jar)"});
+  CHECK(fwcert::location_roles("webfs!cramfs:/iKVM__V1.69.21.0x0.jar.pack.gz!gzip!pem@0x100", false) ==
+        std::vector<std::string>{"iKVM embedded certificate"});
+  CHECK(fwcert::location_roles("webfs!cramfs:/iKVM__V1.69.21.0x0.jar.pack.gz!gzip!pem@0x900", true) ==
+        std::vector<std::string>{"iKVM embedded private key"});
+  CHECK(fwcert::location_roles("webfs!cramfs:/iKVM__V1.69.21.0x0.jar.pack.gz!gzip!der@0x1A2B", true).empty());
+  CHECK(fwcert::location_roles("webfs!cramfs:/help.jar.pack.gz!gzip!pem@0x100", false).empty());
   CHECK(fwcert::location_roles("JViewer.jar!zip:META-INF/JVIEWER.DSA!der@0x40", true).empty());
   // META-INF outside a zip is just a file.
   CHECK(fwcert::location_roles("x.bin!cramfs@0x0:/META-INF/A.RSA", false).empty());
@@ -447,7 +479,8 @@ TEST_CASE("location_roles: jar signatures, CA bundles, JNLP, parsing corner case
 
   CHECK(fwcert::location_roles("x.bin!cramfs@0x1700000:/launch.jnlp!pem@0x200", false) ==
         std::vector<std::string>{"JNLP embedded certificate"});
-  CHECK(fwcert::location_roles("viewer.jnlp!pem@0x200", false) == std::vector<std::string>{"JNLP embedded certificate"});
+  CHECK(fwcert::location_roles("viewer.jnlp!pem@0x200", false) ==
+        std::vector<std::string>{"JNLP embedded certificate"});
 
   // Member paths may hold '!' and ':' themselves: the pieces that do not start like a step stay in the path.
   CHECK(fwcert::location_roles("x.bin!cramfs@0x0:/web/kvm!v2:/iKVM.jar!zip:res/client.crt", false) ==

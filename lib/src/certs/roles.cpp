@@ -234,8 +234,8 @@ void stunnel_emit(Hints& hints, const StunnelSection& svc, const StunnelSection&
     hints.add(key->value, who + " " + side + " private key" + paren(addr), "key", key->line);
   } else if (!key && cert && is_file_value(cert->value)) {
     // key defaults to the cert value: one PEM holding both.
-    hints.add(cert->value, who + " " + side + " private key (defaults to the cert file" + (addr.empty() ? "" : "; ") +
-                               addr + ")",
+    hints.add(cert->value,
+              who + " " + side + " private key (defaults to the cert file" + (addr.empty() ? "" : "; ") + addr + ")",
               "key", cert->line);
   }
 
@@ -254,7 +254,8 @@ void stunnel_emit(Hints& hints, const StunnelSection& svc, const StunnelSection&
   else
     meaning = "no verify option: peers not checked";
   // With peer verification the CA file holds the peer's own leaf: for a server, the client certificate it must present.
-  const std::string what = pc.peer ? "CA / " + peer_side + " certificate" : "CA / trusted " + peer_side + " certificate";
+  const std::string what =
+      pc.peer ? "CA / " + peer_side + " certificate" : "CA / trusted " + peer_side + " certificate";
   if (const auto* ca = stunnel_last(svc, global, "cafile"); ca && is_file_value(ca->value))
     hints.add(ca->value, who + " " + what + paren(meaning), "ca", ca->line);
   if (const auto* cap = stunnel_last(svc, global, "capath"); cap && is_file_value(cap->value))
@@ -271,8 +272,10 @@ std::string_view strip_hash_comment(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (quote) {
-      if (c == '\\') ++i;
-      else if (c == quote) quote = 0;
+      if (c == '\\')
+        ++i;
+      else if (c == quote)
+        quote = 0;
     } else if (c == '"' || c == '\'') {
       quote = c;
     } else if (c == '#') {
@@ -288,8 +291,10 @@ size_t find_unquoted(std::string_view s, char want) {
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (quote) {
-      if (c == '\\') ++i;
-      else if (c == quote) quote = 0;
+      if (c == '\\')
+        ++i;
+      else if (c == quote)
+        quote = 0;
     } else if (c == '"' || c == '\'') {
       quote = c;
     } else if (c == want) {
@@ -321,13 +326,16 @@ std::string lt_value(std::string_view v, const std::map<std::string, std::string
       i = j + 1;
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t j = i;
-      while (j < v.size() && (std::isalnum(static_cast<unsigned char>(v[j])) || v[j] == '.' || v[j] == '_' ||
-                              v[j] == '-'))
+      while (j < v.size() &&
+             (std::isalnum(static_cast<unsigned char>(v[j])) || v[j] == '.' || v[j] == '_' || v[j] == '-'))
         ++j;
       const std::string name(v.substr(i, j - i));
-      if (auto it = vars.find(name); it != vars.end()) out += it->second;
-      else if (auto it2 = vars.find("var." + name); it2 != vars.end()) out += it2->second;
-      else if (!starts_with(name, "var.") && !starts_with(name, "env.")) out += name;  // a bare word: keep it
+      if (auto it = vars.find(name); it != vars.end())
+        out += it->second;
+      else if (auto it2 = vars.find("var." + name); it2 != vars.end())
+        out += it2->second;
+      else if (!starts_with(name, "var.") && !starts_with(name, "env."))
+        out += name;  // a bare word: keep it
       i = j;
     } else if (std::isdigit(static_cast<unsigned char>(c))) {
       while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) out += v[i++];  // server.port = 443
@@ -572,8 +580,10 @@ std::vector<RoleHint> lighttpd_role_hints(const std::string& config_path, std::s
     // One line may close blocks, open one and hold an assignment: "} else $HTTP[...] { ssl.pemfile = "x" }".
     for (int guard = 0; !s.empty() && guard < 256; ++guard) {
       if (s.front() == '}') {
-        if (overflow > 0) --overflow;
-        else if (stack.size() > 1) stack.pop_back();
+        if (overflow > 0)
+          --overflow;
+        else if (stack.size() > 1)
+          stack.pop_back();
         s = trim(s.substr(1));
         continue;
       }
@@ -658,8 +668,9 @@ std::vector<RoleHint> lighttpd_role_hints(const std::string& config_path, std::s
     } else if (it.name == "ssl.privkey") {
       hints.add(it.value, "lighttpd HTTPS server private key" + paren(w), "key", it.line);
     } else if (it.name == "ssl.ca-file" || it.name == "ssl.verifyclient.ca-file") {
-      hints.add(it.value, "lighttpd CA / trusted client certificate" + paren(join({w, verify_meaning(it.context)}, "; ")),
-                "ca", it.line);
+      hints.add(it.value,
+                "lighttpd CA / trusted client certificate" + paren(join({w, verify_meaning(it.context)}, "; ")), "ca",
+                it.line);
     } else if (it.name == "ssl.ca-dn-file" || it.name == "ssl.verifyclient.ca-dn-file") {
       hints.add(it.value, "lighttpd client CA names sent to clients" + paren(w), "ca", it.line);
     } else if (it.name == "ssl.stapling-file") {
@@ -707,11 +718,12 @@ std::vector<RoleHint> nginx_role_hints(const std::string& config_path, std::stri
     else if (name == "ssl_certificate_key")
       hints.add(path, "nginx " + proto + " server private key" + paren(where), "key", d.line);
     else if (name == "ssl_client_certificate")
-      hints.add(path, "nginx CA / trusted client certificate (ssl_verify_client" + (where.empty() ? "" : "; " + where) + ")",
+      hints.add(path,
+                "nginx CA / trusted client certificate (ssl_verify_client" + (where.empty() ? "" : "; " + where) + ")",
                 "ca", d.line);
     else if (name == "ssl_trusted_certificate")
-      hints.add(path, "nginx trusted CA (client chains / OCSP stapling" + (where.empty() ? "" : "; " + where) + ")", "ca",
-                d.line);
+      hints.add(path, "nginx trusted CA (client chains / OCSP stapling" + (where.empty() ? "" : "; " + where) + ")",
+                "ca", d.line);
     else if (name == "proxy_ssl_certificate")
       hints.add(path, "nginx proxy client certificate (to upstream" + (where.empty() ? "" : "; " + where) + ")",
                 "certificate", d.line);
@@ -719,7 +731,8 @@ std::vector<RoleHint> nginx_role_hints(const std::string& config_path, std::stri
       hints.add(path, "nginx proxy client private key (to upstream" + (where.empty() ? "" : "; " + where) + ")", "key",
                 d.line);
     else if (name == "proxy_ssl_trusted_certificate")
-      hints.add(path, "nginx proxy trusted CA (upstream servers" + (where.empty() ? "" : "; " + where) + ")", "ca", d.line);
+      hints.add(path, "nginx proxy trusted CA (upstream servers" + (where.empty() ? "" : "; " + where) + ")", "ca",
+                d.line);
   }
   return hints.take();
 }
@@ -842,7 +855,8 @@ std::vector<RoleHint> generic_role_hints(const std::string& config_path, std::st
     const bool pathlike = value.front() == '/' || contains(value, "/") ||
                           has_ext(value, {".pem", ".crt", ".cer", ".der", ".key", ".p12", ".pfx"});
     if (!pathlike) continue;
-    const bool ca = starts_with(name, "ca") || contains(name, "_ca") || contains(name, "-ca") || contains(name, "trust");
+    const bool ca =
+        starts_with(name, "ca") || contains(name, "_ca") || contains(name, "-ca") || contains(name, "trust");
     const bool key = contains(name, "key") && !contains(name, "keystore_pass") && !contains(name, "password");
     const bool cert = contains(name, "cert") || contains(name, "pem");
     if (ca && (cert || contains(name, "file") || contains(name, "path")))
@@ -963,11 +977,25 @@ std::vector<std::string> location_roles(const std::string& location, bool is_key
     }
   }
 
+  // A Pack200 jar (".jar.pack.gz") is not a zip: its entries are stored in Pack200 bands and the walker carves the
+  // certificates straight out of the decoded stream ("/iKVM.jar.pack.gz!gzip!der@0x1F0"), with no member name. There,
+  // DER certificates come from the META-INF signature block (resources such as res/client.crt are PEM text), and PEM
+  // material in a KVM viewer's pack is its embedded resource of unknown name.
+  const bool packed_jar = file_step > 0 && !in_zip && (ends_with(lname, ".pack.gz") || ends_with(lname, ".pack"));
+  if (packed_jar) {
+    const std::string& last = steps.back().format;
+    if (!is_key && (last == "der" || last == "pkcs7") && steps.size() > file_step + 1)
+      roles.push_back("jar signing certificate (" + jar_display_name(file_name) + ")");
+    else if (last == "pem" && looks_like_kvm_jar(file_name))
+      roles.push_back(is_key ? "iKVM embedded private key" : "iKVM embedded certificate");
+  }
+
   if (ends_with(lname, ".jnlp")) roles.push_back(is_key ? "JNLP embedded private key" : "JNLP embedded certificate");
 
   if (!is_key) {
-    static const char* kBundles[] = {"ca-certificates.crt", "ca-bundle.crt", "ca-bundle.pem", "cacert.pem",
-                                     "cacerts.pem", "tls-ca-bundle.pem", "ca-root-nss.crt", "ca-bundle.trust.crt"};
+    static const char* kBundles[] = {"ca-certificates.crt", "ca-bundle.crt",      "ca-bundle.pem",
+                                     "cacert.pem",          "cacerts.pem",        "tls-ca-bundle.pem",
+                                     "ca-root-nss.crt",     "ca-bundle.trust.crt"};
     const bool bundle_name =
         std::any_of(std::begin(kBundles), std::end(kBundles), [&](const char* b) { return lname == b; }) ||
         (contains(lname, "ca") && contains(lname, "bundle"));
@@ -978,8 +1006,8 @@ std::vector<std::string> location_roles(const std::string& location, bool is_key
     } else if (lname == "cacerts" && ends_with(ldir, "/security")) {
       roles.push_back("Java trusted CA keystore (" + dir + ")");
     } else if (file_step > 0 && (ldir == "/etc/ssl/certs" || ldir == "etc/ssl/certs" || ldir == "/etc/pki/tls/certs" ||
-                                 ldir == "/etc/pki/ca-trust/extracted/pem" || starts_with(ldir, "/usr/share/ca-certificates") ||
-                                 ldir == "/etc/ca-certificates")) {
+                                 ldir == "/etc/pki/ca-trust/extracted/pem" ||
+                                 starts_with(ldir, "/usr/share/ca-certificates") || ldir == "/etc/ca-certificates")) {
       roles.push_back("trusted CA (" + dir + ")");
     }
   }

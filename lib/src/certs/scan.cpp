@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "fwcert/certs/roles.hpp"
 #include "fwcert/certs/x509.hpp"
@@ -185,11 +186,15 @@ class Scanner {
       const size_t fs = *cfg.parent;
       if (hints.empty()) hints = named_in_config(cfg, fs);
       for (const RoleHint& h : hints) {
-        for (auto& [sha, nodes] : cert_nodes_)
-          for (size_t id : nodes)
-            if (member_matches(id, fs, h.path)) add_role(certs_[sha].roles, h.role);
-        for (size_t i = 0; i < report_.keys.size(); ++i)
-          if (member_matches(key_nodes_[i], fs, h.path)) add_role(report_.keys[i].roles, h.role);
+        // A "key" hint names a private key; "certificate", "ca" and "chain" hints name certificates. A file holding
+        // both (lighttpd's ssl.pemfile) gets one hint of each kind. Hints of no kind apply to what is there.
+        if (h.kind != "key")
+          for (auto& [sha, nodes] : cert_nodes_)
+            for (size_t id : nodes)
+              if (member_matches(id, fs, h.path)) add_role(certs_[sha].roles, h.role);
+        if (h.kind != "certificate" && h.kind != "ca" && h.kind != "chain")
+          for (size_t i = 0; i < report_.keys.size(); ++i)
+            if (member_matches(key_nodes_[i], fs, h.path)) add_role(report_.keys[i].roles, h.role);
       }
     }
   }
@@ -203,7 +208,8 @@ class Scanner {
       const Node* m = owning_member(id);
       if (!m || !m->parent || *m->parent != fs || m->member_path.size() < 2) return;
       if (text.find(m->member_path) == std::string_view::npos) return;
-      out.push_back({m->member_path, std::string(what) + " named in " + cfg.member_path, "", cfg.member_path});
+      out.push_back({m->member_path, std::string(what) + " named in " + cfg.member_path,
+                     std::string(what) == "certificate" ? "certificate" : "key", cfg.member_path});
     };
     for (const auto& [sha, nodes] : cert_nodes_)
       for (size_t id : nodes) consider(id, "certificate");
@@ -268,8 +274,19 @@ class Scanner {
 ScanReport scan_tree(const Tree& tree, const ScanOptions& options) { return Scanner(tree, options).run(); }
 
 ScanReport scan_input(ByteView input, const std::string& name, const Walker& walker, const ScanOptions& options) {
-  Tree tree = extract_tree(input, name, walker, options.extract);
-  return scan_tree(tree, options);
+  // The input's SHA-256 (its identity in reports and the catalog) is computed on the second core while the tree is
+  // built; the nodes inside are not hashed at all: a scan does not need them.
+  std::string input_sha256;
+  ScanReport report;
+  {
+    std::jthread hasher([&] { input_sha256 = sha256_hex(input); });
+    ExtractOptions extract = options.extract;
+    extract.hash_nodes = false;
+    Tree tree = extract_tree(input, name, walker, extract);
+    report = scan_tree(tree, options);
+  }
+  report.sha256 = std::move(input_sha256);
+  return report;
 }
 
 }  // namespace fwcert

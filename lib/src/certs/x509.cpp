@@ -884,6 +884,7 @@ void extract_p12(PKCS12* p12, KeystoreContents& out, bool decrypt, P12Pass pw, b
     BagStackPtr bags;
     if (nid == NID_pkcs7_data) {
       bags.reset(PKCS12_unpack_p7data(p7));
+      if (!bags) out.notes.push_back("a plain SafeContents could not be decoded");
     } else if (nid == NID_pkcs7_encrypted) {
       if (!decrypt) continue;
       bags.reset(PKCS12_unpack_p7encdata(p7, pw.pass, pw.len));

@@ -3,7 +3,7 @@
 // reads them (cramfs_read_folio), including holes and the extended block pointers of flag 0x800.
 // Nothing here trusts the image: every read is bounds-checked, loops and depth are capped, and problems become
 // diagnostics at absolute offsets.
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 
 #include <algorithm>
 #include <array>
@@ -83,42 +83,36 @@ struct Decoded {
   std::vector<Diagnostic> problems;
 };
 
+// Inflates CramFS blocks (each a complete zlib stream, RFC 1950) with ISA-L's igzip, which decodes the same streams
+// two to three times faster than zlib and checks the Adler-32 trailer as zlib does.
 class Inflater {
  public:
-  Inflater() { ok_ = inflateInit(&zs_) == Z_OK; }
-  ~Inflater() {
-    if (ok_) inflateEnd(&zs_);
-  }
-  Inflater(const Inflater&) = delete;
-  Inflater& operator=(const Inflater&) = delete;
+  Inflater() : state_(std::make_unique<inflate_state>()) {}
 
-  // Inflates one complete zlib stream into out (capacity cap). Returns the bytes produced, or nullopt on a zlib
+  // Inflates one complete zlib stream into out (capacity cap). Returns the bytes produced, or nullopt on a decoding
   // error or when the stream does not end within cap bytes (the kernel gives it exactly one block of room).
   std::optional<uint64_t> run(ByteView in, uint8_t* out, uint64_t cap, std::string& why) {
-    if (!ok_) {
-      why = "zlib initialisation failed";
-      return std::nullopt;
-    }
-    inflateReset(&zs_);
-    zs_.next_in = const_cast<Bytef*>(in.data());
-    zs_.avail_in = static_cast<uInt>(in.size());
-    zs_.next_out = out;
-    zs_.avail_out = static_cast<uInt>(cap);
-    int rc = inflate(&zs_, Z_FINISH);
-    if (rc == Z_STREAM_END) return cap - zs_.avail_out;
-    if (rc == Z_BUF_ERROR && zs_.avail_out == 0) {
-      why = "block inflates to more than the block size";
-    } else if (rc == Z_BUF_ERROR) {
-      why = "compressed block is truncated";
-    } else {
-      why = std::string("inflate error ") + std::to_string(rc) + (zs_.msg ? std::string(" (") + zs_.msg + ")" : "");
+    inflate_state* st = state_.get();
+    isal_inflate_init(st);
+    st->crc_flag = ISAL_ZLIB;
+    st->next_in = const_cast<uint8_t*>(in.data());
+    st->avail_in = static_cast<uint32_t>(std::min<uint64_t>(in.size(), UINT32_MAX));
+    st->next_out = out;
+    st->avail_out = static_cast<uint32_t>(std::min<uint64_t>(cap, UINT32_MAX));
+    const int rc = isal_inflate_stateless(st);
+    if (rc == ISAL_DECOMP_OK) return st->total_out;
+    switch (rc) {
+      case ISAL_OUT_OVERFLOW: why = "block inflates to more than the block size"; break;
+      case ISAL_END_INPUT: why = "compressed block is truncated"; break;
+      case ISAL_INCORRECT_CHECKSUM: why = "Adler-32 checksum mismatch"; break;
+      case ISAL_INVALID_WRAPPER: why = "not a zlib stream (bad header)"; break;
+      default: why = "inflate error " + std::to_string(rc); break;
     }
     return std::nullopt;
   }
 
  private:
-  z_stream zs_{};
-  bool ok_ = false;
+  std::unique_ptr<inflate_state> state_;
 };
 
 class CramfsReader {
@@ -410,6 +404,7 @@ class CramfsReader {
   void inflate_blocks(const Node& n, uint32_t bs, const std::vector<Block>& blocks, Decoded& d, bool report) {
     const uint64_t size = n.inode.size;
     Buffer block(bs);
+    d.data.reserve(std::min<uint64_t>(size, uint64_t{blocks.size()} * bs));
     for (size_t i = 0; i < blocks.size(); ++i) {
       const Block& b = blocks[i];
       const uint64_t expected = std::min<uint64_t>(bs, size - i * uint64_t{bs});

@@ -90,7 +90,7 @@ class Builder {
     root.role = NodeRole::Input;
     root.content = ByteView(input.data(), input.size(), 0);
     root.size = input.size();
-    root.sha256 = sha256_hex(root.content);
+    if (options_.hash_nodes) root.sha256 = sha256_hex(root.content);
     t_.nodes.push_back(std::move(root));
     expand(0);
     t_.extracted_bytes = budget_.used_bytes();
@@ -100,7 +100,7 @@ class Builder {
   size_t add(Node n, size_t parent) {
     n.id = t_.nodes.size();
     n.parent = parent;
-    if (n.kind == EntryKind::File && n.sha256.empty()) n.sha256 = sha256_hex(n.content);
+    if (options_.hash_nodes && n.kind == EntryKind::File && n.sha256.empty()) n.sha256 = sha256_hex(n.content);
     t_.nodes.push_back(std::move(n));
     t_.nodes[parent].children.push_back(t_.nodes.back().id);
     return t_.nodes.back().id;

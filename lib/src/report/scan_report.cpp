@@ -283,7 +283,8 @@ void write_one_table(std::ostream& out, const ScanReport& r, bool color) {
         matches = "matches " + with_more(truncate_right(name, 40), k.certificates.size());
       }
       out << "  " << pad(truncate_left(display(k.location), 64), loc_width) << "  " << display(key_text(k.key)) << ", "
-          << display(k.format) << ", " << (k.encrypted ? "encrypted" : "not encrypted") << ", " << matches << "\n";
+          << display(k.format) << ", " << (k.encrypted ? "encrypted" : "not encrypted") << ", " << matches
+          << (k.roles.empty() ? std::string() : ", " + display(truncate_right(k.roles.front(), 60))) << "\n";
     }
   }
 
@@ -352,7 +353,8 @@ json private_key_json(const PrivateKey& k) {
           {"curve", nullable_string(k.key.curve)},
           {"encrypted", k.encrypted},
           {"spki_sha256", nullable_string(k.spki_sha256)},
-          {"matches", strings(k.certificates)}};
+          {"matches", strings(k.certificates)},
+          {"roles", strings(k.roles)}};
 }
 
 json problem_json(const ScanProblem& p) {

@@ -8,21 +8,35 @@
 
 namespace fwcert {
 
-// Parses one DER certificate. Errors (not a certificate) come back as Error; odd dates do not fail the parse: they
-// give a TimeValue without `unix` and the status invalid-date.
+// Parses one DER certificate (the first DER element of `der`; bytes after it are ignored). Errors (not a certificate)
+// come back as Error; odd dates do not fail the parse: they give a TimeValue without `unix` and the status
+// invalid-date. When OpenSSL's d2i_X509 refuses the bytes (it rejects UTCTime without seconds, short
+// GeneralizedTime, wrong time tags), the DER is walked with der.hpp instead; then self_signed and is_ca stay false.
+// Names: X.500 order as encoded, "C=US, ST=California, CN=IPMI" (short names, RFC 2253 value escaping, UTF-8).
+// self_signed: subject == issuer and the signature verifies with the certificate's own key.
 Result<Certificate> parse_certificate(ByteView der);
 
 // Reads an ASN.1 UTCTime (YYMMDDhhmm[ss]Z or with +hhmm/-hhmm; YY 50-99 = 19YY) or GeneralizedTime
-// (YYYYMMDDhhmm[ss[.fff]]Z or with an offset) text. 64-bit arithmetic; rejects impossible dates (month 13, Feb 30).
+// (YYYYMMDDhhmm[ss[.fff]]Z or with an offset) text. 64-bit arithmetic; rejects impossible dates (month 13, Feb 30),
+// hour 24, text without Z or offset (local time of an unknown zone). A leap second (ss = 60) is read as 59.
+// The fraction is cut off. 99991231235959Z sets no_expiry (unix still set).
 TimeValue parse_asn1_time(const std::string& type, const std::string& raw);
 
 // Status at `now` (unix seconds) with a warning window of warn_days. days_left = floor((notAfter - now) / 86400),
 // unset for invalid dates and for "no expiry".
 CertStatus judge_certificate(const Certificate& c, int64_t now, int warn_days, std::optional<int64_t>& days_left);
 
-// Anomalies visible from the certificate alone: "notBefore in 1970 (generated without a clock)", "inverted validity
-// window", "notAfter after 2038-01-19 (32-bit time_t)", "UTCTime/GeneralizedTime used for a year outside its range",
-// "weak key: RSA-1024", "weak signature: md5WithRSAEncryption", "negative serial", "zero serial", ...
+// Anomalies visible from the certificate alone, as stable strings (<field> is notBefore or notAfter):
+//   "unreadable <field>"                                  the time text could not be read (see TimeValue::error)
+//   "<field> uses GeneralizedTime for a year in 1950-2049"  RFC 5280 4.1.2.5 wants UTCTime there
+//   "<field> not in RFC 5280 form (seconds and Z required, no fraction)"
+//   "notBefore in 1970 (generated without a clock)"
+//   "inverted validity window"                            notAfter < notBefore
+//   "notAfter after 2038-01-19 (32-bit time_t)"           later than 2038-01-19T03:14:07Z (99991231235959Z too)
+//   "weak key: RSA-<bits>" (< 2048), "weak key: DSA-<bits>" (<= 1024), "weak key: EC-<bits>" (< 224)
+//   "explicit EC parameters"
+//   "weak signature: <signature algorithm>"               MD2, MD4, MD5 or SHA-1 digest (any key type)
+//   "negative serial", "zero serial"
 std::vector<std::string> certificate_anomalies(const Certificate& c);
 
 // "2026-05-17T09:46:36Z" (RFC 3339, UTC) for any 64-bit time.

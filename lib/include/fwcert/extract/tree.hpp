@@ -58,6 +58,7 @@ struct Node {
 struct ExtractOptions {
   ExtractLimits limits;
   bool recurse = true;  // walk extracted files again (to limits.max_depth)
+  bool hash_nodes = true;  // SHA-256 of every node's content (the manifest needs it; a certificate scan does not)
   // Offsets in the input to read as CramFS even without a valid superblock there (the tree is recovered from the
   // root directory that follows it). Images with an ASPEED [img] index get this for free: every indexed image with
   // no structure found at its base is tried.
