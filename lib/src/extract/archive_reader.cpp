@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <bzlib.h>
 #include <lzma.h>
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -113,45 +114,46 @@ struct StreamOutcome {
   uint64_t consumed = 0;    // input bytes used (when ended: the stream's compressed size)
 };
 
+// gzip through ISA-L's igzip (two to three times zlib's speed): the wrapper is parsed and CRC-32/ISIZE checked, and
+// decoding stops at the end of the first member.
 StreamOutcome decode_gzip(ByteView in, Sink& sink) {
   StreamOutcome o;
-  z_stream z{};
-  // 16 + MAX_WBITS: gzip wrapper only; inflate stops at the end of the first member and checks CRC-32 and ISIZE.
-  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-    o.error = true;
-    o.message = "zlib init failed";
-    return o;
-  }
-  std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&z, inflateEnd);
+  auto state = std::make_unique<inflate_state>();
+  inflate_state* st = state.get();
+  isal_inflate_init(st);
+  st->crc_flag = ISAL_GZIP;
   std::vector<uint8_t> buf(kChunk);
-  z.next_in = const_cast<Bytef*>(in.data());
-  z.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), 1u << 30));
-  size_t fed = z.avail_in;
+  uint64_t fed = 0;
+  st->avail_in = 0;
   for (;;) {
-    if (z.avail_in == 0 && fed < in.size()) {
-      size_t more = std::min<size_t>(in.size() - fed, 1u << 30);
-      z.next_in = const_cast<Bytef*>(in.data() + fed);
-      z.avail_in = static_cast<uInt>(more);
+    if (st->avail_in == 0 && fed < in.size()) {
+      const uint64_t more = std::min<uint64_t>(in.size() - fed, 1u << 30);
+      st->next_in = const_cast<uint8_t*>(in.data() + fed);
+      st->avail_in = static_cast<uint32_t>(more);
       fed += more;
     }
-    z.next_out = buf.data();
-    z.avail_out = static_cast<uInt>(buf.size());
-    int r = inflate(&z, Z_NO_FLUSH);
-    size_t produced = buf.size() - z.avail_out;
+    st->next_out = buf.data();
+    st->avail_out = static_cast<uint32_t>(buf.size());
+    const int r = isal_inflate(st);
+    const size_t produced = buf.size() - st->avail_out;
     if (!sink.put(buf.data(), produced)) break;
-    if (r == Z_STREAM_END) {
+    if (r < 0) {
+      o.error = true;
+      o.message = r == ISAL_INCORRECT_CHECKSUM ? "CRC-32 or length trailer mismatch"
+                  : r == ISAL_INVALID_WRAPPER  ? "invalid gzip header"
+                                               : "inflate error " + std::to_string(r);
+      break;
+    }
+    if (st->block_state == ISAL_BLOCK_FINISH) {
       o.ended = true;
       break;
     }
-    // Input exhausted before the end of the member: truncated.
-    if (r == Z_BUF_ERROR || (r == Z_OK && produced == 0 && z.avail_in == 0 && fed >= in.size())) break;
-    if (r != Z_OK) {
-      o.error = true;
-      o.message = z.msg ? z.msg : "inflate error " + std::to_string(r);
-      break;
-    }
+    if (produced == 0 && st->avail_in == 0 && fed >= in.size()) break;  // input ended first: truncated
   }
-  o.consumed = z.total_in;
+  // Bytes read ahead into the bit buffer are not consumed.
+  const uint64_t buffered = st->read_in_length > 0 ? static_cast<uint64_t>(st->read_in_length) / 8 : 0;
+  const uint64_t used = fed - st->avail_in;
+  o.consumed = used - std::min(buffered, used);
   return o;
 }
 
