@@ -6,6 +6,7 @@
 // refuses a certificate we walk its DER with der.hpp so the certificate is still reported (with an invalid date when
 // the date is what is wrong) instead of being lost.
 #include "fwcert/certs/x509.hpp"
+#include "fwcert/core/civil_time.hpp"
 
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
@@ -256,47 +257,7 @@ std::string pubkey_spki_sha256(EVP_PKEY* pkey) {
 // ---------------------------------------------------------------------------------------------------------------
 // Calendar (proleptic Gregorian, 64-bit; the days-from-civil construction counts 400-year eras of 146097 days)
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int days_in_month(int64_t y, int m) {
-  static const int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
-
-int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  int64_t era = floor_div(y, 400);
-  int64_t yoe = y - era * 400;                                  // [0, 399]
-  int64_t mp = m > 2 ? m - 3 : m + 9;                           // March = 0
-  int64_t doy = (153 * mp + 2) / 5 + d - 1;                     // [0, 365]
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          // [0, 146096]
-  return era * 146097 + doe - 719468;                           // 719468 = days from 0000-03-01 to 1970-01-01
-}
-
-void civil_from_days(int64_t z, int64_t& y, int& m, int& d) {
-  z += 719468;
-  int64_t era = floor_div(z, 146097);
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-}
-
-int64_t utc_year(int64_t unix_seconds) {
-  int64_t y = 0;
-  int m = 0, d = 0;
-  civil_from_days(floor_div(unix_seconds, 86400), y, m, d);
-  return y;
-}
+int64_t utc_year(int64_t unix_seconds) { return civil_from_unix(unix_seconds).year; }
 
 constexpr int64_t kNoExpiry = 253402300799;   // 9999-12-31T23:59:59Z
 constexpr int64_t kTime32Max = 2147483647;     // 2038-01-19T03:14:07Z
@@ -1088,18 +1049,7 @@ std::vector<std::string> certificate_anomalies(const Certificate& c) {
   return a;
 }
 
-std::string rfc3339(int64_t unix_seconds) {
-  int64_t days = floor_div(unix_seconds, 86400);
-  int64_t secs = unix_seconds - days * 86400;
-  int64_t y = 0;
-  int m = 0, d = 0;
-  civil_from_days(days, y, m, d);
-  std::array<char, 64> buf{};
-  std::snprintf(buf.data(), buf.size(), "%s%04lld-%02d-%02dT%02d:%02d:%02dZ", y < 0 ? "-" : "",
-                static_cast<long long>(y < 0 ? -y : y), m, d, static_cast<int>(secs / 3600),
-                static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
-  return buf.data();
-}
+std::string rfc3339(int64_t unix_seconds) { return rfc3339_utc(unix_seconds); }
 
 // Accepted: "YYYY-MM-DD", "YYYY-MM-DDThh:mm:ssZ", "YYYY-MM-DD hh:mm:ss" (UTC), "@<unix seconds>" (optionally
 // negative). Years 0000-9999. Anything else is rejected.

@@ -1,5 +1,7 @@
 #include "fwcert/report/scan_report.hpp"
 
+#include "fwcert/core/civil_time.hpp"
+
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -21,41 +23,7 @@ using nlohmann::json;
 // Time: RFC 3339 in UTC for any 64-bit unix time (proleptic Gregorian, H. Hinnant's civil_from_days). Years outside
 // 0000..9999 are written with a sign (ISO 8601 expanded form), which RFC 3339 itself cannot express.
 
-struct Civil {
-  int64_t year;
-  unsigned month, day;
-};
-
-Civil civil_from_days(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<uint64_t>(z - era * 146097);                    // [0, 146096]
-  const uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
-  const uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
-  const uint64_t mp = (5 * doy + 2) / 153;                                     // [0, 11], March-based
-  const auto day = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
-  const auto month = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
-  const int64_t year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
-  return {year, month, day};
-}
-
-std::string format_rfc3339(int64_t t) {
-  int64_t days = t / 86400;
-  int64_t secs = t % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  const Civil c = civil_from_days(days);
-  char buf[64];
-  if (c.year >= 0 && c.year <= 9999)
-    std::snprintf(buf, sizeof buf, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", c.year, c.month, c.day,
-                  static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
-  else
-    std::snprintf(buf, sizeof buf, "%+05" PRId64 "-%02u-%02uT%02d:%02d:%02dZ", c.year, c.month, c.day,
-                  static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60));
-  return buf;
-}
+std::string format_rfc3339(int64_t t) { return rfc3339_utc(t); }
 
 // The date part of format_rfc3339.
 std::string format_date(int64_t t) {

@@ -36,27 +36,4 @@ std::string printable(std::string_view s, size_t max) {
   return out;
 }
 
-std::string utc_time(int64_t t) {
-  // Civil-from-days (Howard Hinnant's algorithm), 64-bit throughout so no date wraps.
-  int64_t days = t / 86400, secs = t % 86400;
-  if (secs < 0) {
-    secs += 86400;
-    --days;
-  }
-  days += 719468;
-  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  int64_t doe = days - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 " %02" PRId64 ":%02" PRId64 ":%02" PRId64, y, m,
-                d, secs / 3600, (secs / 60) % 60, secs % 60);
-  return buf;
-}
-
 }  // namespace fwcert

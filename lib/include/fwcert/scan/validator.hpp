@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fwcert/core/bytes.hpp"
+#include "fwcert/core/civil_time.hpp"  // utc_time() for descriptions
 #include "fwcert/scan/hit.hpp"
 #include "fwcert/scan/signature.hpp"
 
@@ -55,6 +56,5 @@ void register_key_validators(ValidatorRegistry& registry);          // pem, der 
 // Helpers shared by validators.
 std::string hex(uint64_t v);                            // "0x1A2B"
 std::string printable(std::string_view s, size_t max);  // quotes-free, non-printables replaced by '.'
-std::string utc_time(int64_t unix_seconds);             // "2020-07-17 09:02:52"
 
 }  // namespace fwcert
