@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <memory>
 
@@ -161,10 +163,28 @@ class Builder {
       size_t id = add(std::move(n), container);
       if (walk) to_expand.push_back(id);
     }
-    for (size_t id : to_expand) expand(id);
+    // Walking the members is read-only work: do it on every core, then look into them one by one.
+    std::vector<std::optional<WalkResult>> walks(to_expand.size());
+    uint64_t bytes = 0;
+    for (size_t id : to_expand) bytes += t_.nodes[id].size;
+    if (to_expand.size() > 1 && bytes > (1u << 20) && depth <= options_.limits.max_depth) {
+      std::atomic<size_t> next{0};
+      auto worker = [&] {
+        for (size_t i = next++; i < to_expand.size(); i = next++) {
+          const Node& n = t_.nodes[to_expand[i]];
+          walks[i] = walker_.walk(ByteView(n.content.data(), n.content.size(), 0));
+        }
+      };
+      const unsigned extra = std::min(std::max(std::thread::hardware_concurrency(), 1u), 8u) - 1;
+      std::vector<std::jthread> pool;
+      for (unsigned k = 0; k < extra; ++k) pool.emplace_back(worker);
+      worker();
+    }
+    for (size_t i = 0; i < to_expand.size(); ++i) expand(to_expand[i], std::move(walks[i]));
   }
 
-  void expand(size_t id) {
+  // Walks the node (unless `walked` already holds its walk) and extracts what the walk finds.
+  void expand(size_t id, std::optional<WalkResult> walked = std::nullopt) {
     if (t_.nodes[id].depth > options_.limits.max_depth) {
       t_.nodes[id].diagnostics.push_back(
           {0, Severity::Warning, "not looked into: depth limit " + std::to_string(options_.limits.max_depth) + " reached"});
@@ -173,7 +193,7 @@ class Builder {
     if (id != 0 && !options_.recurse && t_.nodes[id].role == NodeRole::Member) return;
     // Hits, locations and consumed ranges are all relative to this node's own content.
     const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
-    WalkResult wr = walker_.walk(c);
+    WalkResult wr = walked ? std::move(*walked) : walker_.walk(c);
     t_.nodes[id].expanded = true;
     for (auto& d : wr.diagnostics) t_.nodes[id].diagnostics.push_back(d);
     t_.nodes[id].hits = wr.hits;
