@@ -403,7 +403,8 @@ std::string calendar_ics(const std::vector<CalendarEntry>& entries, const Calend
     // The day after the (clamped) expiry date; past 9999-12-31 there is no 4-digit DATE, and a DATE-only DTSTART
     // without DTEND already lasts one day (RFC 5545 3.6.1).
     if (floor_div(start, 86400) < floor_div(kIcsMax, 86400)) line("DTEND;VALUE=DATE:" + ics_date(start + 86400));
-    text("SUMMARY", name + " certificate expires (" + plural(ev.image_count, "firmware image", "firmware images") + ")");
+    const std::string images = plural(ev.image_count, "firmware image", "firmware images");
+    text("SUMMARY", name + " certificate expires (" + images + ")");
     text("DESCRIPTION", description(ev, options));
     line("CATEGORIES:certificate-expiry");
     line("TRANSP:TRANSPARENT");
