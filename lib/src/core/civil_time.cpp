@@ -31,7 +31,8 @@ int64_t days_from_civil(int64_t y, int m, int d) {
 
 CivilTime civil_from_unix(int64_t t) {
   const int64_t days = floor_div(t, 86400);
-  const int64_t secs = t - days * 86400;
+  int64_t secs = t % 86400;  // not t - days * 86400, which overflows near INT64_MIN
+  if (secs < 0) secs += 86400;
   const int64_t z = days + 719468;
   const int64_t era = floor_div(z, 146097);
   const int64_t doe = z - era * 146097;

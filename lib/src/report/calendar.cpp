@@ -1,5 +1,7 @@
 #include "fwcert/report/calendar.hpp"
 
+#include "fwcert/core/civil_time.hpp"
+
 #include <cinttypes>
 #include <cstdio>
 #include <limits>
@@ -20,49 +22,8 @@ using nlohmann::json;
 constexpr int64_t kIcsMin = -62167219200;
 constexpr int64_t kIcsMax = 253402300799;
 
-struct Civil {
-  int64_t year;
-  unsigned month, day;
-  int hour, minute, second;
-};
-
-int64_t floor_div(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-// Proleptic Gregorian date of a day number (days since 1970-01-01); the era arithmetic of H. Hinnant's
-// days_from_civil inverse, valid for every int64 day count that unix seconds / 86400 can produce.
-Civil civil(int64_t t) {
-  int64_t z = floor_div(t, 86400);
-  int64_t secs = t % 86400;  // not t - z * 86400, which overflows near INT64_MIN
-  if (secs < 0) secs += 86400;
-  z += 719468;
-  const int64_t era = floor_div(z, 146097);
-  const auto doe = static_cast<uint64_t>(z - era * 146097);                    // [0, 146096]
-  const uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
-  const uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
-  const uint64_t mp = (5 * doy + 2) / 153;                                     // [0, 11], March-based
-  Civil c{};
-  c.day = static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1);
-  c.month = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
-  c.year = static_cast<int64_t>(yoe) + era * 400 + (c.month <= 2 ? 1 : 0);
-  c.hour = static_cast<int>(secs / 3600);
-  c.minute = static_cast<int>(secs / 60 % 60);
-  c.second = static_cast<int>(secs % 60);
-  return c;
-}
-
-// "2026-05-17T09:46:36Z"; years outside 0000..9999 get a sign (ISO 8601 expanded form).
-std::string rfc3339_utc(int64_t t) {
-  const Civil c = civil(t);
-  char buf[64];
-  std::snprintf(buf, sizeof buf,
-                (c.year >= 0 && c.year <= 9999) ? "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ"
-                                                : "%+05" PRId64 "-%02u-%02uT%02d:%02d:%02dZ",
-                c.year, c.month, c.day, c.hour, c.minute, c.second);
-  return buf;
-}
+using Civil = CivilTime;
+Civil civil(int64_t t) { return civil_from_unix(t); }
 
 std::string iso_date(int64_t t) {
   const std::string s = rfc3339_utc(t);
@@ -82,7 +43,7 @@ int64_t clamp_ics(int64_t t) { return t < kIcsMin ? kIcsMin : (t > kIcsMax ? kIc
 std::string ics_date(int64_t t) {
   const Civil c = civil(clamp_ics(t));
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04" PRId64 "%02u%02u", c.year, c.month, c.day);
+  std::snprintf(buf, sizeof buf, "%04" PRId64 "%02d%02d", c.year, c.month, c.day);
   return buf;
 }
 
@@ -90,7 +51,7 @@ std::string ics_date(int64_t t) {
 std::string ics_datetime_utc(int64_t t) {
   const Civil c = civil(clamp_ics(t));
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04" PRId64 "%02u%02uT%02d%02d%02dZ", c.year, c.month, c.day, c.hour, c.minute,
+  std::snprintf(buf, sizeof buf, "%04" PRId64 "%02d%02dT%02d%02d%02dZ", c.year, c.month, c.day, c.hour, c.minute,
                 c.second);
   return buf;
 }
