@@ -17,7 +17,7 @@
 #include "fwcert/report/calendar.hpp"
 #include "support.hpp"
 
-using fwcert::CalendarEntry;
+using fwcert::CalendarEvent;
 using fwcert::CalendarImage;
 using fwcert::CalendarOptions;
 
@@ -37,8 +37,8 @@ CalendarOptions options() {
   return o;
 }
 
-CalendarEntry shared_cert() {
-  CalendarEntry e;
+CalendarEvent shared_cert() {
+  CalendarEvent e;
   e.sha256 = kShaA;
   e.common_name = "bmc.example.com";
   e.subject = "C=US, O=Example, CN=bmc.example.com";
@@ -52,8 +52,8 @@ CalendarEntry shared_cert() {
   return e;
 }
 
-CalendarEntry midnight_cert() {
-  CalendarEntry e;
+CalendarEvent midnight_cert() {
+  CalendarEvent e;
   e.sha256 = kShaB;
   e.common_name = "ipmi";
   e.subject = "CN=ipmi";
@@ -66,8 +66,8 @@ CalendarEntry midnight_cert() {
 }
 
 // Long, multi-byte and full of characters that need escaping.
-CalendarEntry hostile_cert() {
-  CalendarEntry e;
+CalendarEvent hostile_cert() {
+  CalendarEvent e;
   e.sha256 = kShaC;
   e.common_name = "Zertifikat für Überwachung – 广东省";
   e.subject = "C=CN, ST=广东省, L=深圳市, O=Zertifikat für Überwachung – 广东省 \\ Abteilung; Süd, CN=Zertifikat für "
@@ -270,7 +270,7 @@ TEST_CASE("calendar ics: DTSTART is the UTC date of notAfter, DTEND the next day
         std::vector<std::string>{"DTEND;VALUE=DATE:20260518", "DTEND;VALUE=DATE:20260519"});
 
   // Month and year boundaries, and one second before midnight.
-  CalendarEntry e = midnight_cert();
+  CalendarEvent e = midnight_cert();
   e.not_after = 1767225599;  // 2025-12-31T23:59:59Z
   const auto l2 = unfold(fwcert::calendar_ics({e}, options()));
   CHECK(with_prefix(l2, "DTSTART") == std::vector<std::string>{"DTSTART;VALUE=DATE:20251231"});
@@ -328,7 +328,7 @@ TEST_CASE("calendar ics: one VALARM per alarm day, default 90/30/7") {
 }
 
 TEST_CASE("calendar ics: UIDs stable across exports and different per certificate; output deterministic") {
-  const std::vector<CalendarEntry> entries{shared_cert(), midnight_cert(), hostile_cert()};
+  const std::vector<CalendarEvent> entries{shared_cert(), midnight_cert(), hostile_cert()};
   const std::string first = fwcert::calendar_ics(entries, options());
   const std::string second = fwcert::calendar_ics(entries, options());
   CHECK(first == second);  // byte-identical
@@ -355,10 +355,10 @@ TEST_CASE("calendar ics: UIDs stable across exports and different per certificat
   CHECK(with_prefix(unfold(fwcert::calendar_ics(changed, later)), "DTSTAMP:")[0] == "DTSTAMP:20260131T000000Z");
 
   // Upper-case SHA-256 gives the same UID; without SHA-256 the UID is still stable and per certificate.
-  CalendarEntry upper = shared_cert();
+  CalendarEvent upper = shared_cert();
   for (char& c : upper.sha256) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   CHECK(with_prefix(unfold(fwcert::calendar_ics({upper}, options())), "UID:")[0] == uids1[0]);
-  CalendarEntry no_hash = shared_cert(), no_hash2 = midnight_cert();
+  CalendarEvent no_hash = shared_cert(), no_hash2 = midnight_cert();
   no_hash.sha256.clear();
   no_hash2.sha256.clear();
   const auto u3 = with_prefix(unfold(fwcert::calendar_ics({no_hash, no_hash2}, options())), "UID:");
@@ -370,8 +370,8 @@ TEST_CASE("calendar ics: UIDs stable across exports and different per certificat
 }
 
 TEST_CASE("calendar ics: duplicate certificates merge into one event (one VEVENT per UID)") {
-  CalendarEntry a = shared_cert();
-  CalendarEntry b = shared_cert();
+  CalendarEvent a = shared_cert();
+  CalendarEvent b = shared_cert();
   b.images = {{"fw/bmc-1.0.bin", "rootfs.squashfs:/etc/ssl/server.pem"},  // repeat: listed once
               {"fw/bmc-1.0.bin", "rootfs.squashfs:/etc/stunnel/stunnel.pem"},  // same image, other place
               {"fw/bmc-9.bin", "jffs2:/conf/server.pem"}};
@@ -390,7 +390,7 @@ TEST_CASE("calendar ics: duplicate certificates merge into one event (one VEVENT
 }
 
 TEST_CASE("calendar ics: TEXT escaping of backslash, semicolon, comma and newlines") {
-  CalendarEntry e = midnight_cert();
+  CalendarEvent e = midnight_cert();
   e.common_name = "a,b;c\\d";
   e.subject = "CN=x\r\ny\nz\rw";
   e.issuer = "tab\there, ctl\x01\x7f!";
@@ -420,7 +420,7 @@ TEST_CASE("calendar ics: TEXT escaping of backslash, semicolon, comma and newlin
 }
 
 TEST_CASE("calendar ics: long multi-byte lines fold at 75 octets on UTF-8 boundaries and unfold to the original") {
-  const CalendarEntry e = hostile_cert();
+  const CalendarEvent e = hostile_cert();
   const std::string ics = fwcert::calendar_ics({e}, options());
   check_physical_lines(ics);
   // Folding really happened, and with continuation lines starting with exactly one space.
@@ -452,7 +452,7 @@ TEST_CASE("calendar ics: long multi-byte lines fold at 75 octets on UTF-8 bounda
   std::string name;
   for (size_t n = 0; n < 160; ++n) {
     name += pieces[(n * 5 + n / 7) % pieces.size()];
-    CalendarEntry f = midnight_cert();
+    CalendarEvent f = midnight_cert();
     f.common_name = name;
     const std::string out = fwcert::calendar_ics({f}, options());
     INFO("name " << name);
@@ -467,7 +467,7 @@ TEST_CASE("calendar ics: long multi-byte lines fold at 75 octets on UTF-8 bounda
 }
 
 TEST_CASE("calendar: invalid UTF-8 in untrusted text becomes U+FFFD, the output stays valid") {
-  CalendarEntry e = midnight_cert();
+  CalendarEvent e = midnight_cert();
   e.common_name = std::string("bad\xC3(\xFF\xE2\x82 \xED\xA0\x80 \xC0\xAF" " end") + std::string(100, '\xE4');
   e.subject = std::string("CN=\xF0\x9F\x98", 7);  // truncated 4-byte sequence at the end
   e.images = {{std::string("fw/\xFE.bin"), std::string("x\x80y")}};
@@ -486,7 +486,7 @@ TEST_CASE("calendar: extreme times do not crash and stay within 4-digit dates in
   for (const int64_t t : {std::numeric_limits<int64_t>::min(), int64_t{-62167219201}, int64_t{-1}, int64_t{0},
                           int64_t{253402300799},  // 9999-12-31T23:59:59Z, "no expiry"
                           std::numeric_limits<int64_t>::max()}) {
-    CalendarEntry e = midnight_cert();
+    CalendarEvent e = midnight_cert();
     e.not_after = t;
     CalendarOptions o = options();
     o.now = t == 0 ? std::numeric_limits<int64_t>::min() : kNow;
@@ -509,7 +509,7 @@ TEST_CASE("calendar: extreme times do not crash and stay within 4-digit dates in
     CHECK_NOTHROW(fwcert::calendar_json({e}, o).dump());
     CHECK_FALSE(fwcert::calendar_csv({e}, o).empty());
   }
-  CalendarEntry e = midnight_cert();
+  CalendarEvent e = midnight_cert();
   e.not_after = -1;
   CHECK(with_prefix(unfold(fwcert::calendar_ics({e}, options())), "DTSTART")[0] == "DTSTART;VALUE=DATE:19691231");
 }
@@ -527,13 +527,13 @@ TEST_CASE("calendar ics: no entries still gives a valid calendar with one compon
 }
 
 TEST_CASE("calendar csv: RFC 4180, parses back, formula injection guarded") {
-  CalendarEntry evil = midnight_cert();
+  CalendarEvent evil = midnight_cert();
   evil.common_name = "=HYPERLINK(\"http://x\",\"y\")";
   evil.subject = "+cmd|' /C calc'!A0";
   evil.issuer = "@SUM(1,2)";
   evil.status = "-expired";
   evil.not_after = kNow - 3 * 86400 - 1;  // expired 3 days and a second before now
-  const std::vector<CalendarEntry> entries{shared_cert(), hostile_cert(), evil};
+  const std::vector<CalendarEvent> entries{shared_cert(), hostile_cert(), evil};
   const std::string csv = fwcert::calendar_csv(entries, options());
   bool ok = false;
   const auto rows = parse_csv(csv, ok);
@@ -612,7 +612,7 @@ TEST_CASE("calendar ics: python3-icalendar parses the export (when installed)") 
     WARN("python3 with the icalendar module is not installed (Debian: python3-icalendar); round trip skipped");
     return;
   }
-  const std::vector<CalendarEntry> entries{shared_cert(), midnight_cert(), hostile_cert()};
+  const std::vector<CalendarEvent> entries{shared_cert(), midnight_cert(), hostile_cert()};
   const std::string ics = fwcert::calendar_ics(entries, options());
   const auto dir = std::filesystem::temp_directory_path();
   const auto ics_path = dir / ("fwcert_calendar_" + std::to_string(::getpid()) + ".ics");

@@ -188,7 +188,7 @@ std::string lower_ascii(std::string s) {
 }
 
 // Fallback identity for an entry without SHA-256: FNV-1a 64 over the fields that identify the certificate.
-std::string fallback_uid(const CalendarEntry& e) {
+std::string fallback_uid(const CalendarEvent& e) {
   uint64_t h = 0xcbf29ce484222325ULL;
   const auto mix = [&](std::string_view s) {
     for (const char c : s) {
@@ -225,7 +225,7 @@ void add_image(Event& ev, const CalendarImage& image) {
   ev.images.push_back(std::move(im));
 }
 
-std::vector<Event> normalise(const std::vector<CalendarEntry>& entries) {
+std::vector<Event> normalise(const std::vector<CalendarEvent>& entries) {
   std::vector<Event> events;
   for (const auto& e : entries) {
     const std::string sha = lower_ascii(utf8(e.sha256));
@@ -325,7 +325,7 @@ void csv_row(std::string& out, const std::vector<std::pair<std::string, bool>>& 
 
 // ---------------------------------------------------------------------------------------------------------------
 
-std::string calendar_ics(const std::vector<CalendarEntry>& entries, const CalendarOptions& options) {
+std::string calendar_ics(const std::vector<CalendarEvent>& entries, const CalendarOptions& options) {
   const std::vector<Event> events = normalise(entries);
   const std::vector<int> alarms = alarm_days(options);
   std::string out;
@@ -383,7 +383,7 @@ std::string calendar_ics(const std::vector<CalendarEntry>& entries, const Calend
   return out;
 }
 
-std::string calendar_csv(const std::vector<CalendarEntry>& entries, const CalendarOptions& options) {
+std::string calendar_csv(const std::vector<CalendarEvent>& entries, const CalendarOptions& options) {
   std::string out;
   csv_row(out, {{"not_after", false},
                 {"date", false},
@@ -416,7 +416,7 @@ std::string calendar_csv(const std::vector<CalendarEntry>& entries, const Calend
   return out;
 }
 
-nlohmann::json calendar_json(const std::vector<CalendarEntry>& entries, const CalendarOptions& options) {
+nlohmann::json calendar_json(const std::vector<CalendarEvent>& entries, const CalendarOptions& options) {
   json events = json::array();
   for (const Event& ev : normalise(entries)) {
     json images = json::array();

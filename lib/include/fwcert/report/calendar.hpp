@@ -28,7 +28,7 @@ struct CalendarImage {
   std::string location;
 };
 
-struct CalendarEntry {
+struct CalendarEvent {
   std::string sha256;  // of the certificate DER (lowercase hex); upper case is folded to lower case
   std::string common_name, subject, issuer;
   int64_t not_after = 0;  // unix seconds (UTC)
@@ -60,17 +60,17 @@ struct CalendarOptions {
 //   CATEGORIES:certificate-expiry, TRANSP:TRANSPARENT, and one VALARM (ACTION:DISPLAY, TRIGGER:-P<n>D) per alarm day.
 // Lines end in CRLF and are folded at 75 octets without splitting a UTF-8 sequence or a backslash escape.
 // With no entries the calendar holds a UTC VTIMEZONE instead, since RFC 5545 requires at least one component.
-std::string calendar_ics(const std::vector<CalendarEntry>& entries, const CalendarOptions& options);
+std::string calendar_ics(const std::vector<CalendarEvent>& entries, const CalendarOptions& options);
 
 // RFC 4180 CSV (CRLF line ends, header row, fields quoted when they hold , " CR or LF), one row per certificate:
 //   not_after (RFC 3339), date (YYYY-MM-DD, UTC), days_left (floor((notAfter - now) / 86400)), common_name, subject,
 //   issuer, sha256, status, images (count), roles ("; "), locations ("; " joined "image: location").
 // Text cells starting with = + - @ TAB or CR get a leading apostrophe so spreadsheets do not run them as formulas
 // (the two integer columns are ours and left as numbers).
-std::string calendar_csv(const std::vector<CalendarEntry>& entries, const CalendarOptions& options);
+std::string calendar_csv(const std::vector<CalendarEvent>& entries, const CalendarOptions& options);
 
 // {"now": RFC 3339, "alarms": [90, 30, 7], "events": [{"uid", "sha256", "date" (YYYY-MM-DD), "not_after" (RFC 3339),
 //  "days_left", "common_name", "subject", "issuer", "status", "roles": [...], "images": [{"path", "location"}]}]}
-nlohmann::json calendar_json(const std::vector<CalendarEntry>& entries, const CalendarOptions& options);
+nlohmann::json calendar_json(const std::vector<CalendarEvent>& entries, const CalendarOptions& options);
 
 }  // namespace fwcert
