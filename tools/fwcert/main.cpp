@@ -3,16 +3,23 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <sys/stat.h>
 
+#include "fwcert/catalog/catalog.hpp"
 #include "fwcert/certs/scan.hpp"
 #include "fwcert/certs/x509.hpp"
 #include "fwcert/core/mapped_file.hpp"
+#include "fwcert/report/calendar.hpp"
 #include "fwcert/report/scan_report.hpp"
 #include "fwcert/scan/walker.hpp"
 
@@ -127,6 +134,317 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   return 0;
 }
 
+
+// ---------------------------------------------------------------------------------------------------------------
+// catalog and calendar
+
+// $FWCERT_DB, else $XDG_DATA_HOME/fwcert/catalog.sqlite, else ~/.local/share/fwcert/catalog.sqlite.
+std::string default_db_path() {
+  if (const char* e = std::getenv("FWCERT_DB"); e && *e) return e;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/fwcert/catalog.sqlite";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/fwcert/catalog.sqlite";
+  return "fwcert-catalog.sqlite";
+}
+
+std::unique_ptr<fwcert::Catalog> open_catalog(const std::string& db, const char* who) {
+  std::error_code ec;
+  fs::path parent = fs::path(db).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  auto c = fwcert::Catalog::open(db);
+  if (!c) {
+    std::cerr << who << ": " << db << ": " << c.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(*c);
+}
+
+std::optional<int64_t> clock_from(const std::string& text, const char* who) {
+  if (text.empty()) return static_cast<int64_t>(std::time(nullptr));
+  auto t = fwcert::parse_user_time(text);
+  if (!t) std::cerr << who << ": '" << text << "' is not a time (use 2026-05-17, 2026-05-17T09:46:36Z or @<unix>)\n";
+  return t;
+}
+
+std::string csv_cell(const std::string& v) {
+  std::string s = v;
+  if (!s.empty() && std::string("=+-@\t\r").find(s[0]) != std::string::npos) s = "'" + s;  // formula injection guard
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// Prints rows as a padded table, CSV (header first) or a JSON array of objects.
+void print_rows(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                const std::string& format) {
+  if (format == "json") {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json o;
+      for (size_t i = 0; i < header.size(); ++i) o[header[i]] = i < r.size() ? r[i] : "";
+      a.push_back(o);
+    }
+    std::cout << a.dump(2) << "\n";
+  } else if (format == "csv") {
+    for (const auto* r : {&header}) {
+      for (size_t i = 0; i < r->size(); ++i) std::cout << (i ? "," : "") << csv_cell((*r)[i]);
+      std::cout << "\r\n";
+    }
+    for (const auto& r : rows) {
+      for (size_t i = 0; i < r.size(); ++i) std::cout << (i ? "," : "") << csv_cell(r[i]);
+      std::cout << "\r\n";
+    }
+  } else {
+    std::vector<size_t> w(header.size());
+    for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
+    for (const auto& r : rows)
+      for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], std::min<size_t>(r[i].size(), 70));
+    auto line = [&](const std::vector<std::string>& r, bool upper) {
+      std::string out;
+      for (size_t i = 0; i < header.size(); ++i) {
+        std::string c = i < r.size() ? r[i] : "";
+        if (upper) std::transform(c.begin(), c.end(), c.begin(), ::toupper);
+        if (c.size() > 70) c = c.substr(0, 67) + "...";
+        out += c + (i + 1 < header.size() ? std::string(w[i] - c.size() + 2, ' ') : "");
+      }
+      std::cout << out << "\n";
+    };
+    line(header, true);
+    for (const auto& r : rows) line(r, false);
+  }
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
+struct AddOptions {
+  std::string db, manifest, shard, now_text;
+  int jobs = 0, warn_days = 90;
+  bool rescan = false;
+};
+
+int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, const char* argv0) {
+  const char* who = "fwcert catalog add";
+  auto now = clock_from(a.now_text, who);
+  if (!now) return 2;
+  int shard_k = 1, shard_n = 1;
+  if (!a.shard.empty() && (std::sscanf(a.shard.c_str(), "%d/%d", &shard_k, &shard_n) != 2 || shard_n < 1 ||
+                           shard_k < 1 || shard_k > shard_n)) {
+    std::cerr << who << ": --shard takes K/N with 1 <= K <= N, e.g. 2/8\n";
+    return 2;
+  }
+  std::map<std::string, fwcert::ImageMeta> manifest;
+  if (!a.manifest.empty()) {
+    auto mf = fwcert::MappedFile::open(a.manifest);
+    if (!mf) {
+      std::cerr << who << ": " << mf.error().message << "\n";
+      return 2;
+    }
+    auto m = fwcert::read_manifest_csv(mf->view().as_string_view());
+    if (!m) {
+      std::cerr << who << ": " << a.manifest << ": " << m.error().message << "\n";
+      return 2;
+    }
+    manifest = std::move(*m);
+  }
+  auto catalog = open_catalog(a.db, who);
+  if (!catalog) return 2;
+  auto walker = fwcert::make_default_walker(fwcert::default_signature_path(argv0));
+  if (!walker) {
+    std::cerr << who << ": " << walker.error().message << "\n";
+    return 2;
+  }
+
+  std::vector<std::string> errors, files;
+  for (const auto& p : paths)
+    for (auto& f : expand_path(p, errors))
+      if (fwcert::in_shard(f, shard_k, shard_n)) files.push_back(std::move(f));
+
+  std::mutex mu;  // guards the catalog connection, errors and counters
+  std::atomic<size_t> next{0};
+  size_t done = 0, scanned = 0, unchanged = 0;
+  const bool tty = isatty(STDERR_FILENO);
+  auto progress = [&](const std::string& current) {
+    if (!tty) return;
+    const size_t width = 30, filled = files.empty() ? width : done * width / files.size();
+    std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << done << "/"
+              << files.size() << "  " << current.substr(current.size() > 50 ? current.size() - 50 : 0) << "\033[K"
+              << std::flush;
+  };
+  fwcert::ScanOptions so;
+  so.now = *now;
+  so.warn_days = a.warn_days;
+  auto worker = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      const std::string& f = files[i];
+      struct stat st {};
+      if (::stat(f.c_str(), &st) != 0) {
+        std::lock_guard lk(mu);
+        errors.push_back(f + ": cannot stat");
+        ++done;
+        continue;
+      }
+      fwcert::ImageMeta meta = fwcert::derive_meta_from_name(fs::path(f).filename().string());
+      if (auto it = manifest.find(f); it != manifest.end()) meta = it->second;
+      meta.path = f;
+      meta.size = static_cast<uint64_t>(st.st_size);
+      meta.mtime = static_cast<int64_t>(st.st_mtime);
+      std::optional<fwcert::ImageRow> known;
+      {
+        std::lock_guard lk(mu);
+        known = catalog->find_image(f);
+      }
+      // Unchanged: same size and mtime (cheap), else the same content (sha256) is still not scanned again.
+      auto mf = fwcert::MappedFile::open(f);
+      if (!mf) {
+        std::lock_guard lk(mu);
+        errors.push_back(mf.error().message);
+        ++done;
+        continue;
+      }
+      bool same = known && !a.rescan && known->meta.size == meta.size && known->meta.mtime == meta.mtime;
+      if (known && !a.rescan && !same && known->meta.size == meta.size)
+        same = known->meta.sha256 == fwcert::sha256_hex(mf->view());
+      if (same) {
+        std::lock_guard lk(mu);
+        ++unchanged;
+        ++done;
+        progress(f);
+        continue;
+      }
+      fwcert::ScanReport report = fwcert::scan_input(mf->view(), f, **walker, so);
+      std::lock_guard lk(mu);
+      auto rec = catalog->record(meta, report);
+      if (!rec) errors.push_back(f + ": " + rec.error().message);
+      else ++scanned;
+      ++done;
+      progress(f);
+    }
+  };
+  const int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  {
+    std::vector<std::jthread> pool;
+    for (int k = 1; k < jobs; ++k) pool.emplace_back(worker);
+    worker();
+  }
+  if (tty) std::cerr << "\r\033[K";
+  for (const auto& e : errors) std::cerr << who << ": " << e << "\n";
+  std::cerr << who << ": " << files.size() << " files, " << scanned << " scanned, " << unchanged << " unchanged, "
+            << errors.size() << " errors -> " << a.db << "\n";
+  return errors.empty() ? 0 : 2;
+}
+
+int catalog_query(const std::string& what, const std::string& db, const std::string& format, const std::string& arg,
+                  const std::vector<std::string>& statuses, const std::string& before_text, const std::string& now_text,
+                  int warn_days) {
+  const char* who = "fwcert catalog";
+  auto catalog = open_catalog(db, who);
+  if (!catalog) return 2;
+  std::vector<std::vector<std::string>> rows;
+  if (what == "list") {
+    auto images = catalog->list_images();
+    if (!images) return std::cerr << who << ": " << images.error().message << "\n", 2;
+    for (const auto& im : *images)
+      rows.push_back({im.meta.path, im.meta.vendor, im.meta.board, im.meta.version, std::to_string(im.meta.size),
+                      im.meta.sha256, std::to_string(im.certificates), std::to_string(im.keys),
+                      fwcert::rfc3339(im.scanned_at)});
+    print_rows({"path", "vendor", "board", "version", "size", "sha256", "certificates", "keys", "scanned_at"}, rows,
+               format);
+  } else if (what == "certs") {
+    auto now = clock_from(now_text, who);
+    if (!now) return 2;
+    fwcert::CertFilter f;
+    f.now = *now;
+    f.warn_days = warn_days;
+    for (const auto& st : statuses) {
+      bool ok = false;
+      for (auto c : {fwcert::CertStatus::Valid, fwcert::CertStatus::Expiring, fwcert::CertStatus::Expired,
+                     fwcert::CertStatus::NotYetValid, fwcert::CertStatus::InvalidDate})
+        if (st == fwcert::to_string(c)) f.statuses.push_back(c), ok = true;
+      if (!ok) return std::cerr << who << ": unknown status '" << st << "'\n", 2;
+    }
+    if (!before_text.empty()) {
+      auto b = fwcert::parse_user_time(before_text);
+      if (!b) return std::cerr << who << ": --expiring-before '" << before_text << "' is not a date\n", 2;
+      f.expiring_before = *b;
+    }
+    auto certs = catalog->certificates(f);
+    if (!certs) return std::cerr << who << ": " << certs.error().message << "\n", 2;
+    for (const auto& c : *certs)
+      rows.push_back({std::string(fwcert::to_string(c.status)),
+                      c.cert.not_after.unix ? fwcert::rfc3339(*c.cert.not_after.unix) : "unreadable: " + c.cert.not_after.raw,
+                      c.days_left ? std::to_string(*c.days_left) : "", c.cert.common_name, std::to_string(c.image_count),
+                      join(c.roles, "; "), c.cert.sha256});
+    print_rows({"status", "not_after", "days_left", "common_name", "images", "roles", "sha256"}, rows, format);
+  } else if (what == "where") {
+    auto w = catalog->where(arg);
+    if (!w) return std::cerr << who << ": " << w.error().message << "\n", 2;
+    for (const auto& p : *w) rows.push_back({p.image_path, p.location, join(p.roles, "; ")});
+    print_rows({"image", "location", "roles"}, rows, format);
+  } else if (what == "keys") {
+    auto keys = catalog->shared_keys();
+    if (!keys) return std::cerr << who << ": " << keys.error().message << "\n", 2;
+    for (const auto& k : *keys)
+      for (const auto& p : k.placements)
+        rows.push_back({k.spki_sha256, k.key.algorithm + (k.key.bits ? " " + std::to_string(k.key.bits) : ""),
+                        std::to_string(k.image_count), p.image_path, p.location, join(p.roles, "; ")});
+    print_rows({"public_key_sha256", "key", "images", "image", "location", "roles"}, rows, format);
+  }
+  return 0;
+}
+
+int calendar_export(const std::string& db, const std::string& now_text, const std::string& until_text,
+                    const std::string& alarms, bool all, int warn_days, const std::string& format,
+                    const std::string& out) {
+  const char* who = "fwcert calendar";
+  auto now = clock_from(now_text, who);
+  if (!now) return 2;
+  std::optional<int64_t> until;
+  if (!until_text.empty() && !(until = fwcert::parse_user_time(until_text)))
+    return std::cerr << who << ": --until '" << until_text << "' is not a date\n", 2;
+  fwcert::CalendarOptions opts;
+  opts.now = *now;
+  opts.alarm_days.clear();
+  std::stringstream ss(alarms);
+  for (std::string item; std::getline(ss, item, ',');) {
+    char* end = nullptr;
+    long d = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end || d < 0 || d > 3650) return std::cerr << who << ": --alarm: bad day count '" << item << "'\n", 2;
+    opts.alarm_days.push_back(static_cast<int>(d));
+  }
+  auto catalog = open_catalog(db, who);
+  if (!catalog) return 2;
+  auto entries = catalog->calendar_entries(*now, all);
+  if (!entries) return std::cerr << who << ": " << entries.error().message << "\n", 2;
+  std::vector<fwcert::CalendarEvent> events;
+  for (const auto& e : *entries) {
+    if (until && e.not_after > *until) continue;
+    fwcert::CalendarEvent ev;
+    ev.sha256 = e.sha256;
+    ev.common_name = e.common_name;
+    ev.subject = e.subject;
+    ev.issuer = e.issuer;
+    ev.not_after = e.not_after;
+    ev.roles = e.roles;
+    for (const auto& im : e.images) ev.images.push_back({im.image_path, im.location});
+    ev.status = e.not_after < *now ? "expired" : e.not_after - *now <= int64_t{warn_days} * 86400 ? "expiring" : "valid";
+    events.push_back(std::move(ev));
+  }
+  std::string text = format == "csv" ? fwcert::calendar_csv(events, opts)
+                     : format == "json" ? fwcert::calendar_json(events, opts).dump(2) + "\n"
+                                        : fwcert::calendar_ics(events, opts);
+  if (out == "-") {
+    std::cout << text;
+  } else {
+    std::ofstream f(out, std::ios::binary | std::ios::trunc);
+    if (!f || !(f << text)) return std::cerr << who << ": cannot write " << out << "\n", 2;
+    std::cerr << who << ": " << events.size() << " events -> " << out << "\n";
+  }
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -164,8 +482,96 @@ int main(int argc, char** argv) {
                    "Password to try on PKCS#12 files (repeatable; default: empty and a few vendor defaults)");
   scan->add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");
 
+  // catalog
+  auto* catalog = app.add_subcommand("catalog", "A SQLite catalog of many firmware images: what expires when, where, "
+                                                "and which certificates and keys are shared across images");
+  catalog->require_subcommand(1);
+  std::string db = default_db_path(), cformat = "table";
+  auto db_opt = [&](CLI::App* c) {
+    c->add_option("--db", db, "Catalog database (default: $FWCERT_DB, else ~/.local/share/fwcert/catalog.sqlite)")
+        ->capture_default_str();
+  };
+  auto fmt_opt = [&](CLI::App* c) {
+    c->add_option("--format", cformat, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
+  };
+  AddOptions add_opts;
+  std::vector<std::string> add_paths;
+  auto* add = catalog->add_subcommand(
+      "add",
+      "Scan images (files, directories recursively, vendor zips) into the catalog, in parallel. Unchanged images\n"
+      "(same size and mtime, or same SHA-256) are not scanned again; each image is committed in its own\n"
+      "transaction, so an interrupted run resumes where it stopped.");
+  add->add_option("PATH", add_paths, "Images, vendor zips or directories")->required();
+  add->add_option("--jobs,-j", add_opts.jobs, "Parallel scans (default: all cores)");
+  add->add_option("--shard", add_opts.shard, "Scan only slice K of N (1-based, e.g. 2/8), for batch engines");
+  add->add_option("--manifest", add_opts.manifest, "CSV with path,vendor,board,version per image");
+  add->add_option("--now", add_opts.now_text, "Clock recorded with the scan (default: system clock)");
+  add->add_option("--warn-days", add_opts.warn_days, "Expiring window recorded with the scan")->default_val(90);
+  add->add_flag("--rescan", add_opts.rescan, "Scan every image again even when unchanged");
+  db_opt(add);
+  auto* list = catalog->add_subcommand("list", "The images in the catalog");
+  db_opt(list);
+  fmt_opt(list);
+  std::vector<std::string> statuses;
+  std::string before, qnow;
+  int qwarn = 90;
+  auto* certs = catalog->add_subcommand("certs", "Unique certificates with their status at --now and image count");
+  certs->add_option("--status", statuses, "Keep these statuses (valid, expiring, expired, not-yet-valid, invalid-date)")
+      ->delimiter(',');
+  certs->add_option("--expiring-before", before, "Keep certificates whose notAfter is before this date");
+  certs->add_option("--now", qnow, "Clock for the status (default: system clock)");
+  certs->add_option("--warn-days", qwarn, "Expiring window")->default_val(90);
+  db_opt(certs);
+  fmt_opt(certs);
+  std::string sha;
+  auto* where = catalog->add_subcommand("where", "Which images ship this certificate, and where");
+  where->add_option("SHA256", sha, "Certificate SHA-256 (from certs)")->required();
+  db_opt(where);
+  fmt_opt(where);
+  bool shared = false;
+  auto* keys = catalog->add_subcommand("keys", "Private keys present in more than one image");
+  keys->add_flag("--shared", shared, "Only keys shared by several images (the only mode today)");
+  db_opt(keys);
+  fmt_opt(keys);
+  std::string merge_out;
+  std::vector<std::string> merge_in;
+  auto* merge = catalog->add_subcommand("merge", "Combine shard catalogs into one");
+  merge->add_option("OUT", merge_out, "Catalog to create or extend")->required();
+  merge->add_option("IN", merge_in, "Shard catalogs")->required();
+
+  // calendar
+  std::string cal_until, cal_alarm = "90,30,7", cal_format = "ics", cal_out, cal_now;
+  bool cal_all = false;
+  int cal_warn = 90;
+  auto* cal = app.add_subcommand(
+      "calendar",
+      "Export the catalog's certificate expiry dates as an RFC 5545 calendar (one all-day event per unique\n"
+      "certificate on its notAfter date, UID from its SHA-256 so re-imports update, reminders at --alarm days).");
+  cal->add_option("--now", cal_now, "Clock: events after it (default: system clock)");
+  cal->add_option("--until", cal_until, "Only certificates expiring before this date");
+  cal->add_option("--alarm", cal_alarm, "Reminder days before expiry")->capture_default_str();
+  cal->add_flag("--all", cal_all, "Include certificates that already expired");
+  cal->add_option("--warn-days", cal_warn, "Expiring window for the status")->default_val(90);
+  cal->add_option("--format", cal_format, "ics, csv or json")->check(CLI::IsMember({"ics", "csv", "json"}));
+  cal->add_option("-o,--output", cal_out, "Output file ('-' for standard output)")->required();
+  db_opt(cal);
+
   CLI11_PARSE(app, argc, argv);
   try {
+    if (*add) {
+      add_opts.db = db;
+      return catalog_add(add_paths, add_opts, argv[0]);
+    }
+    if (*list) return catalog_query("list", db, cformat, "", {}, "", "", 90);
+    if (*certs) return catalog_query("certs", db, cformat, "", statuses, before, qnow, qwarn);
+    if (*where) return catalog_query("where", db, cformat, sha, {}, "", "", 90);
+    if (*keys) return catalog_query("keys", db, cformat, "", {}, "", "", 90);
+    if (*merge) {
+      auto r = fwcert::Catalog::merge(merge_out, merge_in);
+      if (!r) return std::cerr << "fwcert catalog merge: " << r.error().message << "\n", 2;
+      return 0;
+    }
+    if (*cal) return calendar_export(db, cal_now, cal_until, cal_alarm, cal_all, cal_warn, cal_format, cal_out);
     if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0]);
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";

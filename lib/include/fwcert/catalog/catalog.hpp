@@ -171,8 +171,10 @@ class Catalog {
   // nullopt also on a read error.
   std::optional<ImageRow> find_image(const std::string& path);
 
-  // Replaces everything recorded for meta.path with this scan, in one transaction. scanned_at defaults to the
-  // current time (merge keeps the later one). Errors roll back and leave the previous record in place.
+  // Replaces everything recorded for meta.path with this scan, in one transaction. An empty meta.sha256 or a zero
+  // meta.size falls back to report.sha256/report.size; report.now/warn_days are kept as now_used/warn_days.
+  // scanned_at defaults to the current time (merge keeps the later one). Errors (an empty path, a certificate
+  // without sha256, SQLite errors, SQLITE_BUSY after busy_timeout) roll back and leave the previous record in place.
   CatalogStatus record(const ImageMeta& meta, const ScanReport& report, std::optional<int64_t> scanned_at = {});
   // Removes an image and what it recorded (no error when absent).
   CatalogStatus remove_image(const std::string& path);

@@ -1,0 +1,768 @@
+// The catalog (SQLite storage of scan results across images): recording, replacing, queries at a pinned clock,
+// shard merge, crash safety under SIGKILL, manifests, name heuristics, hostile database files.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "fwcert/catalog/catalog.hpp"
+#include "fwcert/certs/scan.hpp"
+#include "support.hpp"
+
+using namespace fwtest;
+using fwcert::Catalog;
+using fwcert::CertStatus;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kDay = 86400;
+constexpr int64_t k2026Jan1 = 1767225600;  // 2026-01-01T00:00:00Z: the pinned clock
+
+// A fresh directory per test, removed afterwards.
+struct TempDir {
+  fs::path dir;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    dir = fs::temp_directory_path() /
+          ("fwcert-catalog-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string file(const std::string& name) const { return (dir / name).string(); }
+};
+
+fwcert::CertRecord cert(const std::string& sha, const std::string& cn, std::optional<int64_t> nb,
+                        std::optional<int64_t> na, std::vector<std::string> locations,
+                        std::vector<std::string> roles = {}) {
+  fwcert::CertRecord r;
+  r.cert.sha256 = sha;
+  r.cert.sha1 = sha.substr(0, 8);
+  r.cert.common_name = cn;
+  r.cert.subject = "CN=" + cn;
+  r.cert.issuer = "CN=Test CA";
+  r.cert.serial = "01";
+  r.cert.not_before = {"UTCTime", "nb-" + cn, nb, false, nb ? "" : "unreadable"};
+  r.cert.not_after = {"UTCTime", "na-" + cn, na, false, na ? "" : "unreadable"};
+  r.cert.key = {"RSA", 2048, ""};
+  r.cert.signature_algorithm = "sha256WithRSAEncryption";
+  r.cert.spki_sha256 = "spki-" + sha;
+  r.cert.der = {0x30, 0x03, 0x02, 0x01, static_cast<uint8_t>(sha.empty() ? 0 : sha[0])};
+  r.locations = std::move(locations);
+  r.roles = std::move(roles);
+  return r;
+}
+
+fwcert::PrivateKey key(const std::string& location, const std::string& spki, std::vector<std::string> certs = {},
+                       bool encrypted = false) {
+  fwcert::PrivateKey k;
+  k.location = location;
+  k.format = encrypted ? "PEM encrypted PKCS#8" : "PEM PKCS#8";
+  if (!encrypted) k.key = {"RSA", 2048, ""};
+  k.encrypted = encrypted;
+  k.spki_sha256 = spki;
+  k.certificates = std::move(certs);
+  k.roles = {"stunnel server private key"};
+  return k;
+}
+
+fwcert::ScanReport report(const std::string& name, std::vector<fwcert::CertRecord> certs,
+                          std::vector<fwcert::PrivateKey> keys = {}) {
+  fwcert::ScanReport r;
+  r.input = name;
+  r.sha256 = "sha-" + name;
+  r.size = 1000;
+  r.now = k2026Jan1;
+  r.certificates = std::move(certs);
+  r.keys = std::move(keys);
+  return r;
+}
+
+fwcert::ImageMeta meta(const std::string& path, const std::string& sha = "") {
+  fwcert::ImageMeta m = fwcert::derive_meta_from_name(path);
+  m.path = path;
+  m.sha256 = sha.empty() ? "sha-" + path : sha;
+  m.size = 1000;
+  m.mtime = 1600000000;
+  return m;
+}
+
+std::unique_ptr<Catalog> open_ok(const std::string& path) {
+  auto c = Catalog::open(path);
+  INFO((c ? std::string() : c.error().message));
+  REQUIRE(c);
+  return std::move(*c);
+}
+
+void record_ok(Catalog& c, const fwcert::ImageMeta& m, const fwcert::ScanReport& r, int64_t scanned_at = 1700000000) {
+  auto res = c.record(m, r, scanned_at);
+  INFO((res ? std::string() : res.error().message));
+  REQUIRE(res);
+}
+
+std::vector<std::string> image_paths(const std::vector<fwcert::Placement>& ps) {
+  std::vector<std::string> out;
+  for (const auto& p : ps) out.push_back(p.image_path);
+  return out;
+}
+
+// A textual dump of every query, to compare two catalogs (ids and scanned_at aside).
+std::string dump(Catalog& c) {
+  std::string out;
+  auto images = c.list_images();
+  REQUIRE(images);
+  for (const auto& i : *images)
+    out += "image " + i.meta.path + " " + i.meta.sha256 + " " + i.meta.vendor + " " + i.meta.board + " " +
+           i.meta.version + " certs=" + std::to_string(i.certificates) + " placements=" +
+           std::to_string(i.placements) + " keys=" + std::to_string(i.keys) + " problems=" +
+           std::to_string(i.problems) + "\n";
+  fwcert::CertFilter f;
+  f.now = k2026Jan1;
+  auto certs = c.certificates(f);
+  REQUIRE(certs);
+  for (const auto& e : *certs) {
+    out += "cert " + e.cert.sha256 + " " + std::string(fwcert::to_string(e.status)) + " n=" +
+           std::to_string(e.image_count) + " der=" + std::to_string(e.cert.der.size()) + "\n";
+    for (const auto& p : e.placements) {
+      out += "  at " + p.image_path + " " + p.location;
+      for (const auto& r : p.roles) out += " [" + r + "]";
+      out += "\n";
+    }
+    for (const auto& a : e.anomalies) out += "  anomaly " + a + "\n";
+  }
+  auto keys = c.shared_keys();
+  REQUIRE(keys);
+  for (const auto& k : *keys) {
+    out += "key " + k.spki_sha256 + " n=" + std::to_string(k.image_count);
+    for (const auto& s : k.certificates) out += " cert=" + s;
+    out += "\n";
+    for (const auto& p : k.placements) out += "  at " + p.image_path + " " + p.location + "\n";
+  }
+  auto cal = c.calendar_entries(0, true);
+  REQUIRE(cal);
+  for (const auto& e : *cal) out += "cal " + e.sha256 + " " + std::to_string(e.not_after) + "\n";
+  return out;
+}
+
+// Three images sharing certificate "aaa"; "bbb" only in img1; "ccc" in img2 and img3.
+void record_three(Catalog& c) {
+  const int64_t t = k2026Jan1;
+  record_ok(c, meta("img1.bin"),
+            report("img1.bin",
+                   {cert("aaa", "shared", t - 400 * kDay, t + 30 * kDay, {"img1.bin!cramfs@0x0:/etc/a.crt"},
+                         {"stunnel server certificate"}),
+                    cert("bbb", "one", t - 400 * kDay, t - 10 * kDay, {"img1.bin!cramfs@0x0:/etc/b.crt"})},
+                   {key("img1.bin!cramfs@0x0:/etc/a.key", "spki-aaa", {"aaa"}),
+                    key("img1.bin!cramfs@0x0:/etc/enc.key", "", {}, true)}));
+  record_ok(c, meta("img2.bin"),
+            report("img2.bin",
+                   {cert("aaa", "shared", t - 400 * kDay, t + 30 * kDay,
+                         {"img2.bin!cramfs@0x0:/etc/a.crt", "img2.bin!cramfs@0x0:/jar!zip:res/a.crt"},
+                         {"iKVM client certificate"}),
+                    cert("ccc", "later", t + 10 * kDay, t + 800 * kDay, {"img2.bin!cramfs@0x0:/etc/c.crt"})},
+                   {key("img2.bin!cramfs@0x0:/etc/a.key", "spki-aaa", {"aaa"}),
+                    key("img2.bin!cramfs@0x0:/etc/enc.key", "", {}, true)}));
+  record_ok(c, meta("img3.bin"),
+            report("img3.bin", {cert("aaa", "shared", t - 400 * kDay, t + 30 * kDay, {"img3.bin!x:/a.crt"}),
+                                cert("ccc", "later", t + 10 * kDay, t + 800 * kDay, {"img3.bin!x:/c.crt"}),
+                                cert("ddd", "broken", std::nullopt, std::nullopt, {"img3.bin!x:/d.crt"})},
+                   {key("img3.bin!x:/solo.key", "spki-solo")}));
+}
+
+}  // namespace
+
+TEST_CASE("catalog: a certificate shared by three images is listed in all three") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("cat.db"));
+  record_three(*c);
+  auto w = c->where("aaa");
+  REQUIRE(w);
+  REQUIRE(w->size() == 4);  // img2 has it twice
+  CHECK(image_paths(*w) == std::vector<std::string>{"img1.bin", "img2.bin", "img2.bin", "img3.bin"});
+  CHECK((*w)[0].location == "img1.bin!cramfs@0x0:/etc/a.crt");
+  CHECK((*w)[0].roles == std::vector<std::string>{"stunnel server certificate"});
+  CHECK((*w)[1].roles == std::vector<std::string>{"iKVM client certificate"});
+  CHECK((*w)[3].roles.empty());
+  auto none = c->where("nope");
+  REQUIRE(none);
+  CHECK(none->empty());
+
+  auto images = c->list_images();
+  REQUIRE(images);
+  REQUIRE(images->size() == 3);
+  CHECK((*images)[1].meta.path == "img2.bin");
+  CHECK((*images)[1].certificates == 2);
+  CHECK((*images)[1].placements == 3);
+  CHECK((*images)[1].keys == 2);
+  CHECK((*images)[1].now_used == k2026Jan1);
+  CHECK((*images)[1].scanned_at == 1700000000);
+
+  auto found = c->find_image("img3.bin");
+  REQUIRE(found);
+  CHECK(found->meta.sha256 == "sha-img3.bin");
+  CHECK(found->meta.size == 1000);
+  CHECK(found->meta.mtime == 1600000000);
+  CHECK(found->placements == 3);
+  CHECK_FALSE(c->find_image("img4.bin"));
+  auto ic = c->integrity_check();
+  REQUIRE(ic);
+  CHECK(*ic == "ok");
+}
+
+TEST_CASE("catalog: recording an image again replaces its rows; removing drops them and orphaned certificates") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("cat.db"));
+  record_three(*c);
+  const int64_t t = k2026Jan1;
+  // img1 again, without "bbb", with "aaa" at a new place.
+  fwcert::ScanReport r =
+      report("img1.bin", {cert("aaa", "shared", t - 400 * kDay, t + 30 * kDay, {"img1.bin!new:/a.crt"})});
+  r.problems.push_back({"img1.bin!cramfs@0x0", {0x40, fwcert::Severity::Warning, "truncated"}});
+  record_ok(*c, meta("img1.bin", "sha-new"), r);
+  record_ok(*c, meta("img1.bin", "sha-new"), r);  // twice: still no duplicates
+
+  auto w = c->where("aaa");
+  REQUIRE(w);
+  CHECK(image_paths(*w) == std::vector<std::string>{"img1.bin", "img2.bin", "img2.bin", "img3.bin"});
+  CHECK((*w)[0].location == "img1.bin!new:/a.crt");
+  CHECK((*w)[0].roles.empty());  // the old role went with the old record
+  auto gone = c->where("bbb");
+  REQUIRE(gone);
+  CHECK(gone->empty());
+  auto img1 = c->find_image("img1.bin");
+  REQUIRE(img1);
+  CHECK(img1->meta.sha256 == "sha-new");
+  CHECK(img1->placements == 1);
+  CHECK(img1->keys == 0);
+  CHECK(img1->problems == 1);
+  auto images = c->list_images();
+  REQUIRE(images);
+  CHECK(images->size() == 3);
+  fwcert::CertFilter f;
+  f.now = t;
+  auto certs = c->certificates(f);
+  REQUIRE(certs);
+  std::set<std::string> shas;
+  for (const auto& e : *certs) shas.insert(e.cert.sha256);
+  CHECK(shas == std::set<std::string>{"aaa", "ccc", "ddd"});
+
+  REQUIRE(c->remove_image("img3.bin"));
+  REQUIRE(c->remove_image("not-there.bin"));
+  certs = c->certificates(f);
+  REQUIRE(certs);
+  shas.clear();
+  for (const auto& e : *certs) shas.insert(e.cert.sha256);
+  CHECK(shas == std::set<std::string>{"aaa", "ccc"});
+  CHECK_FALSE(c->find_image("img3.bin"));
+  auto ic = c->integrity_check();
+  REQUIRE(ic);
+  CHECK(*ic == "ok");
+}
+
+TEST_CASE("catalog: shared private keys by public key; encrypted keys without a public key are not grouped") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("cat.db"));
+  record_three(*c);
+  auto keys = c->shared_keys();
+  REQUIRE(keys);
+  REQUIRE(keys->size() == 1);
+  const auto& k = (*keys)[0];
+  CHECK(k.spki_sha256 == "spki-aaa");
+  CHECK(k.image_count == 2);
+  CHECK(k.key.algorithm == "RSA");
+  CHECK(k.key.bits == 2048);
+  CHECK(k.certificates == std::vector<std::string>{"aaa"});
+  REQUIRE(k.placements.size() == 2);
+  CHECK(k.placements[0].image_path == "img1.bin");
+  CHECK(k.placements[1].image_path == "img2.bin");
+  CHECK(k.placements[1].location == "img2.bin!cramfs@0x0:/etc/a.key");
+  CHECK(k.placements[0].roles == std::vector<std::string>{"stunnel server private key"});
+
+  // The same key twice in ONE image is not "shared".
+  TempDir tmp2;
+  auto c2 = open_ok(tmp2.file("cat.db"));
+  record_ok(*c2, meta("x.bin"), report("x.bin", {}, {key("x.bin!a", "spki-k"), key("x.bin!b", "spki-k")}));
+  auto k2 = c2->shared_keys();
+  REQUIRE(k2);
+  CHECK(k2->empty());
+}
+
+TEST_CASE("catalog: certificate filter by status at a pinned clock, by expiry date and by image count") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("cat.db"));
+  record_three(*c);
+  const int64_t t = k2026Jan1;
+
+  fwcert::CertFilter all;
+  all.now = t;
+  auto certs = c->certificates(all);
+  REQUIRE(certs);
+  REQUIRE(certs->size() == 4);
+  // Sorted by notAfter, unreadable last.
+  CHECK((*certs)[0].cert.sha256 == "bbb");
+  CHECK((*certs)[1].cert.sha256 == "aaa");
+  CHECK((*certs)[2].cert.sha256 == "ccc");
+  CHECK((*certs)[3].cert.sha256 == "ddd");
+  CHECK((*certs)[0].status == CertStatus::Expired);
+  CHECK((*certs)[1].status == CertStatus::Expiring);
+  CHECK((*certs)[2].status == CertStatus::NotYetValid);
+  CHECK((*certs)[3].status == CertStatus::InvalidDate);
+  REQUIRE((*certs)[1].days_left);
+  CHECK(*(*certs)[1].days_left == 30);
+  CHECK((*certs)[1].image_count == 3);
+  CHECK((*certs)[1].placements.size() == 4);
+  CHECK((*certs)[1].roles == std::vector<std::string>{"iKVM client certificate", "stunnel server certificate"});
+  CHECK((*certs)[1].cert.not_after.unix == t + 30 * kDay);
+  CHECK((*certs)[1].cert.not_after.raw == "na-shared");
+  CHECK((*certs)[1].cert.key.bits == 2048);
+  CHECK((*certs)[1].cert.der.size() == 5);
+  CHECK_FALSE((*certs)[3].cert.not_after.unix);
+
+  // The status is judged at the clock of the query, not the one of the scan.
+  fwcert::CertFilter later = all;
+  later.now = t + 60 * kDay;
+  later.statuses = {CertStatus::Expired};
+  certs = c->certificates(later);
+  REQUIRE(certs);
+  REQUIRE(certs->size() == 2);
+  CHECK((*certs)[0].cert.sha256 == "bbb");
+  CHECK((*certs)[1].cert.sha256 == "aaa");
+  CHECK(*(*certs)[1].days_left == -30);
+
+  // A smaller warning window: "aaa" (30 days left) is valid, not expiring.
+  fwcert::CertFilter narrow = all;
+  narrow.warn_days = 7;
+  narrow.statuses = {CertStatus::Valid, CertStatus::Expiring};
+  certs = c->certificates(narrow);
+  REQUIRE(certs);
+  REQUIRE(certs->size() == 1);
+  CHECK((*certs)[0].status == CertStatus::Valid);
+
+  fwcert::CertFilter before = all;
+  before.expiring_before = t + 31 * kDay;
+  certs = c->certificates(before);
+  REQUIRE(certs);
+  REQUIRE(certs->size() == 2);
+  CHECK((*certs)[0].cert.sha256 == "bbb");
+  CHECK((*certs)[1].cert.sha256 == "aaa");
+  before.expiring_before = t + 30 * kDay;  // strictly before
+  certs = c->certificates(before);
+  REQUIRE(certs);
+  CHECK(certs->size() == 1);
+
+  fwcert::CertFilter shared = all;
+  shared.min_images = 2;
+  certs = c->certificates(shared);
+  REQUIRE(certs);
+  REQUIRE(certs->size() == 2);
+  CHECK((*certs)[0].cert.sha256 == "aaa");
+  CHECK((*certs)[1].cert.sha256 == "ccc");
+}
+
+TEST_CASE("catalog: calendar entries, one per unique certificate with all its images") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("cat.db"));
+  record_three(*c);
+  const int64_t t = k2026Jan1;
+  auto cal = c->calendar_entries(t, false);
+  REQUIRE(cal);
+  REQUIRE(cal->size() == 2);  // bbb expired, ddd unreadable
+  CHECK((*cal)[0].sha256 == "aaa");
+  CHECK((*cal)[0].common_name == "shared");
+  CHECK((*cal)[0].not_after == t + 30 * kDay);
+  CHECK((*cal)[0].roles == std::vector<std::string>{"iKVM client certificate", "stunnel server certificate"});
+  REQUIRE((*cal)[0].images.size() == 4);
+  CHECK((*cal)[0].images[0].image_path == "img1.bin");
+  CHECK((*cal)[0].images[3].image_path == "img3.bin");
+  CHECK((*cal)[1].sha256 == "ccc");
+  CHECK((*cal)[1].images.size() == 2);
+  auto past = c->calendar_entries(t, true);
+  REQUIRE(past);
+  REQUIRE(past->size() == 3);
+  CHECK((*past)[0].sha256 == "bbb");
+
+  // "No expiry" certificates do not go to a calendar.
+  auto forever = cert("eee", "forever", t - kDay, 253402300799, {"img4.bin!a"});
+  forever.cert.not_after.no_expiry = true;
+  record_ok(*c, meta("img4.bin"), report("img4.bin", {forever}));
+  cal = c->calendar_entries(t, true);
+  REQUIRE(cal);
+  CHECK(cal->size() == 3);
+}
+
+TEST_CASE("catalog: merging shard databases equals one database with everything") {
+  TempDir tmp;
+  const int64_t t = k2026Jan1;
+  // Reference: everything in one catalog, in order.
+  auto all = open_ok(tmp.file("all.db"));
+  record_three(*all);
+  auto newer = report("img2.bin", {cert("aaa", "shared", t - 400 * kDay, t + 30 * kDay, {"img2.bin!v2:/a.crt"}),
+                                   cert("fff", "v2only", t - kDay, t + 99 * kDay, {"img2.bin!v2:/f.crt"})},
+                       {key("img2.bin!v2:/a.key", "spki-aaa", {"aaa"})});
+  newer.problems.push_back({"img2.bin!v2", {7, fwcert::Severity::Error, "bad crc"}});
+  newer.certificates[1].anomalies = {"weak key: RSA-1024"};
+  record_ok(*all, meta("img2.bin", "sha-v2"), newer, 1800000000);
+
+  // Shard 1: img1, img2 (old). Shard 2: img3, img2 (new, scanned later). Shard 3: img2 (oldest): must not win.
+  std::string s1 = tmp.file("s1.db"), s2 = tmp.file("s2.db"), s3 = tmp.file("s3.db");
+  {
+    auto full = open_ok(s1);
+    record_three(*full);
+    REQUIRE(full->remove_image("img3.bin"));
+    auto b = open_ok(s2);
+    record_three(*b);
+    REQUIRE(b->remove_image("img1.bin"));
+    record_ok(*b, meta("img2.bin", "sha-v2"), newer, 1800000000);
+    auto old = open_ok(s3);
+    record_ok(*old, meta("img2.bin", "sha-ancient"), report("img2.bin", {}), 1000);
+  }
+  std::string out = tmp.file("merged.db");
+  auto m = Catalog::merge(out, {s1, s2, s3});
+  INFO((m ? std::string() : m.error().message));
+  REQUIRE(m);
+  auto merged = open_ok(out);
+  std::string expected = dump(*all), got = dump(*merged);
+  CHECK(got == expected);
+  CHECK(got.find("sha-v2") != std::string::npos);
+  CHECK(got.find("sha-ancient") == std::string::npos);
+  CHECK(got.find("fff") != std::string::npos);
+  auto ic = merged->integrity_check();
+  REQUIRE(ic);
+  CHECK(*ic == "ok");
+
+  // Merging the same shards again changes nothing.
+  merged.reset();
+  REQUIRE(Catalog::merge(out, {s2, s1}));
+  merged = open_ok(out);
+  CHECK(dump(*merged) == expected);
+
+  // Bad inputs: a clean error.
+  auto missing = Catalog::merge(out, {tmp.file("missing.db")});
+  CHECK_FALSE(missing);
+  { std::ofstream(tmp.file("junk.db")) << std::string(8192, 'x'); }
+  auto junk = Catalog::merge(out, {tmp.file("junk.db")});
+  REQUIRE_FALSE(junk);
+  CHECK_FALSE(junk.error().message.empty());
+  CHECK_FALSE(Catalog::merge(out, {out}));
+}
+
+TEST_CASE("catalog: SIGKILL at random moments leaves each image fully recorded or absent") {
+  TempDir tmp;
+  const std::string db = tmp.file("crash.db");
+  { open_ok(db); }
+  // Image i, variant v: (20 + 7i + 13v) certificates with 3 locations each, sha256 "i<i>v<v>" marks the variant.
+  auto expected_placements = [](int i, int v) { return (20 + 7 * i + 13 * v) * 3; };
+  auto build = [](int i, int v) {
+    std::vector<fwcert::CertRecord> certs;
+    const std::string img = "img" + std::to_string(i) + ".bin";
+    for (int n = 0; n < 20 + 7 * i + 13 * v; ++n) {
+      // Certificates shared across images and variants (n % 10) and unique ones.
+      const std::string num = std::to_string(n);
+      std::string sha = n % 3 == 0 ? "shared" + std::to_string(n % 10) : img + "-" + std::to_string(v) + "-" + num;
+      auto r = cert(sha, "cn" + num, k2026Jan1 - kDay, k2026Jan1 + n * kDay,
+                    {img + "!a:/" + num, img + "!b:/" + num, img + "!c:/" + num}, {"role" + std::to_string(n % 4)});
+      r.cert.der.assign(1500, static_cast<uint8_t>(n));
+      r.anomalies = {"anomaly " + std::to_string(n % 5)};
+      certs.push_back(std::move(r));
+    }
+    auto rep = report(img, std::move(certs), {key(img + "!k", "spki-shared"), key(img + "!e", "", {}, true)});
+    return std::make_pair(meta(img, "i" + std::to_string(i) + "v" + std::to_string(v)), rep);
+  };
+  constexpr int kImages = 5;
+  int iterations_with_data = 0;
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> delay_us(0, 120000);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      // Child: record forever, alternating variants, until killed. No Catch2 here.
+      auto c = Catalog::open(db);
+      if (!c) ::_exit(3);
+      for (int round = 0; round < 100000; ++round)
+        for (int i = 0; i < kImages; ++i) {
+          auto [m, r] = build(i, (round + i) % 2);
+          if (!(*c)->record(m, r, round)) ::_exit(4);
+        }
+      ::_exit(0);
+    }
+    ::usleep(static_cast<useconds_t>(delay_us(rng)));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    INFO("seed " << seed);
+    // Killed, not failed on its own.
+    REQUIRE(WIFSIGNALED(status));
+
+    auto c = open_ok(db);
+    auto ic = c->integrity_check();
+    REQUIRE(ic);
+    CHECK(*ic == "ok");
+    auto images = c->list_images();
+    REQUIRE(images);
+    if (!images->empty()) ++iterations_with_data;
+    for (const auto& row : *images) {
+      INFO(row.meta.path << " " << row.meta.sha256);
+      REQUIRE(row.meta.sha256.size() == 4);
+      int i = row.meta.sha256[1] - '0', v = row.meta.sha256[3] - '0';
+      CHECK(row.meta.path == "img" + std::to_string(i) + ".bin");
+      CHECK(row.placements == expected_placements(i, v));
+      CHECK(row.keys == 2);
+    }
+    // Every placed certificate exists (the foreign keys say so too) and is listed.
+    fwcert::CertFilter f;
+    f.now = k2026Jan1;
+    auto certs = c->certificates(f);
+    REQUIRE(certs);
+    int64_t placed = 0;
+    for (const auto& e : *certs) placed += static_cast<int64_t>(e.placements.size());
+    int64_t rows = 0;
+    for (const auto& row : *images) rows += row.placements;
+    CHECK(placed == rows);
+  }
+  CHECK(iterations_with_data >= 6);
+}
+
+TEST_CASE("catalog: the bundled samples (both byte orders) share their certificates and keys") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("cat.db"));
+  fwcert::ScanOptions o;
+  o.now = k2026Jan1;
+  for (const char* name : {"bmc-sample.bin", "bmc-sample-be.bin"}) {
+    Bytes img = read_file(source_dir() + "/samples/" + name);
+    REQUIRE_FALSE(img.empty());
+    auto r = fwcert::scan_input(fwcert::ByteView(img.data(), img.size()), name, walker(), o);
+    REQUIRE(r.certificates.size() == 4);
+    fwcert::ImageMeta m;
+    m.path = name;
+    m.sha256 = r.sha256;
+    m.size = img.size();
+    record_ok(*c, m, r);
+  }
+  fwcert::CertFilter f;
+  f.now = k2026Jan1;
+  auto certs = c->certificates(f);
+  REQUIRE(certs);
+  REQUIRE(certs->size() == 4);
+  for (const auto& e : *certs) {
+    INFO(e.cert.common_name);
+    CHECK(e.image_count == 2);
+    CHECK_FALSE(e.cert.der.empty());
+  }
+  bool found_ipmi = false;
+  for (const auto& e : *certs)
+    if (e.cert.common_name == "IPMI") {
+      found_ipmi = true;
+      CHECK(e.status == CertStatus::Valid);
+      CHECK(e.days_left == 136);
+      auto w = c->where(e.cert.sha256);
+      REQUIRE(w);
+      auto paths = image_paths(*w);
+      std::set<std::string> imgs(paths.begin(), paths.end());
+      CHECK(imgs == std::set<std::string>{"bmc-sample-be.bin", "bmc-sample.bin"});
+    }
+  CHECK(found_ipmi);
+  auto keys = c->shared_keys();
+  REQUIRE(keys);
+  CHECK_FALSE(keys->empty());
+  for (const auto& k : *keys) CHECK(k.image_count == 2);
+}
+
+TEST_CASE("catalog: garbage and foreign database files give a clean error") {
+  TempDir tmp;
+  std::string junk = tmp.file("junk.db");
+  { std::ofstream(junk, std::ios::binary) << std::string(4096, '\x5a'); }
+  auto r = Catalog::open(junk);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("junk.db") != std::string::npos);
+
+  // A real SQLite header followed by garbage pages.
+  std::string half = tmp.file("half.db");
+  {
+    auto c = open_ok(half);
+    record_three(*c);
+  }
+  {
+    auto bytes = read_file(half);
+    REQUIRE(bytes.size() > 200);
+    auto noise = random_bytes(bytes.size() - 100, 7);
+    std::copy(noise.begin(), noise.end(), bytes.begin() + 100);
+    std::ofstream(half, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(bytes.data()),
+                                                                  static_cast<std::streamsize>(bytes.size()));
+    fs::remove(half + "-wal");
+    fs::remove(half + "-shm");
+  }
+  auto h = Catalog::open(half);
+  if (h) {  // SQLite may accept the header; every query must then fail cleanly or succeed, never crash
+    (void)(*h)->list_images();
+    fwcert::CertFilter f;
+    (void)(*h)->certificates(f);
+    auto ic = (*h)->integrity_check();
+    if (ic) CHECK(*ic != "ok");
+  }
+
+  CHECK_FALSE(Catalog::open(tmp.file("no/such/dir/cat.db")));
+
+  // Somebody else's SQLite database: refused, and left untouched (no fwcert tables added).
+  std::string other = tmp.file("other.db");
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(other.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE people(name TEXT)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto o = Catalog::open(other);
+  REQUIRE_FALSE(o);
+  CHECK(o.error().message.find("not an fwcert catalog") != std::string::npos);
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(other.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", -1, &st, nullptr) ==
+            SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(st, 0) == 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  CHECK_FALSE(Catalog::merge(tmp.file("out.db"), {other}));
+
+  // A catalog from a newer fwcert (schema version 2) is refused rather than misread.
+  std::string future = tmp.file("future.db");
+  { open_ok(future); }
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(future.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "UPDATE schema_version SET version = 2", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto fut = Catalog::open(future);
+  REQUIRE_FALSE(fut);
+  CHECK(fut.error().message.find("schema version 2") != std::string::npos);
+}
+
+TEST_CASE("catalog: manifest CSV with header, quotes, CRLF; errors with offsets") {
+  auto r = fwcert::read_manifest_csv(
+      "\xEF\xBB\xBFPath,Board,Vendor,Version,Notes\r\n"
+      "a/x10.bin,X10,Supermicro,3.90,fine\r\n"
+      "\"b/with,comma.bin\",\"X \"\"quoted\"\"\",\"Super\nmicro\",1.0\r\n"
+      "\r\n"
+      "  c.bin , X11 ,, 2 \n");
+  INFO((r ? std::string() : r.error().message));
+  REQUIRE(r);
+  REQUIRE(r->size() == 3);
+  const auto& a = r->at("a/x10.bin");
+  CHECK(a.vendor == "Supermicro");
+  CHECK(a.board == "X10");
+  CHECK(a.version == "3.90");
+  CHECK(a.source == "manifest");
+  const auto& b = r->at("b/with,comma.bin");
+  CHECK(b.board == "X \"quoted\"");
+  CHECK(b.vendor == "Super\nmicro");
+  CHECK(b.version == "1.0");
+  const auto& cc = r->at("c.bin");
+  CHECK(cc.board == "X11");
+  CHECK(cc.vendor.empty());
+  CHECK(cc.version == "2");
+
+  auto noheader = fwcert::read_manifest_csv("x.bin,Dell,iDRAC 8,2.75\ny.bin\n");
+  REQUIRE(noheader);
+  CHECK(noheader->at("x.bin").vendor == "Dell");
+  CHECK(noheader->at("x.bin").board == "iDRAC 8");
+  CHECK(noheader->at("x.bin").version == "2.75");
+  CHECK(noheader->at("y.bin").vendor.empty());
+
+  auto unterminated = fwcert::read_manifest_csv("path\nok.bin\n\"bad.bin,X\n");
+  REQUIRE_FALSE(unterminated);
+  CHECK(unterminated.error().offset == 12);
+  auto after = fwcert::read_manifest_csv("\"a\"b,c\n");
+  REQUIRE_FALSE(after);
+  CHECK(after.error().offset == 3);
+  CHECK_FALSE(fwcert::read_manifest_csv("path,vendor\n,Dell\n"));
+  CHECK_FALSE(fwcert::read_manifest_csv("a.bin\na.bin\n"));
+  auto empty = fwcert::read_manifest_csv("");
+  REQUIRE(empty);
+  CHECK(empty->empty());
+}
+
+TEST_CASE("catalog: vendor, board, version and date from file names") {
+  auto m = fwcert::derive_meta_from_name("/firmware/REDFISH_X10_390_20200717_unsigned.bin");
+  CHECK(m.vendor == "Supermicro");
+  CHECK(m.board == "X10");
+  CHECK(m.version == "3.90");
+  CHECK(m.date == "2020-07-17");
+  CHECK(m.source == "name");
+  CHECK(m.path.empty());
+
+  m = fwcert::derive_meta_from_name("SMT_X9_315.bin");
+  CHECK(m.vendor == "Supermicro");
+  CHECK(m.board == "X9");
+  CHECK(m.version == "3.15");
+  CHECK(m.date.empty());
+
+  m = fwcert::derive_meta_from_name("SMT_313.bin");
+  CHECK(m.vendor == "Supermicro");
+  CHECK(m.board.empty());
+  CHECK(m.version == "3.13");
+
+  m = fwcert::derive_meta_from_name("BMC_X11AST2500-4101MS_20221011_01.74.06_STDsp.bin");
+  CHECK(m.vendor == "Supermicro");
+  CHECK(m.board == "X11AST2500");
+  CHECK(m.version == "01.74.06");
+  CHECK(m.date == "2022-10-11");
+
+  m = fwcert::derive_meta_from_name("ilo4_275.bin");
+  CHECK(m.vendor == "HPE");
+  CHECK(m.board == "iLO 4");
+  CHECK(m.version == "2.75");
+
+  m = fwcert::derive_meta_from_name("iDRAC8-firmware_v2.81.81.81.zip");
+  CHECK(m.vendor == "Dell");
+  CHECK(m.board == "iDRAC 8");
+  CHECK(m.version == "2.81.81.81");
+
+  m = fwcert::derive_meta_from_name("rootfs_20201399.img");  // month 13: no date
+  CHECK(m.date.empty());
+  CHECK(m.vendor.empty());
+  m = fwcert::derive_meta_from_name("firmware.bin");
+  CHECK(m.vendor.empty());
+  CHECK(m.version.empty());
+  CHECK(m.source.empty());
+  m = fwcert::derive_meta_from_name("");
+  CHECK(m.source.empty());
+}
+
+TEST_CASE("catalog: shard selection is deterministic and partitions the keys") {
+  for (int n : {1, 2, 3, 7}) {
+    std::vector<int> counts(static_cast<size_t>(n), 0);
+    for (int i = 0; i < 700; ++i) {
+      std::string key = "dir/image-" + std::to_string(i) + ".bin";
+      int owners = 0;
+      for (int k = 1; k <= n; ++k)
+        if (fwcert::in_shard(key, k, n)) {
+          ++owners;
+          ++counts[static_cast<size_t>(k - 1)];
+        }
+      CHECK(owners == 1);
+    }
+    for (int cnt : counts) CHECK(cnt > 700 / n / 2);  // roughly even
+  }
+  // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (even): shard 1 of 2.
+  CHECK(fwcert::in_shard("a", 1, 2));
+  CHECK_FALSE(fwcert::in_shard("a", 2, 2));
+  CHECK_FALSE(fwcert::in_shard("a", 0, 2));
+  CHECK_FALSE(fwcert::in_shard("a", 3, 2));
+  CHECK_FALSE(fwcert::in_shard("a", 1, 0));
+}
