@@ -263,6 +263,17 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     for (auto& f : expand_path(p, errors))
       if (fwcert::in_shard(f, shard_k, shard_n)) files.push_back(std::move(f));
 
+  // Largest images first: with one image per worker, that keeps every core busy to the end.
+  {
+    std::vector<std::pair<uintmax_t, std::string>> sized;
+    for (auto& f : files) {
+      std::error_code ec;
+      sized.emplace_back(fs::file_size(f, ec), std::move(f));
+    }
+    std::stable_sort(sized.begin(), sized.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    files.clear();
+    for (auto& [size, f] : sized) files.push_back(std::move(f));
+  }
   std::mutex mu;  // guards the catalog connection, errors and counters
   std::atomic<size_t> next{0};
   size_t done = 0, scanned = 0, unchanged = 0;
@@ -277,6 +288,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   fwcert::ScanOptions so;
   so.now = *now;
   so.warn_days = a.warn_days;
+  so.extract.threads = 1;  // one image per core scales better than splitting each image over the cores
   auto worker = [&] {
     for (size_t i = next++; i < files.size(); i = next++) {
       const std::string& f = files[i];
@@ -297,17 +309,21 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
         std::lock_guard lk(mu);
         known = catalog->find_image(f);
       }
-      // Unchanged: same size and mtime (cheap), else the same content (sha256) is still not scanned again.
-      auto mf = fwcert::MappedFile::open(f);
-      if (!mf) {
-        std::lock_guard lk(mu);
-        errors.push_back(mf.error().message);
-        ++done;
-        continue;
-      }
+      // Unchanged: same size and mtime (cheap, no read), else the same content (sha256) is not scanned again.
       bool same = known && !a.rescan && known->meta.size == meta.size && known->meta.mtime == meta.mtime;
-      if (known && !a.rescan && !same && known->meta.size == meta.size)
-        same = known->meta.sha256 == fwcert::sha256_hex(mf->view());
+      std::optional<fwcert::MappedFile> mf;
+      if (!same) {
+        auto opened = fwcert::MappedFile::open(f);
+        if (!opened) {
+          std::lock_guard lk(mu);
+          errors.push_back(opened.error().message);
+          ++done;
+          continue;
+        }
+        mf = std::move(*opened);
+        if (known && !a.rescan && known->meta.size == meta.size)
+          same = known->meta.sha256 == fwcert::sha256_hex(mf->view());
+      }
       if (same) {
         std::lock_guard lk(mu);
         ++unchanged;

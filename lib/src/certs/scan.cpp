@@ -279,7 +279,9 @@ ScanReport scan_input(ByteView input, const std::string& name, const Walker& wal
   std::string input_sha256;
   ScanReport report;
   {
-    std::jthread hasher([&] { input_sha256 = sha256_hex(input); });
+    std::jthread hasher;
+    if (options.extract.threads == 1) input_sha256 = sha256_hex(input);
+    else hasher = std::jthread([&] { input_sha256 = sha256_hex(input); });
     ExtractOptions extract = options.extract;
     extract.hash_nodes = false;
     Tree tree = extract_tree(input, name, walker, extract);

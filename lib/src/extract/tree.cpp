@@ -167,7 +167,8 @@ class Builder {
     std::vector<std::optional<WalkResult>> walks(to_expand.size());
     uint64_t bytes = 0;
     for (size_t id : to_expand) bytes += t_.nodes[id].size;
-    if (to_expand.size() > 1 && bytes > (1u << 20) && depth <= options_.limits.max_depth) {
+    const unsigned cores = options_.threads ? options_.threads : std::max(std::thread::hardware_concurrency(), 1u);
+    if (cores > 1 && to_expand.size() > 1 && bytes > (1u << 20) && depth <= options_.limits.max_depth) {
       std::atomic<size_t> next{0};
       auto worker = [&] {
         for (size_t i = next++; i < to_expand.size(); i = next++) {
@@ -175,7 +176,7 @@ class Builder {
           walks[i] = walker_.walk(ByteView(n.content.data(), n.content.size(), 0));
         }
       };
-      const unsigned extra = std::min(std::max(std::thread::hardware_concurrency(), 1u), 8u) - 1;
+      const unsigned extra = std::min(cores, 8u) - 1;
       std::vector<std::jthread> pool;
       for (unsigned k = 0; k < extra; ++k) pool.emplace_back(worker);
       worker();

@@ -59,6 +59,8 @@ struct ExtractOptions {
   ExtractLimits limits;
   bool recurse = true;  // walk extracted files again (to limits.max_depth)
   bool hash_nodes = true;  // SHA-256 of every node's content (the manifest needs it; a certificate scan does not)
+  unsigned threads = 0;    // threads for read-only work inside one input (0 = all cores; 1 = none, e.g. when the
+                           // caller already runs one input per core)
   // Offsets in the input to read as CramFS even without a valid superblock there (the tree is recovered from the
   // root directory that follows it). Images with an ASPEED [img] index get this for free: every indexed image with
   // no structure found at its base is tried.

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# catalog.sh — a catalog of about 20 generated images: speed-up of `fwcert catalog add` on all cores against
+# --jobs 1, and the cost of an unchanged re-run against the first run. Appends to bench/results-catalog.md.
+#   bench/catalog.sh          (RUNS=3 by default)
+set -euo pipefail
+bench=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$bench/.." && pwd)
+work="$bench/work/catalog"
+FWCERT=${FWCERT:-$root/build/tools/fwcert}
+RUNS=${RUNS:-3}
+[[ -x "$FWCERT" ]] || { echo "catalog.sh: fwcert not found at $FWCERT" >&2; exit 1; }
+command -v hyperfine >/dev/null || { sudo=""; [[ $EUID -ne 0 ]] && sudo=sudo; $sudo apt-get install -y hyperfine >/dev/null; }
+[[ -f "$bench/work/x10-bench.bin" ]] || "$bench/make-bench-image.sh"
+
+# 20 images: the 32 MiB bench image and the samples, each copied under several names with one byte changed so every
+# image has its own SHA-256 (a catalog of distinct builds).
+rm -rf "$work" && mkdir -p "$work/fw"
+n=0
+for src in "$bench/work/x10-bench.bin" "$root/samples/bmc-sample.bin" "$root/samples/bmc-sample-be.bin" "$root/samples/bmc-sample.zip"; do
+  for k in 1 2 3 4 5; do
+    n=$((n + 1))
+    dst="$work/fw/img$(printf %02d $n)-$(basename "$src")"
+    cp "$src" "$dst"
+    printf "%02d" "$n" | dd of="$dst" bs=1 seek=$(( $(stat -c %s "$dst") - 2 )) conv=notrunc status=none
+  done
+done
+echo "catalog.sh: $n images, $(du -sh "$work/fw" | cut -f1)"
+hyperfine --runs "$RUNS" --style basic --export-json "$work/catalog.json" \
+  --prepare "rm -f '$work/c1.sqlite'* '$work/cn.sqlite'*" \
+  -n "catalog add --jobs 1" "'$FWCERT' catalog add '$work/fw' --db '$work/c1.sqlite' --now 2026-01-01 --jobs 1 2>/dev/null" \
+  -n "catalog add (all cores)" "'$FWCERT' catalog add '$work/fw' --db '$work/cn.sqlite' --now 2026-01-01 2>/dev/null"
+rm -f "$work/re.sqlite"*
+"$FWCERT" catalog add "$work/fw" --db "$work/re.sqlite" --now 2026-01-01 2>/dev/null
+hyperfine --runs "$RUNS" --warmup 1 --style basic --export-json "$work/rerun.json" \
+  -n "unchanged re-run" "'$FWCERT' catalog add '$work/fw' --db '$work/re.sqlite' --now 2026-01-01 2>/dev/null"
+python3 - "$work/catalog.json" "$work/rerun.json" "$bench/results-catalog.md" "$(date -u +%Y-%m-%d)" \
+  "$(git -C "$root" rev-parse --short HEAD)" "$(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)" "$n" <<'PY'
+import json, os, sys
+a, b, results, date, commit, machine, n = sys.argv[1:]
+m = {r["command"]: r["median"] for r in json.load(open(a))["results"]}
+re = json.load(open(b))["results"][0]["median"]
+one, alln = m["catalog add --jobs 1"], m["catalog add (all cores)"]
+print(f"\n--jobs 1: {one:.2f} s   all cores: {alln:.2f} s   speed-up {one/alln:.2f}x")
+print(f"unchanged re-run: {re*1000:.0f} ms = {100*re/alln:.1f} % of the first run")
+if not os.path.exists(results):
+    open(results, "w").write("# Catalog benchmark (bench/catalog.sh, hyperfine medians)\n\n"
+        "| date | commit | machine | images | --jobs 1 | all cores | speed-up | unchanged re-run | re-run / first |\n"
+        "|---|---|---|---|---|---|---|---|---|\n")
+with open(results, "a") as f:
+    f.write(f"| {date} | {commit} | {machine} | {n} | {one:.2f} s | {alln:.2f} s | {one/alln:.2f}x | {re*1000:.0f} ms | {100*re/alln:.1f} % |\n")
+PY
