@@ -133,3 +133,30 @@ TEST_CASE("a user-added magic bound to an existing validator works without recom
   CHECK(r.hits[0].offset == 3000);
   CHECK(r.hits[0].type == "cramfs");
 }
+
+TEST_CASE("the matcher skips 00/FF padding quickly but still finds a user magic that starts with FF FF") {
+  auto sigs = parse_signatures("pad v 0 ff ff 12 34\nx v 0 \"AB\"\n", "m.sig");
+  REQUIRE(sigs);
+  Matcher m(*sigs);
+  std::string data(4096, '\xff');
+  data.replace(1000, 2, "AB");
+  data.replace(2001, 2, "\x12\x34");  // preceded by ff ff: the user magic ff ff 12 34 starts at 1999
+  std::vector<std::pair<uint64_t, std::string>> found;
+  m.scan(ByteView(data), 0, [&](uint64_t pos, const Signature& s) -> std::optional<uint64_t> {
+    found.emplace_back(pos, s.type);
+    return std::nullopt;
+  });
+  std::vector<std::pair<uint64_t, std::string>> expect = {{1000, "x"}, {1999, "pad"}};
+  CHECK(found == expect);
+  // Without a padding magic, the same buffer with zeros finds just the text.
+  auto plain = parse_signatures("x v 0 \"AB\"\n", "m.sig");
+  Matcher m2(*plain);
+  std::string zeros(4096, '\0');
+  zeros.replace(4001, 2, "AB");
+  std::vector<uint64_t> hits;
+  m2.scan(ByteView(zeros), 0, [&](uint64_t pos, const Signature&) -> std::optional<uint64_t> {
+    hits.push_back(pos);
+    return std::nullopt;
+  });
+  CHECK(hits == std::vector<uint64_t>{4001});
+}

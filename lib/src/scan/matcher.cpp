@@ -36,6 +36,8 @@ void Matcher::scan(ByteView data, uint64_t from, const OnMatch& on_match) const 
   if (n < 2) return;
   const uint64_t* bits = prefix_bits_.data();
   auto candidate = [bits](uint32_t key) -> uint64_t { return (bits[key >> 6] >> (key & 63)) & 1; };
+  // Flash padding (runs of 00 or FF) is skipped a word at a time when no magic starts with 00 00 / FF FF.
+  const bool skip_00 = !candidate(0x0000), skip_ff = !candidate(0xFFFF);
   size_t i = static_cast<size_t>(from);
   while (i + 1 < n) {
     // Hot loop: eight positions per step, tested without branches; most blocks of random or compressed data have
@@ -43,6 +45,10 @@ void Matcher::scan(ByteView data, uint64_t from, const OnMatch& on_match) const 
     if (i + 9 <= n) {
       const uint64_t w = load64(p + i);
       const uint32_t b8 = p[i + 8];
+      if ((skip_00 && w == 0 && b8 == 0) || (skip_ff && w == ~uint64_t{0} && b8 == 0xff)) {
+        i += 8;
+        continue;
+      }
       uint64_t any = candidate(static_cast<uint32_t>(w & 0xffff)) | candidate(static_cast<uint32_t>((w >> 8) & 0xffff)) |
                      candidate(static_cast<uint32_t>((w >> 16) & 0xffff)) | candidate(static_cast<uint32_t>((w >> 24) & 0xffff)) |
                      candidate(static_cast<uint32_t>((w >> 32) & 0xffff)) | candidate(static_cast<uint32_t>((w >> 40) & 0xffff)) |

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <thread>
 
 #include "fwcert/core/bytes.hpp"
 #include "fwcert/core/result.hpp"
@@ -28,6 +29,7 @@ class MappedFile {
   void reset();
 
   std::string path_;
+  std::jthread prefault_;  // maps the pages in ahead of the reader, on another core
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool mapped_ = false;
