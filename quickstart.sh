@@ -2,7 +2,7 @@
 # fwcert quick start for Debian 12: installs what is missing, builds, then runs the main job on the bundled sample
 # (default) or the whole test suite (--test). Works as root and as a user with sudo.
 #
-#   ./quickstart.sh          install + build + fwwalk samples/bmc-sample.bin
+#   ./quickstart.sh          install + build + fwcert scan samples/bmc-sample.bin
 #   ./quickstart.sh --test   install + build + every test (ctest)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -43,5 +43,5 @@ cmake --build build -j"$jobs"
 if [ "$mode" = test ]; then
   ctest --test-dir build --output-on-failure -j"$jobs"
 else
-  ./build/tools/fwwalk samples/bmc-sample.bin
+  ./build/tools/fwcert scan samples/bmc-sample.bin
 fi
