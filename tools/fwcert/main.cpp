@@ -21,6 +21,7 @@
 #include "fwcert/core/mapped_file.hpp"
 #include "fwcert/report/calendar.hpp"
 #include "fwcert/report/scan_report.hpp"
+#include "fwcert/report/text.hpp"
 #include "fwcert/scan/walker.hpp"
 
 namespace fs = std::filesystem;
@@ -165,14 +166,6 @@ std::optional<int64_t> clock_from(const std::string& text, const char* who) {
   return t;
 }
 
-std::string csv_cell(const std::string& v) {
-  std::string s = v;
-  if (!s.empty() && std::string("=+-@\t\r").find(s[0]) != std::string::npos) s = "'" + s;  // formula injection guard
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 // Prints rows as a padded table, CSV (header first) or a JSON array of objects.
 void print_rows(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
@@ -187,11 +180,11 @@ void print_rows(const std::vector<std::string>& header, const std::vector<std::v
     std::cout << a.dump(2) << "\n";
   } else if (format == "csv") {
     for (const auto* r : {&header}) {
-      for (size_t i = 0; i < r->size(); ++i) std::cout << (i ? "," : "") << csv_cell((*r)[i]);
+      for (size_t i = 0; i < r->size(); ++i) std::cout << (i ? "," : "") << fwcert::csv_field((*r)[i], true);
       std::cout << "\r\n";
     }
     for (const auto& r : rows) {
-      for (size_t i = 0; i < r.size(); ++i) std::cout << (i ? "," : "") << csv_cell(r[i]);
+      for (size_t i = 0; i < r.size(); ++i) std::cout << (i ? "," : "") << fwcert::csv_field(r[i], true);
       std::cout << "\r\n";
     }
   } else {

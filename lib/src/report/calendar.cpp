@@ -1,6 +1,7 @@
 #include "fwcert/report/calendar.hpp"
 
 #include "fwcert/core/civil_time.hpp"
+#include "fwcert/report/text.hpp"
 
 #include <cinttypes>
 #include <cstdio>
@@ -65,59 +66,11 @@ int64_t days_left(int64_t not_after, int64_t now) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Untrusted text. decode_utf8 reports each code point, or each byte that is not part of a valid UTF-8 sequence
-// (overlong forms, surrogates, values above U+10FFFF, truncated sequences) as -1.
-
-template <typename Fn>
-void decode_utf8(std::string_view s, Fn&& fn) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) {
-      fn(static_cast<int32_t>(b0), s.substr(i, 1));
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    uint32_t cp = 0, min = 0;
-    if ((b0 & 0xE0) == 0xC0) {
-      len = 2, cp = b0 & 0x1Fu, min = 0x80;
-    } else if ((b0 & 0xF0) == 0xE0) {
-      len = 3, cp = b0 & 0x0Fu, min = 0x800;
-    } else if ((b0 & 0xF8) == 0xF0) {
-      len = 4, cp = b0 & 0x07u, min = 0x10000;
-    }
-    bool ok = len != 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) ok = false;
-      cp = (cp << 6) | (b & 0x3Fu);
-    }
-    if (ok && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
-    if (ok) {
-      fn(static_cast<int32_t>(cp), s.substr(i, len));
-      i += len;
-    } else {
-      fn(-1, s.substr(i, 1));
-      ++i;
-    }
-  }
-}
+// Untrusted text (decode_utf8 and valid_utf8 in fwcert/report/text.hpp).
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Valid UTF-8: each invalid byte replaced by U+FFFD (nlohmann::json::dump throws on invalid UTF-8).
-std::string utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  decode_utf8(s, [&](int32_t cp, std::string_view bytes) {
-    if (cp < 0)
-      out += kReplacement;
-    else
-      out += bytes;
-  });
-  return out;
-}
+std::string utf8(std::string_view s) { return valid_utf8(s); }
 
 // RFC 5545 3.3.11 TEXT: backslash, semicolon and comma escaped; CR LF, LF and CR each become "\n". TSAFE-CHAR has no
 // other control characters than HTAB, so the rest of C0 and DEL become U+FFFD, as do invalid UTF-8 bytes.
@@ -297,19 +250,7 @@ std::string description(const Event& ev, const CalendarOptions& o) {
 // ---------------------------------------------------------------------------------------------------------------
 // CSV (RFC 4180).
 
-std::string csv_cell(std::string_view raw, bool guard) {
-  std::string s = utf8(raw);
-  if (guard && !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
-    s.insert(s.begin(), '\'');
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (const char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  q += '"';
-  return q;
-}
+std::string csv_cell(std::string_view raw, bool guard) { return csv_field(raw, guard); }
 
 void csv_row(std::string& out, const std::vector<std::pair<std::string, bool>>& cells) {
   bool first = true;

@@ -1,6 +1,7 @@
 #include "fwcert/report/scan_report.hpp"
 
 #include "fwcert/core/civil_time.hpp"
+#include "fwcert/report/text.hpp"
 
 #include <algorithm>
 #include <cinttypes>
@@ -32,57 +33,9 @@ std::string format_date(int64_t t) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Untrusted text. decode_utf8 walks the bytes and reports each code point, or each byte that is not part of a valid
-// UTF-8 sequence (overlong forms, surrogates and values above U+10FFFF are invalid), as a negative value -1-byte.
+// Untrusted text (decode_utf8 and valid_utf8 in fwcert/report/text.hpp).
 
-template <typename Fn>
-void decode_utf8(std::string_view s, Fn&& fn) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    size_t len = 0;
-    uint32_t cp = 0, min = 0;
-    if (b0 < 0x80) {
-      fn(static_cast<int32_t>(b0), s.substr(i, 1));
-      ++i;
-      continue;
-    } else if ((b0 & 0xE0) == 0xC0) {
-      len = 2, cp = b0 & 0x1F, min = 0x80;
-    } else if ((b0 & 0xF0) == 0xE0) {
-      len = 3, cp = b0 & 0x0F, min = 0x800;
-    } else if ((b0 & 0xF8) == 0xF0) {
-      len = 4, cp = b0 & 0x07, min = 0x10000;
-    }
-    bool ok = len != 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) ok = false;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (ok && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
-    if (ok) {
-      fn(static_cast<int32_t>(cp), s.substr(i, len));
-      i += len;
-    } else {
-      fn(-1 - static_cast<int32_t>(b0), s.substr(i, 1));
-      ++i;
-    }
-  }
-}
-
-// For JSON, CSV and SARIF: valid UTF-8, each invalid byte replaced by U+FFFD (nlohmann::json::dump throws on invalid
-// UTF-8 by default, and firmware file names are arbitrary bytes).
-std::string utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  decode_utf8(s, [&](int32_t cp, std::string_view bytes) {
-    if (cp < 0)
-      out += "\xEF\xBF\xBD";
-    else
-      out += bytes;
-  });
-  return out;
-}
+std::string utf8(std::string_view s) { return valid_utf8(s); }
 
 // For the terminal: control characters (C0, DEL, C1) and invalid bytes become \xNN, so a hostile subject cannot send
 // escape sequences to the terminal. The result is valid UTF-8.
@@ -334,21 +287,6 @@ json problem_json(const ScanProblem& p) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // CSV (RFC 4180)
-
-std::string csv_field(const std::string& raw, bool text) {
-  std::string s = utf8(raw);
-  // A cell starting like a formula is run by spreadsheets (CSV injection); firmware text is untrusted.
-  if (text && !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
-    s.insert(s.begin(), '\'');
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  q += '"';
-  return q;
-}
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string s;
