@@ -512,7 +512,14 @@ TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
     WARN("SARIF schema absent (" << schema.string() << "): schema validation skipped");
     return;
   }
-  if (std::system("python3 -c 'import json, jsonschema' >/dev/null 2>&1") != 0) {
+  // The python3 first on PATH (pyenv, venv) may lack the module Debian's python3-jsonschema put under /usr/bin.
+  std::string python;
+  for (const char* candidate : {"python3", "/usr/bin/python3"})
+    if (std::system((std::string(candidate) + " -c 'import json, jsonschema' >/dev/null 2>&1").c_str()) == 0) {
+      python = candidate;
+      break;
+    }
+  if (python.empty()) {
     WARN("python3 with jsonschema absent (Debian: python3-jsonschema): schema validation skipped");
     return;
   }
@@ -524,7 +531,7 @@ TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
       out << fwcert::scan_to_sarif(reports).dump(2);
     }
     const std::string cmd =
-        "python3 -c 'import json,jsonschema,sys; "
+        python + " -c 'import json,jsonschema,sys; "
         "jsonschema.Draft4Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))' '" +
         schema.string() + "' '" + file.string() + "'";
     const int rc = std::system(cmd.c_str());
@@ -544,7 +551,7 @@ TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
     out << bad.dump();
   }
   const std::string cmd =
-      "python3 -c 'import json,jsonschema,sys; "
+      python + " -c 'import json,jsonschema,sys; "
       "jsonschema.Draft4Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))' '" +
       schema.string() + "' '" + file.string() + "' 2>/dev/null";
   CHECK(std::system(cmd.c_str()) != 0);
