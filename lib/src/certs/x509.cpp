@@ -26,7 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <mutex>
+
 
 #include "fwcert/formats/der.hpp"
 
@@ -752,15 +752,26 @@ std::optional<PrivateKey> key_from_der(ByteView bytes) {
 
 // The legacy provider (RC2-40, RC4, DES: what pre-3.0 OpenSSL and Windows wrote) and the default provider, loaded
 // once for the process. Loading any provider explicitly stops OpenSSL from loading "default" implicitly, hence both.
-bool& legacy_loaded() {
-  static bool loaded = false;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    loaded = OSSL_PROVIDER_load(nullptr, "legacy") != nullptr;
-    OSSL_PROVIDER_load(nullptr, "default");
+// Held for the life of the process and unloaded at exit (before OpenSSL's own cleanup, which was registered first).
+struct Providers {
+  OSSL_PROVIDER* legacy = nullptr;
+  OSSL_PROVIDER* fallback = nullptr;
+  Providers() {
+    legacy = OSSL_PROVIDER_load(nullptr, "legacy");
+    fallback = OSSL_PROVIDER_load(nullptr, "default");
     ERR_clear_error();
-  });
-  return loaded;
+  }
+  ~Providers() {
+    if (legacy) OSSL_PROVIDER_unload(legacy);
+    if (fallback) OSSL_PROVIDER_unload(fallback);
+  }
+  Providers(const Providers&) = delete;
+  Providers& operator=(const Providers&) = delete;
+};
+
+bool legacy_loaded() {
+  static const Providers providers;  // thread-safe initialisation
+  return providers.legacy != nullptr;
 }
 
 struct P12Pass {
