@@ -27,7 +27,6 @@
 #include <cstring>
 #include <memory>
 
-
 #include "fwcert/formats/der.hpp"
 
 namespace fwcert {
