@@ -581,6 +581,44 @@ std::optional<ImageRow> Catalog::find_image(const std::string& path) {
   return read_image(*s);
 }
 
+namespace {
+
+// Deletes an image row (cascading to everything it recorded) and returns the certificates it placed: candidates for
+// pruning. Runs inside the caller's transaction.
+Result<std::vector<std::string>> drop_image(sqlite3* db, const std::string& path) {
+  std::vector<std::string> placed;
+  auto s = Stmt::prepare(db,
+                         "SELECT DISTINCT p.cert_sha256 FROM placements p JOIN images i ON i.id = p.image_id"
+                         " WHERE i.path = ?1");
+  if (!s) return s.error();
+  s->bind(1, path);
+  for (;;) {
+    auto st = s->step();
+    if (!st) return st.error();
+    if (!*st) break;
+    placed.push_back(s->text(0));
+  }
+  auto del = Stmt::prepare(db, "DELETE FROM images WHERE path = ?1");  // cascades to every child row
+  if (!del) return del.error();
+  del->bind(1, path);
+  if (auto r = del->run(); !r) return r.error();
+  return placed;
+}
+
+// Removes the certificates of `candidates` that no image places any more.
+CatalogStatus prune_certificates(sqlite3* db, const std::vector<std::string>& candidates) {
+  auto prune = Stmt::prepare(db, kPruneOne);
+  if (!prune) return prune.error();
+  for (const auto& sha : candidates) {
+    prune->reset();
+    prune->bind(1, sha);
+    if (auto r = prune->run(); !r) return r.error();
+  }
+  return std::monostate{};
+}
+
+}  // namespace
+
 CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, std::optional<int64_t> scanned_at) {
   sqlite3* db = impl_->db.get();
   if (meta.path.empty()) return make_error(0, "catalog: image without a path");
@@ -591,24 +629,9 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
   if (auto r = tx.begin(); !r) return r.error();
 
   // Certificates the previous record placed: candidates for pruning once it is gone.
-  std::vector<std::string> old_certs;
-  {
-    auto s = Stmt::prepare(db,
-                           "SELECT DISTINCT p.cert_sha256 FROM placements p JOIN images i ON i.id = p.image_id"
-                           " WHERE i.path = ?1");
-    if (!s) return s.error();
-    s->bind(1, meta.path);
-    for (;;) {
-      auto st = s->step();
-      if (!st) return st.error();
-      if (!*st) break;
-      old_certs.push_back(s->text(0));
-    }
-    auto del = Stmt::prepare(db, "DELETE FROM images WHERE path = ?1");  // cascades to every child row
-    if (!del) return del.error();
-    del->bind(1, meta.path);
-    if (auto r = del->run(); !r) return r.error();
-  }
+  auto dropped = drop_image(db, meta.path);
+  if (!dropped) return dropped.error();
+  const std::vector<std::string>& old_certs = *dropped;
 
   int64_t image_id = 0;
   {
@@ -738,13 +761,7 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
     if (auto r = finding_ins->run(); !r) return r.error();
   }
 
-  auto prune = Stmt::prepare(db, kPruneOne);
-  if (!prune) return prune.error();
-  for (const auto& sha : old_certs) {
-    prune->reset();
-    prune->bind(1, sha);
-    if (auto r = prune->run(); !r) return r.error();
-  }
+  if (auto r = prune_certificates(db, old_certs); !r) return r.error();
   return tx.commit();
 }
 
@@ -752,29 +769,9 @@ CatalogStatus Catalog::remove_image(const std::string& path) {
   sqlite3* db = impl_->db.get();
   Transaction tx(db);
   if (auto r = tx.begin(); !r) return r.error();
-  std::vector<std::string> old_certs;
-  auto s = Stmt::prepare(db,
-                         "SELECT DISTINCT p.cert_sha256 FROM placements p JOIN images i ON i.id = p.image_id"
-                         " WHERE i.path = ?1");
-  if (!s) return s.error();
-  s->bind(1, path);
-  for (;;) {
-    auto st = s->step();
-    if (!st) return st.error();
-    if (!*st) break;
-    old_certs.push_back(s->text(0));
-  }
-  auto del = Stmt::prepare(db, "DELETE FROM images WHERE path = ?1");
-  if (!del) return del.error();
-  del->bind(1, path);
-  if (auto r = del->run(); !r) return r.error();
-  auto prune = Stmt::prepare(db, kPruneOne);
-  if (!prune) return prune.error();
-  for (const auto& sha : old_certs) {
-    prune->reset();
-    prune->bind(1, sha);
-    if (auto r = prune->run(); !r) return r.error();
-  }
+  auto dropped = drop_image(db, path);
+  if (!dropped) return dropped.error();
+  if (auto r = prune_certificates(db, *dropped); !r) return r.error();
   return tx.commit();
 }
 
