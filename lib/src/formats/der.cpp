@@ -19,7 +19,11 @@ bool plain_tag(uint8_t tag) { return tag != 0 && (tag & 0x1f) != 0x1f; }
 
 }  // namespace
 
-std::optional<Header> read_header(ByteView view, uint64_t off) {
+namespace {
+
+// One header reader for both rule sets: DER (minimal lengths of at most 4 bytes, no indefinite length) and BER
+// (indefinite length on constructed encodings, non-minimal lengths of up to 8 bytes).
+std::optional<Header> read_header_with(ByteView view, uint64_t off, bool ber) {
   auto tag = view.u8(off);
   auto l0 = view.u8(off + 1);
   if (!tag || !l0 || !plain_tag(*tag)) return std::nullopt;
@@ -30,20 +34,31 @@ std::optional<Header> read_header(ByteView view, uint64_t off) {
     h.length = *l0;
     return h;
   }
+  if (*l0 == 0x80) {
+    // Indefinite length: not DER; in BER for constructed encodings only.
+    if (!ber || !(*tag & kConstructedBit)) return std::nullopt;
+    h.header_size = 2;
+    h.indefinite = true;
+    return h;
+  }
   const unsigned n = *l0 & 0x7fu;
-  if (n == 0 || n > 4) return std::nullopt;  // indefinite (0x80) is not DER; > 4 GiB never is a certificate
+  if (n > (ber ? 8u : 4u)) return std::nullopt;  // > 4 GiB never is a certificate
   uint64_t len = 0;
   for (unsigned i = 0; i < n; ++i) {
     auto b = view.u8(off + 2 + i);
     if (!b) return std::nullopt;
-    if (i == 0 && *b == 0) return std::nullopt;  // leading zero: not minimal
+    if (!ber && i == 0 && *b == 0) return std::nullopt;  // leading zero: not minimal
     len = (len << 8) | *b;
   }
-  if (len < 0x80) return std::nullopt;  // long form for a length that fits the short form: not minimal
+  if (!ber && len < 0x80) return std::nullopt;  // long form for a length that fits the short form: not minimal
   h.header_size = 2 + n;
   h.length = len;
   return h;
 }
+
+}  // namespace
+
+std::optional<Header> read_header(ByteView view, uint64_t off) { return read_header_with(view, off, false); }
 
 std::optional<Tlv> read_tlv(ByteView view, uint64_t off) {
   auto h = read_header(view, off);
@@ -168,35 +183,7 @@ std::string oid_text(ByteView c) {
   return out;
 }
 
-std::optional<Header> read_ber_header(ByteView view, uint64_t off) {
-  auto tag = view.u8(off);
-  auto l0 = view.u8(off + 1);
-  if (!tag || !l0 || !plain_tag(*tag)) return std::nullopt;
-  Header h;
-  h.tag = *tag;
-  if (*l0 < 0x80) {
-    h.header_size = 2;
-    h.length = *l0;
-    return h;
-  }
-  if (*l0 == 0x80) {
-    if (!(*tag & kConstructedBit)) return std::nullopt;  // indefinite length is for constructed encodings only
-    h.header_size = 2;
-    h.indefinite = true;
-    return h;
-  }
-  const unsigned n = *l0 & 0x7fu;
-  if (n > 8) return std::nullopt;
-  uint64_t len = 0;
-  for (unsigned i = 0; i < n; ++i) {
-    auto b = view.u8(off + 2 + i);
-    if (!b) return std::nullopt;
-    len = (len << 8) | *b;
-  }
-  h.header_size = 2 + n;
-  h.length = len;
-  return h;
-}
+std::optional<Header> read_ber_header(ByteView view, uint64_t off) { return read_header_with(view, off, true); }
 
 namespace {
 
