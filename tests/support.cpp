@@ -207,6 +207,19 @@ Bytes make_tar(const std::vector<TarMember>& members) {
   return out;
 }
 
+bool has_diag(const fwcert::Hit& h, const std::string& needle) {
+  for (const auto& d : h.diagnostics)
+    if (d.message.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+Bytes concat(const Bytes& a, const Bytes& b, const Bytes& c) {
+  Bytes r = a;
+  append(r, b);
+  append(r, c);
+  return r;
+}
+
 const fwcert::Walker& walker() {
   static std::shared_ptr<const fwcert::Walker> w = [] {
     auto r = fwcert::make_default_walker(source_dir() + "/signatures");

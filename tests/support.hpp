@@ -56,6 +56,11 @@ struct TarMember {
 };
 Bytes make_tar(const std::vector<TarMember>& members);
 
+// Does any diagnostic of the hit contain needle?
+bool has_diag(const fwcert::Hit& h, const std::string& needle);
+// a ++ b ++ c
+Bytes concat(const Bytes& a, const Bytes& b, const Bytes& c = {});
+
 // The default walker (built-in signatures), shared by tests.
 const fwcert::Walker& walker();
 // Walks bytes with min confidence low (everything).

@@ -66,18 +66,7 @@ Bytes make_archive(const std::function<void(archive*)>& setup, const std::vector
   return buf;
 }
 
-Bytes concat(const Bytes& a, const Bytes& b, const Bytes& c = {}) {
-  Bytes r = a;
-  append(r, b);
-  append(r, c);
-  return r;
-}
 
-bool has_diag(const fwcert::Hit& h, const std::string& needle) {
-  for (const auto& d : h.diagnostics)
-    if (d.message.find(needle) != std::string::npos) return true;
-  return false;
-}
 
 // Every proper prefix: no crash, never High.
 void truncation_sweep(const std::string& validator, const Bytes& data, size_t step) {

@@ -111,18 +111,7 @@ Bytes zstd_compress(const Bytes& data, bool checksum) {
   return out;
 }
 
-Bytes concat(const Bytes& a, const Bytes& b, const Bytes& c = {}) {
-  Bytes r = a;
-  append(r, b);
-  append(r, c);
-  return r;
-}
 
-bool has_diag(const fwcert::Hit& h, const std::string& needle) {
-  for (const auto& d : h.diagnostics)
-    if (d.message.find(needle) != std::string::npos) return true;
-  return false;
-}
 
 // Runs validator on every prefix length of data in [from, data.size()) with the given step: never High, no crash.
 void truncation_sweep(const std::string& validator, const Bytes& data, size_t from, size_t step) {

@@ -12,11 +12,6 @@ namespace {
 Bytes sample_cramfs(bool be) {
   return make_cramfs({{"client.crt", Bytes(1500, 'c')}, {"stunnel.conf", Bytes(9000, 's')}}, be);
 }
-bool has_diag(const fwcert::Hit& h, const std::string& text) {
-  for (const auto& d : h.diagnostics)
-    if (d.message.find(text) != std::string::npos) return true;
-  return false;
-}
 }  // namespace
 
 TEST_CASE("cramfs: a synthetic image validates in both byte orders with a good CRC") {

@@ -9,11 +9,6 @@ using fwcert::Confidence;
 
 namespace {
 
-bool has_diag(const fwcert::Hit& h, const std::string& text) {
-  for (const auto& d : h.diagnostics)
-    if (d.message.find(text) != std::string::npos) return true;
-  return false;
-}
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 // Bitwise CRC-32 (reflected, polynomial 0xEDB88320) WITHOUT zlib's pre/post inversion, as the kernel's crc32_le().
