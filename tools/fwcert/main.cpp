@@ -461,6 +461,13 @@ int main(int argc, char** argv) {
       "fwcert: which TLS certificates and private keys a BMC firmware image carries, and when each stops working.",
       "fwcert"};
   app.require_subcommand(1);
+  app.footer(
+      "\nTypical use:\n"
+      "  fwcert scan image.bin                              what it carries and when each certificate expires\n"
+      "  fwcert catalog add firmware/                       record a whole firmware library (incremental)\n"
+      "  fwcert catalog certs --status expired,expiring     what needs a new firmware release\n"
+      "  fwcert calendar -o expiry.ics                      the dates in your calendar, with 90/30/7-day reminders\n"
+      "Run 'fwcert SUBCOMMAND --help' for the options of each.");
 
   auto* scan = app.add_subcommand(
       "scan",
