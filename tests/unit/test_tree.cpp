@@ -1,4 +1,5 @@
 // The extraction tree: provenance, recursion, limits, and the safe writer.
+#include <lzo/lzo1x.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 
@@ -346,4 +347,83 @@ TEST_CASE("corpus: /bin/Sofia inside the GM8135S camera image is byte-exact") {
   REQUIRE(sofia);
   CHECK(sofia->size == 5414256);
   CHECK(md5_hex(sofia->content) == "f6802a5fc95f309ad8e5ce96dcd8da13");
+}
+
+namespace {
+// An lzop container as lzop 1.04 writes it (version 0x1040: version_needed and level present), with one LZO1X block,
+// one stored block and the end marker.
+Bytes make_lzop(const Bytes& compressible, const Bytes& stored) {
+  Bytes out = {0x89, 'L', 'Z', 'O', 0x00, '\r', '\n', 0x1a, '\n'};
+  auto u16 = [&](uint16_t v) { put_u16be(out, out.size(), v); };
+  auto u32 = [&](uint32_t v) { put_u32be(out, out.size(), v); };
+  u16(0x1040);
+  u16(0x2080);
+  u16(0x0940);
+  out.push_back(1);  // method: LZO1X-1
+  out.push_back(5);  // level
+  u32(0);            // flags: no checksums
+  u32(0100644);      // mode
+  u32(0);            // mtime low
+  u32(0);            // mtime high
+  out.push_back(0);  // no name
+  u32(0);            // header checksum (not checked)
+  std::vector<uint8_t> wrk(LZO1X_1_MEM_COMPRESS);
+  Bytes packed(compressible.size() + compressible.size() / 16 + 64 + 3);
+  lzo_uint packed_len = 0;
+  REQUIRE(lzo_init() == LZO_E_OK);
+  REQUIRE(lzo1x_1_compress(compressible.data(), compressible.size(), packed.data(), &packed_len, wrk.data()) == LZO_E_OK);
+  REQUIRE(packed_len < compressible.size());
+  u32(static_cast<uint32_t>(compressible.size()));
+  u32(static_cast<uint32_t>(packed_len));
+  out.insert(out.end(), packed.begin(), packed.begin() + static_cast<long>(packed_len));
+  u32(static_cast<uint32_t>(stored.size()));
+  u32(static_cast<uint32_t>(stored.size()));
+  append(out, stored);
+  u32(0);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("tree: uImage payloads compressed with lzo (an lzop container) are decoded") {
+  Bytes text;
+  for (int i = 0; i < 4000; ++i) append(text, std::string("Linux version 5.4 kernel line ") + std::to_string(i) + "\n");
+  Bytes tail = random_bytes(3000, 21);
+  Bytes img = make_uimage(make_lzop(text, tail), 2, 4, "lzo kernel");
+  auto t = extract(img, "k.img");
+  const fwcert::Node* k = t.find("k.img!uimage!lzo");
+  REQUIRE(k);
+  CHECK(k->size == text.size() + tail.size());
+  CHECK(std::equal(text.begin(), text.end(), k->content.data()));
+  CHECK(k->complete);
+  // Truncated: what was decoded is kept, marked incomplete, with a diagnostic.
+  Bytes lz = make_lzop(text, tail);
+  Bytes cut(lz.begin(), lz.end() - 100);
+  auto t2 = extract(make_uimage(cut, 2, 4, "cut"), "c.img");
+  const fwcert::Node* c = t2.find("c.img!uimage!lzo");
+  REQUIRE(c);
+  CHECK_FALSE(c->complete);
+  CHECK_FALSE(c->diagnostics.empty());
+}
+
+TEST_CASE("tree: an lzo payload written by the real lzop tool is decoded (when lzop is installed)") {
+  if (std::system("command -v lzop >/dev/null 2>&1") != 0) {
+    WARN("lzop absent: skipped");
+    return;
+  }
+  TempDir tmp;
+  Bytes text;
+  for (int i = 0; i < 50000; ++i) append(text, std::string("line ") + std::to_string(i * 7919 % 10007) + "\n");
+  {
+    std::ofstream(tmp.path / "k", std::ios::binary).write(reinterpret_cast<const char*>(text.data()),
+                                                           static_cast<std::streamsize>(text.size()));
+  }
+  const std::string cmd = "lzop -q -c '" + (tmp.path / "k").string() + "' > '" + (tmp.path / "k.lzo").string() + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  Bytes lz = read_file((tmp.path / "k.lzo").string());
+  auto t = extract(make_uimage(lz, 2, 4, "lzop"), "l.img");
+  const fwcert::Node* k = t.find("l.img!uimage!lzo");
+  REQUIRE(k);
+  CHECK(k->complete);
+  REQUIRE(k->size == text.size());
+  CHECK(std::equal(text.begin(), text.end(), k->content.data()));
 }

@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <bzlib.h>
 #include <lzma.h>
+#include <lzo/lzo1x.h>
 #include <isa-l/igzip_lib.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -270,6 +271,71 @@ StreamOutcome decode_zstd(ByteView in, Sink& sink) {
     if (input.pos == input.size && output.pos < output.size) break;  // input exhausted mid-frame
   }
   o.consumed = input.pos;
+  return o;
+}
+
+// lzop, the container U-Boot's "lzo" compression uses (lzop's file format; every integer big-endian): a 9-byte magic,
+// a header (versions, method, flags, mode, mtimes, name, checksum; an extra field and a filter when flagged), then
+// blocks {u32 uncompressed size (0 ends the stream), u32 compressed size, optional checksums, data}: a block whose
+// two sizes are equal is stored, any other is LZO1X. Decoded with Debian's liblzo2 (lzo1x_decompress_safe).
+StreamOutcome decode_lzop(ByteView in, Sink& sink) {
+  StreamOutcome o;
+  static const bool lzo_ok = lzo_init() == LZO_E_OK;
+  auto fail = [&](uint64_t at, std::string why) {
+    o.error = true;
+    o.message = std::move(why);
+    o.consumed = at;
+    return o;
+  };
+  if (!lzo_ok) return fail(0, "liblzo2 initialisation failed");
+  if (!in.matches(0, std::string_view("\x89LZO\x00\r\n\x1a\n", 9))) return fail(0, "not an lzop stream");
+  Reader r(in, 9, true);
+  auto version = r.u16();
+  if (!version || !r.skip(2)) return fail(r.pos(), "truncated lzop header");  // lib_version
+  if (*version >= 0x0940 && !r.skip(2)) return fail(r.pos(), "truncated lzop header");  // version_needed
+  auto method = r.u8();
+  if (!method || (*version >= 0x0940 && !r.skip(1))) return fail(r.pos(), "truncated lzop header");  // level
+  if (*method < 1 || *method > 3) return fail(r.pos(), "unknown lzop method " + std::to_string(*method));
+  auto flags = r.u32();
+  if (!flags) return fail(r.pos(), "truncated lzop header");
+  constexpr uint32_t kAdler32D = 0x1, kAdler32C = 0x2, kExtraField = 0x40, kCrc32D = 0x100, kCrc32C = 0x200,
+                     kFilter = 0x800;
+  if ((*flags & kFilter) && !r.skip(4)) return fail(r.pos(), "truncated lzop header");
+  if (!r.skip(4 + 4) || (*version >= 0x0940 && !r.skip(4))) return fail(r.pos(), "truncated lzop header");  // mode, mtime
+  auto name_len = r.u8();
+  if (!name_len || !r.skip(*name_len) || !r.skip(4)) return fail(r.pos(), "truncated lzop header");  // name, checksum
+  if (*flags & kExtraField) {
+    auto extra = r.u32();
+    if (!extra || !r.skip(*extra) || !r.skip(4)) return fail(r.pos(), "truncated lzop extra field");
+  }
+  std::vector<uint8_t> block;
+  for (;;) {
+    auto dst_len = r.u32();
+    if (!dst_len) return fail(r.pos(), "truncated: no end-of-stream block");
+    if (*dst_len == 0) {
+      o.ended = true;
+      break;
+    }
+    auto src_len = r.u32();
+    if (!src_len) return fail(r.pos(), "truncated block header");
+    if (*dst_len > (64u << 20) || *src_len > *dst_len) return fail(r.pos(), "implausible block sizes");
+    const bool stored = *src_len == *dst_len;
+    const int checksums = ((*flags & kAdler32D) ? 1 : 0) + ((*flags & kCrc32D) ? 1 : 0) +
+                          (!stored ? ((*flags & kAdler32C) ? 1 : 0) + ((*flags & kCrc32C) ? 1 : 0) : 0);
+    if (!r.skip(4u * static_cast<unsigned>(checksums))) return fail(r.pos(), "truncated block header");
+    auto data = r.bytes(*src_len);
+    if (!data) return fail(r.pos(), "truncated block data");
+    if (stored) {
+      if (!sink.put(data->data(), data->size())) break;
+      continue;
+    }
+    block.resize(*dst_len);
+    lzo_uint out_len = *dst_len;
+    const int rc = lzo1x_decompress_safe(data->data(), data->size(), block.data(), &out_len, nullptr);
+    if (rc != LZO_E_OK || out_len != *dst_len) return fail(r.pos() - *src_len, "LZO1X block error " + std::to_string(rc));
+    if (!sink.put(block.data(), out_len)) break;
+  }
+  o.consumed = r.pos();
   return o;
 }
 
@@ -668,6 +734,7 @@ ExtractResult read_stream(ByteView stream, const std::string& format, Budget& bu
     else if (format == "lzma") decode = decode_lzma_alone;
     else if (format == "zstd") decode = decode_zstd;
     else if (format == "lz4") decode = decode_with_libarchive;
+    else if (format == "lzo") decode = decode_lzop;
     else {
       result.diagnostics.push_back({stream.base(), Severity::Error, "unknown stream format \"" + format + "\""});
       return result;

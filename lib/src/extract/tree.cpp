@@ -72,7 +72,7 @@ std::string step_name(const std::string& type) {
 }
 
 bool is_stream(const std::string& t) {
-  return t == "gzip" || t == "bzip2" || t == "xz" || t == "lzma" || t == "zstd" || t == "lz4";
+  return t == "gzip" || t == "bzip2" || t == "xz" || t == "lzma" || t == "zstd" || t == "lz4" || t == "lzo";
 }
 bool is_archive(const std::string& t) {
   return t == "zip" || t == "jar" || t == "tar" || t == "cpio" || t == "7z" || t == "ar" || t == "iso9660";
@@ -317,7 +317,7 @@ class Builder {
     // Trust the content over the header: U-Boot checks the magic too, and cameras ship "gzip" over raw CramFS.
     static const std::pair<const char*, std::string_view> kMagic[] = {
         {"gzip", "\x1f\x8b"}, {"bzip2", "BZh"}, {"lzma", std::string_view("\x5d\x00", 2)}, {"xz", "\xfd" "7zXZ"},
-        {"zstd", "\x28\xb5\x2f\xfd"}, {"lz4", "\x04\x22\x4d\x18"}};
+        {"zstd", "\x28\xb5\x2f\xfd"}, {"lz4", "\x04\x22\x4d\x18"}, {"lzo", "\x89LZO"}};
     for (const auto& [name, magic] : kMagic) {
       if (comp != name || !payload.matches(0, magic)) continue;
       ExtractResult r = read_stream(payload, comp, budget_);

@@ -24,7 +24,7 @@ ExtractResult recover_cramfs(ByteView fs, Budget& budget, const CramfsReadOption
 // libarchive applies on top: tar.gz, cpio.xz...). Encrypted entries are listed with encrypted = true.
 ExtractResult read_archive(ByteView archive, Budget& budget);
 
-// One compressed stream (gzip, bzip2, xz, lzma, zstd, lz4) decoded to its end. `format` names the stream kind.
+// One compressed stream (gzip, bzip2, xz, lzma, zstd, lz4, lzo = an lzop container) decoded to its end. `format` names the stream kind.
 // A single entry with an empty path holds the output; trailing bytes after the stream are ignored.
 ExtractResult read_stream(ByteView stream, const std::string& format, Budget& budget);
 
