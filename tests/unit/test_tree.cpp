@@ -427,3 +427,20 @@ TEST_CASE("tree: an lzo payload written by the real lzop tool is decoded (when l
   REQUIRE(k->size == text.size());
   CHECK(std::equal(text.begin(), text.end(), k->content.data()));
 }
+
+TEST_CASE("tree: damaged lzo payloads never crash and never claim to be complete when cut") {
+  Bytes text;
+  for (int i = 0; i < 3000; ++i) append(text, std::string("payload ") + std::to_string(i) + "\n");
+  Bytes lz = make_lzop(text, random_bytes(500, 3));
+  std::mt19937 rng(17);
+  for (int round = 0; round < 300; ++round) {
+    Bytes b = lz;
+    for (int k = 0; k < 3; ++k) b[rng() % b.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    auto t = extract(make_uimage(b, 2, 4, "flip"), "f.img");
+    CHECK_FALSE(t.nodes.empty());
+  }
+  for (size_t n = 0; n < lz.size(); n += 37) {
+    auto t = extract(make_uimage(Bytes(lz.begin(), lz.begin() + static_cast<long>(n)), 2, 4, "cut"), "c.img");
+    if (const fwcert::Node* s = t.find("c.img!uimage!lzo")) CHECK_FALSE(s->complete);
+  }
+}
