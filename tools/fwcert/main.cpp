@@ -278,6 +278,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
               << files.size() << "  " << current.substr(current.size() > 50 ? current.size() - 50 : 0) << "\033[K"
               << std::flush;
   };
+  const int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   fwcert::ScanOptions so;
   so.now = *now;
   so.warn_days = a.warn_days;
@@ -306,7 +307,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       bool same = known && !a.rescan && known->meta.size == meta.size && known->meta.mtime == meta.mtime;
       std::optional<fwcert::MappedFile> mf;
       if (!same) {
-        auto opened = fwcert::MappedFile::open(f);
+        auto opened = fwcert::MappedFile::open(f, /*prefault=*/false);  // --jobs N means N threads in all
         if (!opened) {
           std::lock_guard lk(mu);
           errors.push_back(opened.error().message);
@@ -333,7 +334,6 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       progress(f);
     }
   };
-  const int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   {
     std::vector<std::jthread> pool;
     for (int k = 1; k < jobs; ++k) pool.emplace_back(worker);

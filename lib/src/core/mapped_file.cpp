@@ -38,7 +38,7 @@ void MappedFile::reset() {
   mapped_ = false;
 }
 
-Result<MappedFile> MappedFile::open(const std::string& path) {
+Result<MappedFile> MappedFile::open(const std::string& path, bool prefault) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error(0, path + ": " + std::strerror(errno));
   struct stat st {};
@@ -70,7 +70,7 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
     f.mapped_ = true;
     // Page faults cost as much as the scan itself on a cached file: take them on another core, ahead of the reader
     // (which starts at the beginning too, so this thread touches pages in the same order, one per page).
-    if (f.size_ >= (size_t{4} << 20) && std::thread::hardware_concurrency() > 1) {
+    if (prefault && f.size_ >= (size_t{4} << 20) && std::thread::hardware_concurrency() > 1) {
       const uint8_t* base = f.data_;
       const size_t n = f.size_;
       f.prefault_ = std::jthread([base, n](std::stop_token stop) {
