@@ -262,29 +262,24 @@ std::optional<Hit> validate_fdt(const ValidateInput& in) {
   const ByteView all = in.image.tail(in.start);
   auto header = read_fdt_header(all);
   if (!header) return std::nullopt;
-  const uint32_t* totalsize = &header->totalsize;
-  const uint32_t* off_struct = &header->off_struct;
-  const uint32_t* off_strings = &header->off_strings;
-  const uint32_t* off_rsv = &header->off_rsv;
-  const uint32_t* version = &header->version;
-  const uint32_t* size_strings = &header->size_strings;
-  const uint64_t size_struct = header->size_struct;
+  const FdtHeader& hdr = *header;
+  const uint64_t size_struct = hdr.size_struct;
 
   Hit hit;
   hit.offset = all.base();
   hit.type = "fdt";
   hit.nesting = Nesting::Container;
-  const bool truncated = *totalsize > all.size();
-  const ByteView blob = all.clamp(0, *totalsize);
+  const bool truncated = hdr.totalsize > all.size();
+  const ByteView blob = all.clamp(0, hdr.totalsize);
   if (truncated)
     hit.diag(all.base() + all.size(), Severity::Error,
-             "truncated: totalsize " + std::to_string(*totalsize) + " bytes, only " + std::to_string(all.size()) +
+             "truncated: totalsize " + std::to_string(hdr.totalsize) + " bytes, only " + std::to_string(all.size()) +
                  " bytes remain");
 
   // Memory reservation block: (address, size) u64 pairs ended by (0, 0).
   uint64_t rsv_entries = 0;
   bool rsv_ok = false;
-  for (uint64_t p = *off_rsv; rsv_entries < kFdtMaxRsvEntries; p += 16) {
+  for (uint64_t p = hdr.off_rsv; rsv_entries < kFdtMaxRsvEntries; p += 16) {
     auto a = blob.u64be(p), s = blob.u64be(p + 8);
     if (!a || !s) break;
     if (*a == 0 && *s == 0) {
@@ -294,13 +289,13 @@ std::optional<Hit> validate_fdt(const ValidateInput& in) {
     ++rsv_entries;
   }
   if (!rsv_ok && !truncated)
-    hit.diag(blob.base() + *off_rsv, Severity::Warning, "memory reservation block not terminated");
+    hit.diag(blob.base() + hdr.off_rsv, Severity::Warning, "memory reservation block not terminated");
 
-  const ByteView st = blob.clamp(*off_struct, size_struct);
-  const ByteView strings = blob.clamp(*off_strings, *size_strings);
+  const ByteView st = blob.clamp(hdr.off_struct, size_struct);
+  const ByteView strings = blob.clamp(hdr.off_strings, hdr.size_strings);
   FdtTree tree = walk_fdt_struct(st, strings);
   if (!tree.ok) hit.diag(tree.error_at, Severity::Error, "structure block: " + tree.error);
-  if (tree.ok && *version >= 17 && tree.struct_used != size_struct)
+  if (tree.ok && hdr.version >= 17 && tree.struct_used != size_struct)
     hit.diag(st.base() + tree.struct_used, Severity::Info,
              "FDT_END at " + std::to_string(tree.struct_used) + " bytes into a structure block of " +
                  std::to_string(size_struct));
@@ -313,15 +308,15 @@ std::optional<Hit> validate_fdt(const ValidateInput& in) {
   const bool is_fit = tree.ok && tree.has_images && !tree.images.empty();
   if (!is_fit) {
     hit.size = size;
-    hit.description = "Flattened device tree, size: " + std::to_string(*totalsize) +
-                      " bytes, version: " + std::to_string(*version);
+    hit.description = "Flattened device tree, size: " + std::to_string(hdr.totalsize) +
+                      " bytes, version: " + std::to_string(hdr.version);
     if (!tree.model.empty()) hit.description += ", model: \"" + tree.model + "\"";
     return hit;
   }
 
   // FIT: describe each image, find external payloads and verify hashes (FORMATS.md 3.3).
   hit.type = "fit";
-  const uint64_t ext_base = (uint64_t{*totalsize} + 3) & ~uint64_t{3};
+  const uint64_t ext_base = (uint64_t{hdr.totalsize} + 3) & ~uint64_t{3};
   std::string list;
   size_t hashes_ok = 0;
   bool hash_bad = false, ext_missing = false;
