@@ -860,6 +860,78 @@ TEST_CASE("cramfs reader: truncated and bit-flipped webfs") {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// File contents are inflated on several threads: the result must not depend on how many.
+
+namespace {
+
+void check_identical(const ExtractResult& a, const ExtractResult& b) {
+  REQUIRE(a.entries.size() == b.entries.size());
+  CHECK(a.limited == b.limited);
+  REQUIRE(a.diagnostics.size() == b.diagnostics.size());
+  for (size_t i = 0; i < a.diagnostics.size(); ++i) {
+    CHECK(a.diagnostics[i].offset == b.diagnostics[i].offset);
+    CHECK(a.diagnostics[i].message == b.diagnostics[i].message);
+  }
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    const auto& x = a.entries[i];
+    const auto& y = b.entries[i];
+    INFO(x.path);
+    CHECK(x.path == y.path);
+    CHECK(x.complete == y.complete);
+    CHECK(x.link_target == y.link_target);
+    CHECK(content_str(x) == content_str(y));
+    REQUIRE(x.diagnostics.size() == y.diagnostics.size());
+    for (size_t k = 0; k < x.diagnostics.size(); ++k) CHECK(x.diagnostics[k].message == y.diagnostics[k].message);
+  }
+}
+
+ExtractResult read_threads(const Bytes& img, unsigned threads) {
+  Budget budget;
+  fwcert::CramfsReadOptions o;
+  o.threads = threads;
+  return fwcert::read_cramfs(view_of(img), budget, o);
+}
+
+}  // namespace
+
+TEST_CASE("cramfs reader: one thread and four give the same entries, contents and diagnostics") {
+  std::vector<fwtest::CramfsFile> files;
+  for (int i = 0; i < 40; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "f%02d", i);
+    Bytes content = random_bytes(5000 + 1371 * static_cast<size_t>(i), static_cast<uint32_t>(i));
+    for (size_t k = 0; k < content.size(); k += 3) content[k] = 'x';  // compressible, so blocks are deflated
+    files.push_back({name, content});
+  }
+  Bytes img = make_cramfs(files, false);
+  REQUIRE(img.size() > (1u << 20) / 2);
+  ExtractResult one = read_threads(img, 1);
+  REQUIRE(one.entries.size() == 40);
+  CHECK(content_str(one.entries[7]) == std::string(files[7].content.begin(), files[7].content.end()));
+  check_identical(one, read_threads(img, 4));
+  // Damaged block data: the same diagnostics land on the same entries.
+  std::mt19937 rng(77);
+  for (int v = 0; v < 40; ++v) {
+    Bytes m = img;
+    for (int k = 0; k < 6; ++k) m[4096 + rng() % (m.size() - 4096)] ^= static_cast<uint8_t>(1 + rng() % 255);
+    check_identical(read_threads(m, 1), read_threads(m, 4));
+  }
+}
+
+TEST_CASE("cramfs reader: threads on the real X9 webfs, intact and bit-flipped") {
+  auto image = corpus_file("supermicro_ipmi_firmware/SDK/FileSystem/webfs");
+  if (!image) return;
+  Bytes img = read_file(*image);
+  check_identical(read_threads(img, 1), read_threads(img, 3));
+  std::mt19937 rng(5);
+  for (int v = 0; v < 10; ++v) {
+    Bytes m = img;
+    for (int k = 0; k < 8; ++k) m[rng() % m.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+    check_identical(read_threads(m, 1), read_threads(m, 3));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Recovery of an overwritten superblock (ossobv/vcutil#68)
 
 namespace {

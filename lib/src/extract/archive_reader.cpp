@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "fwcert/core/big_block.hpp"
 #include "fwcert/extract/readers.hpp"
 
 namespace fwcert {
@@ -63,30 +64,49 @@ std::string limit_name(const Budget& budget, uint64_t compressed, uint64_t cap) 
          " input bytes)";
 }
 
-// Output collector shared by the stream decoders: keeps at most `cap` bytes, each drawn from the budget.
+// Output collector shared by the stream decoders: keeps at most `cap` bytes, each drawn from the budget. The bytes
+// go to a BigBlock (huge pages, no per-page faults) that grows by doubling from a size hint; decoders either put()
+// what they decoded elsewhere or decode straight into room() and commit() it.
 class Sink {
  public:
-  Sink(Budget& budget, uint64_t compressed, uint64_t max = ~uint64_t{0}) : budget_(budget), compressed_(compressed) {
+  Sink(Budget& budget, uint64_t compressed, uint64_t max = ~uint64_t{0}, uint64_t size_hint = 0)
+      : budget_(budget), compressed_(compressed) {
     cap_ = std::min(budget.allowance(compressed), max);
+    hint_ = std::min<uint64_t>(size_hint, cap_);
   }
-  // Appends what fits; false when a limit stopped it (the limit is then named by limit()).
-  bool put(const uint8_t* p, size_t n) {
+  // Room for up to `want` more bytes, fewer near the cap (0 at it); nullptr when memory cannot be had.
+  std::pair<uint8_t*, size_t> room(size_t want) {
+    const uint64_t left = cap_ - size_;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(want, left));
+    if (n == 0) return {nullptr, 0};
+    if (!grow(size_ + n)) return {nullptr, 0};
+    return {block_->data() + size_, n};
+  }
+  // Keeps n bytes written at room(); false when a limit stopped it (the bytes past the limit are dropped).
+  bool commit(size_t n) {
     if (n == 0) return true;
-    uint64_t room = cap_ - out_.size();
-    size_t take = n <= room ? n : static_cast<size_t>(room);
-    bool budget_ok = budget_.take_bytes(take);
-    if (!budget_ok) {
+    size_t take = n;
+    if (!budget_.take_bytes(take)) {
       // Total limit: take what is left of it.
       uint64_t left = budget_.limits().max_total_bytes - budget_.used_bytes();
       take = static_cast<size_t>(std::min<uint64_t>(take, left));
       budget_.take_bytes(take);
     }
-    out_.insert(out_.end(), p, p + take);
+    size_ += take;
     if (take < n) {
       limited_ = true;
       return false;
     }
     return true;
+  }
+  // Appends what fits; false when a limit stopped it (the limit is then named by limit()).
+  bool put(const uint8_t* p, size_t n) {
+    if (n == 0) return true;
+    auto [dst, fit] = room(n);
+    if (dst) std::memcpy(dst, p, fit);
+    const bool ok = commit(fit);
+    if (fit < n) limited_ = true;
+    return ok && fit == n;
   }
   bool limited() const { return limited_; }
   std::string limit() const {
@@ -94,14 +114,35 @@ class Sink {
       return "total output limit (" + std::to_string(budget_.limits().max_total_bytes) + " bytes)";
     return limit_name(budget_, compressed_, cap_);
   }
-  Buffer take() { return std::move(out_); }
-  size_t size() const { return out_.size(); }
+  // A copy of the output (peeks at small layers).
+  Buffer take() const { return size_ ? Buffer(block_->data(), block_->data() + size_) : Buffer(); }
+  // The output as an entry's content.
+  void give_to(Entry& e) {
+    if (!block_) return;
+    e.view = ByteView(block_->data(), size_);
+    e.keep = std::move(block_);
+  }
+  size_t size() const { return size_; }
 
  private:
+  bool grow(uint64_t need) {
+    if (block_ && need <= block_->size()) return true;
+    uint64_t want = std::max<uint64_t>({need, hint_, uint64_t{64} << 10});
+    if (block_) want = std::max<uint64_t>(want, 2 * uint64_t{block_->size()});
+    want = std::min<uint64_t>(want, cap_);
+    auto bigger = BigBlock::allocate(static_cast<size_t>(want));
+    if (!bigger) return false;
+    if (size_) std::memcpy(bigger->data(), block_->data(), size_);
+    block_ = std::move(bigger);
+    return true;
+  }
+
   Budget& budget_;
   uint64_t compressed_;
   uint64_t cap_ = 0;
-  Buffer out_;
+  uint64_t hint_ = 0;
+  std::shared_ptr<BigBlock> block_;
+  uint64_t size_ = 0;
   bool limited_ = false;
 };
 
@@ -123,7 +164,6 @@ StreamOutcome decode_gzip(ByteView in, Sink& sink) {
   inflate_state* st = state.get();
   isal_inflate_init(st);
   st->crc_flag = ISAL_GZIP;
-  std::vector<uint8_t> buf(kChunk);
   uint64_t fed = 0;
   st->avail_in = 0;
   for (;;) {
@@ -133,11 +173,19 @@ StreamOutcome decode_gzip(ByteView in, Sink& sink) {
       st->avail_in = static_cast<uint32_t>(more);
       fed += more;
     }
-    st->next_out = buf.data();
-    st->avail_out = static_cast<uint32_t>(buf.size());
+    // Decode straight into the sink; at its cap, one more chunk aside tells whether the stream goes on.
+    auto [dst, room] = sink.room(kChunk);
+    std::vector<uint8_t> aside;
+    if (!dst) {
+      aside.resize(kChunk);
+      dst = aside.data();
+      room = aside.size();
+    }
+    st->next_out = dst;
+    st->avail_out = static_cast<uint32_t>(room);
     const int r = isal_inflate(st);
-    const size_t produced = buf.size() - st->avail_out;
-    if (!sink.put(buf.data(), produced)) break;
+    const size_t produced = room - st->avail_out;
+    if (aside.empty() ? !sink.commit(produced) : !sink.put(aside.data(), produced)) break;
     if (r < 0) {
       o.error = true;
       o.message = r == ISAL_INCORRECT_CHECKSUM ? "CRC-32 or length trailer mismatch"
@@ -746,7 +794,10 @@ ExtractResult read_stream(ByteView stream, const std::string& format, Budget& bu
                                         " entries) reached"});
       return result;
     }
-    Sink sink(budget, stream.size());
+    // gzip says its output size in the trailer (mod 2^32; only a hint: the region may run past the member).
+    uint64_t hint = 0;
+    if (format == "gzip" && stream.size() >= 18) hint = stream.u32le(stream.size() - 4).value_or(0);
+    Sink sink(budget, stream.size(), ~uint64_t{0}, hint);
     StreamOutcome o = decode(stream, sink);
     Entry entry;
     entry.kind = EntryKind::File;
@@ -772,9 +823,8 @@ ExtractResult read_stream(ByteView stream, const std::string& format, Budget& bu
                                    std::to_string(stream.size() - o.consumed) +
                                        " bytes after the end of the stream ignored"});
     }
-    Buffer out = sink.take();
-    entry.size = out.size();
-    entry.data = std::make_shared<const Buffer>(std::move(out));
+    entry.size = sink.size();
+    sink.give_to(entry);
     result.entries.push_back(std::move(entry));
   } catch (const std::exception& ex) {
     result.diagnostics.push_back({stream.base(), Severity::Error, std::string("stream reader failed: ") + ex.what()});

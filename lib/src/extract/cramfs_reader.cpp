@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <unordered_set>
 
+#include "fwcert/core/big_block.hpp"
 #include "fwcert/core/checksum.hpp"
 #include "fwcert/extract/readers.hpp"
 #include "fwcert/formats/cramfs.hpp"
@@ -87,6 +90,7 @@ struct Decoded {
 // two to three times faster than zlib and checks the Adler-32 trailer as zlib does.
 class Inflater {
  public:
+  static constexpr const char* kOverflow = "block inflates to more than the block size";
   Inflater() : state_(std::make_unique<inflate_state>()) {}
 
   // Inflates one complete zlib stream into out (capacity cap). Returns the bytes produced, or nullopt on a decoding
@@ -102,7 +106,7 @@ class Inflater {
     const int rc = isal_inflate_stateless(st);
     if (rc == ISAL_DECOMP_OK) return st->total_out;
     switch (rc) {
-      case ISAL_OUT_OVERFLOW: why = "block inflates to more than the block size"; break;
+      case ISAL_OUT_OVERFLOW: why = kOverflow; break;
       case ISAL_END_INPUT: why = "compressed block is truncated"; break;
       case ISAL_INCORRECT_CHECKSUM: why = "Adler-32 checksum mismatch"; break;
       case ISAL_INVALID_WRAPPER: why = "not a zlib stream (bad header)"; break;
@@ -161,8 +165,20 @@ class CramfsReader {
     return 4096;
   }
 
-  // Phase 2: entries with content, drawing on the budget.
-  void emit(uint32_t bs) {
+  // Phase 2: entries with content, drawing on the budget. The budget is taken in directory order first, so a limit
+  // cuts the same files whatever the thread count; then every file is inflated straight into its own slot of one
+  // block (no copies, huge pages), on up to `threads` threads; the entries are views into the block.
+  void emit(uint32_t bs, unsigned threads) {
+    struct Job {
+      size_t entry;
+      const Node* node;
+      std::vector<Block> blocks;
+      uint64_t slot;
+      Decoded d;
+      uint64_t produced = 0;
+    };
+    std::vector<Job> jobs;
+    uint64_t total = 0;
     for (const Node& n : nodes_) {
       Entry e;
       e.path = n.path;
@@ -191,9 +207,49 @@ class CramfsReader {
                                      hex(uint64_t{n.inode.offset} * 4)});
       }
       if (has_content && n.inode.size > 0) {
-        if (!fill_content(n, bs, e)) return;  // a limit stopped the read
+        Job job{out_.entries.size(), &n, {}, total, {}};
+        job.blocks = locate(n, bs, UINT64_MAX, job.d, true);
+        if (!take_budget(n, job.blocks)) break;  // a limit stopped the read: this entry and the rest are not listed
+        total += n.inode.size;
+        jobs.push_back(std::move(job));
       }
       out_.entries.push_back(std::move(e));
+    }
+    if (jobs.empty()) return;
+
+    auto block = BigBlock::allocate(total);
+    if (!block) {
+      diag(0, Severity::Error, "cannot allocate " + std::to_string(total) + " bytes for the file contents");
+      for (const Job& j : jobs) out_.entries[j.entry].complete = false;
+      return;
+    }
+    auto work = [&](std::atomic<size_t>& next) {
+      Inflater inflater;
+      for (size_t i = next++; i < jobs.size(); i = next++) {
+        Job& j = jobs[i];
+        j.produced = inflate_blocks(*j.node, bs, j.blocks, block->data() + j.slot, j.d, true, inflater);
+      }
+    };
+    std::atomic<size_t> next{0};
+    {
+      std::vector<std::jthread> pool;
+      if (threads > 1 && jobs.size() > 1 && total >= (uint64_t{1} << 20))
+        for (unsigned k = 1; k < std::min(threads, 8u); ++k) pool.emplace_back([&] { work(next); });
+      work(next);
+    }
+    std::shared_ptr<const void> keep = block;
+    for (Job& j : jobs) {
+      Entry& e = out_.entries[j.entry];
+      e.complete = j.d.ok && j.produced == j.node->inode.size;
+      e.diagnostics.insert(e.diagnostics.end(), std::make_move_iterator(j.d.problems.begin()),
+                           std::make_move_iterator(j.d.problems.end()));
+      const uint8_t* p = block->data() + j.slot;
+      if (has_type(j.node->inode.mode, TypeBits::Lnk)) {
+        e.link_target.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(j.produced));
+      } else {
+        e.view = ByteView(p, static_cast<size_t>(j.produced));
+        e.keep = keep;
+      }
     }
   }
 
@@ -397,55 +453,64 @@ class CramfsReader {
   Decoded decode(const Node& n, uint32_t bs, uint64_t max_blocks, bool report) {
     Decoded d;
     std::vector<Block> blocks = locate(n, bs, max_blocks, d, report);
-    inflate_blocks(n, bs, blocks, d, report);
+    d.data.assign(std::min<uint64_t>(n.inode.size, uint64_t{blocks.size()} * bs), 0);
+    d.data.resize(inflate_blocks(n, bs, blocks, d.data.data(), d, report, inflater_));
     return d;
   }
 
-  void inflate_blocks(const Node& n, uint32_t bs, const std::vector<Block>& blocks, Decoded& d, bool report) {
+  // Inflates the blocks into out, which holds room for every located block (min(size, blocks * bs) bytes) and is
+  // zero-filled, so holes and short blocks need no writes. Returns the bytes of content produced: up to the first
+  // block that cannot be read.
+  uint64_t inflate_blocks(const Node& n, uint32_t bs, const std::vector<Block>& blocks, uint8_t* out, Decoded& d,
+                          bool report, Inflater& inflater) {
     const uint64_t size = n.inode.size;
-    Buffer block(bs);
-    d.data.reserve(std::min<uint64_t>(size, uint64_t{blocks.size()} * bs));
+    uint64_t produced = 0;
     for (size_t i = 0; i < blocks.size(); ++i) {
       const Block& b = blocks[i];
       const uint64_t expected = std::min<uint64_t>(bs, size - i * uint64_t{bs});
+      uint8_t* dst = out + produced;
       uint64_t got = 0;
       if (b.len == 0) {
         got = expected;  // a hole: zeros (FORMATS.md 1.6)
-        std::fill(block.begin(), block.begin() + static_cast<long>(expected), uint8_t{0});
       } else if (b.raw) {
         got = b.len;
-        std::copy(fs_.data() + b.start, fs_.data() + b.start + b.len, block.begin());
+        std::copy(fs_.data() + b.start, fs_.data() + b.start + std::min(b.len, expected), dst);
       } else {
         std::string why;
-        auto r = inflater_.run(*fs_.sub(b.start, b.len), block.data(), bs, why);
+        const ByteView stored = *fs_.sub(b.start, b.len);
+        auto r = inflater.run(stored, dst, expected, why);
+        if (!r && why == Inflater::kOverflow && expected < bs) {
+          // More than the file has left but within a block: inflate aside to tell how much, keep what fits.
+          Buffer aside(bs);
+          r = inflater.run(stored, aside.data(), bs, why);
+          if (r) std::copy(aside.begin(), aside.begin() + static_cast<long>(expected), dst);
+        }
         if (!r) {
           d.ok = false;
           if (report)
             d.problems.push_back({fs_.base() + b.start, Severity::Error,
                                   n.path + ": block " + std::to_string(i) + " at " + hex(fs_.base() + b.start) +
                                       ": " + why});
-          return;
+          return produced;
         }
         got = *r;
       }
       if (got != expected) {
         d.ok = false;
+        // Like the kernel, a short block reads as zeros past its end; a long one is cut.
         if (report)
           d.problems.push_back({fs_.base() + b.start, Severity::Error,
                                 n.path + ": block " + std::to_string(i) + " at " + hex(fs_.base() + b.start) +
                                     " holds " + std::to_string(got) + " bytes, expected " +
                                     std::to_string(expected)});
-        // Like the kernel, a short block reads as zeros past its end; a long one is cut.
-        if (got < expected) std::fill(block.begin() + static_cast<long>(got), block.begin() + static_cast<long>(expected),
-                                      uint8_t{0});
       }
-      d.data.insert(d.data.end(), block.begin(), block.begin() + static_cast<long>(expected));
+      produced += expected;
     }
+    return produced;
   }
 
-  bool fill_content(const Node& n, uint32_t bs, Entry& e) {
-    Decoded d;
-    std::vector<Block> blocks = locate(n, bs, UINT64_MAX, d, true);
+  // Draws a file's size from the budget; false (with the diagnostic naming the limit) when a limit refuses it.
+  bool take_budget(const Node& n, const std::vector<Block>& blocks) {
     uint64_t compressed = 0;
     for (const Block& b : blocks) compressed += b.len;
     const uint64_t size = n.inode.size;
@@ -462,14 +527,6 @@ class CramfsReader {
     if (!budget_.take_bytes(size)) {
       return limit_hit(n.inode_at, n.path + ": max_total_bytes (" +
                                        std::to_string(budget_.limits().max_total_bytes) + ")");
-    }
-    inflate_blocks(n, bs, blocks, d, true);
-    e.complete = d.ok && d.data.size() == size;
-    e.diagnostics = std::move(d.problems);
-    if (has_type(n.inode.mode, TypeBits::Lnk)) {
-      e.link_target.assign(d.data.begin(), d.data.end());
-    } else {
-      e.data = std::make_shared<const Buffer>(std::move(d.data));
     }
     return true;
   }
@@ -499,7 +556,7 @@ void read_tree(ByteView fs, Budget& budget, const CramfsReadOptions& options, Ex
                                "block size " + std::to_string(bs) + " is not a power of two in 512..1M; using 4096"});
     bs = 4096;
   }
-  reader.emit(bs);
+  reader.emit(bs, options.threads);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ class Builder {
 
   // A node for a region or decoded stream of the node `parent`.
   size_t add_part(size_t parent, NodeRole role, const std::string& fmt, const std::string& location, ByteView content,
-                  std::shared_ptr<const Buffer> owned, uint64_t offset, int depth) {
+                  std::shared_ptr<const void> owned, uint64_t offset, int depth) {
     Node n;
     n.role = role;
     n.format = fmt;
@@ -128,6 +128,15 @@ class Builder {
     n.offset = offset;
     n.depth = depth;
     return add(std::move(n), parent);
+  }
+
+  unsigned threads() const {
+    return options_.threads ? options_.threads : std::max(std::thread::hardware_concurrency(), 1u);
+  }
+  CramfsReadOptions cramfs_options() const {
+    CramfsReadOptions o;
+    o.threads = threads();
+    return o;
   }
 
   // Members of a container node; file members are walked again.
@@ -153,7 +162,7 @@ class Builder {
       n.rdev_minor = e.rdev_minor;
       n.link_target = e.link_target;
       n.content = e.content();
-      n.owned = e.data;
+      n.owned = e.owner();
       n.size = n.content.size();
       n.encrypted = e.encrypted;
       n.complete = e.complete;
@@ -167,7 +176,7 @@ class Builder {
     std::vector<std::optional<WalkResult>> walks(to_expand.size());
     uint64_t bytes = 0;
     for (size_t id : to_expand) bytes += t_.nodes[id].size;
-    const unsigned cores = options_.threads ? options_.threads : std::max(std::thread::hardware_concurrency(), 1u);
+    const unsigned cores = threads();
     if (cores > 1 && to_expand.size() > 1 && bytes > (1u << 20) && depth <= options_.limits.max_depth) {
       std::atomic<size_t> next{0};
       auto worker = [&] {
@@ -212,7 +221,7 @@ class Builder {
       const std::string loc = whole ? base_loc : base_loc + "@" + hex_upper(h.offset);
       const int depth = t_.nodes[id].depth;
       if (h.type == "cramfs" || h.type == "squashfs" || is_archive(h.type)) {
-        ExtractResult r = h.type == "cramfs"     ? read_cramfs(region, budget_)
+        ExtractResult r = h.type == "cramfs"     ? read_cramfs(region, budget_, cramfs_options())
                           : h.type == "squashfs" ? read_squashfs(region, budget_)
                                                  : read_archive(region, budget_);
         size_t box = add_part(id, NodeRole::Carved, step_name(h.type), loc, region, nullptr, h.offset, depth);
@@ -254,8 +263,8 @@ class Builder {
                                       [&](auto& r) { return off >= r.first && off < r.second; });
       if (inside || (known && length != 0)) continue;
       const ByteView region = length ? c.clamp(off, length) : c.tail(off);
-      ExtractResult r = read_cramfs(region, budget_);
-      if (r.entries.empty()) r = recover_cramfs(region, budget_);
+      ExtractResult r = read_cramfs(region, budget_, cramfs_options());
+      if (r.entries.empty()) r = recover_cramfs(region, budget_, cramfs_options());
       if (r.entries.empty()) continue;
       const std::string loc = t_.nodes[id].location + "!cramfs@" + hex_upper(off);
       size_t box = add_part(id, NodeRole::Carved, "cramfs", loc, region, nullptr, off, t_.nodes[id].depth);
@@ -272,7 +281,7 @@ class Builder {
       return;
     }
     Entry& e = r.entries.front();
-    size_t s = add_part(parent, NodeRole::Stream, fmt, loc, e.content(), e.data, offset, depth + 1);
+    size_t s = add_part(parent, NodeRole::Stream, fmt, loc, e.content(), e.owner(), offset, depth + 1);
     t_.nodes[s].complete = e.complete;
     for (auto& d : e.diagnostics) t_.nodes[s].diagnostics.push_back(d);
     for (auto& d : r.diagnostics) t_.nodes[s].diagnostics.push_back(d);

@@ -31,14 +31,18 @@ struct Entry {
   uint32_t rdev_major = 0, rdev_minor = 0;  // devices
   std::string link_target;                  // symlinks (and hard links in archives)
   uint64_t size = 0;                        // content size as stored in the container's metadata
-  // Content: an owned buffer (decompressed data) or, when the bytes lie verbatim in the input, a view into it.
+  // Content: an owned buffer (decompressed data), or a view: into the input when the bytes lie there verbatim, or
+  // into a block that `keep` holds alive (a CramFS reader decompresses all files of an image into one block).
   std::shared_ptr<const Buffer> data;
   ByteView view;
+  std::shared_ptr<const void> keep;
   bool encrypted = false;  // content not available without a password
   bool complete = true;    // false when the content is partial (damaged data, a limit reached)
   std::vector<Diagnostic> diagnostics;
 
   ByteView content() const { return data ? ByteView(data->data(), data->size()) : view; }
+  // What keeps the content alive (nullptr when it is a view into the input).
+  std::shared_ptr<const void> owner() const { return data ? std::shared_ptr<const void>(data) : keep; }
 };
 
 // Limits on one whole extraction (all depths together), all configurable from the command line.

@@ -43,9 +43,9 @@ struct Node {
   uint32_t rdev_major = 0, rdev_minor = 0;
   std::string link_target;
 
-  // Content: a view into an ancestor's bytes or an owned buffer kept alive here.
+  // Content: a view into an ancestor's bytes or into memory kept alive here (a buffer, a reader's block).
   ByteView content;
-  std::shared_ptr<const Buffer> owned;
+  std::shared_ptr<const void> owned;
   uint64_t size = 0;
   std::string sha256;  // hex, of content (empty for directories, links, devices)
 
