@@ -243,6 +243,21 @@ TEST_CASE("tree: a CramFS with an overwritten superblock is recovered where the 
     REQUIRE(crt);
     Bytes expected = read_file(source_dir() + "/samples/certs/client.crt");
     CHECK(crt->sha256 == fwcert::sha256_hex(ByteView(expected.data(), expected.size())));
+    // The boot loader (image 1) is never searched for a CramFS root directory, even when it holds one; the web fs
+    // (image 4) is, when it is damaged too.
+    Bytes planted = make_cramfs({{"x.crt", Bytes(500, 'x')}, {"y.key", Bytes(600, 'y')}}, name[11] == '-');
+    std::fill(planted.begin(), planted.begin() + 64, 0x00);
+    std::copy(planted.begin(), planted.end(), img.begin());
+    std::fill(img.begin() + 0x2E0000, img.begin() + 0x2E0000 + 64, 0x00);
+    auto t2 = extract(img, "damaged2.bin");
+    REQUIRE(t2.find("damaged2.bin!cramfs@0x2E0000"));
+    CHECK(t2.find("damaged2.bin!cramfs@0x2E0000")->recovered);
+    CHECK(t2.find("damaged2.bin!cramfs@0x80000")->recovered);
+    CHECK(!t2.find("damaged2.bin!cramfs@0x0"));
+    CHECK(t2.find_suffix(":/x.crt").empty());
+    fwcert::ExtractOptions o;  // where the user says so, it is
+    o.cramfs_at = {0x0};
+    CHECK(!extract(img, "damaged3.bin", o).find_suffix("!cramfs@0x0:/x.crt").empty());
   }
 }
 

@@ -253,9 +253,16 @@ class Builder {
     std::vector<std::pair<uint64_t, uint64_t>> candidates;  // offset, length (0 = to the end)
     if (id == 0)
       for (uint64_t off : options_.cramfs_at) candidates.emplace_back(off, 0);
-    for (const Hit& h : hits)
-      if (h.type == "aspeed-index")
-        for (const auto& r : aspeed::index_records(c, h.offset)) candidates.emplace_back(r.base, r.length);
+    // Index records that hold filesystems: images 2 and 4 (root_fs and web_fs, as ipmi_firmware_tools numbers
+    // them; FORMATS.md 4.1) and any whose name says "fs". The boot loader and the kernel are not searched for a
+    // CramFS root directory (that search costs milliseconds over a 192 KiB boot loader).
+    for (const Hit& h : hits) {
+      if (h.type != "aspeed-index") continue;
+      const auto records = aspeed::index_records(c, h.offset);
+      for (size_t i = 0; i < records.size(); ++i)
+        if (i == 1 || i == 3 || records[i].name.find("fs") != std::string::npos)
+          candidates.emplace_back(records[i].base, records[i].length);
+    }
     for (auto [off, length] : candidates) {
       if (off >= c.size()) continue;
       const bool known = std::any_of(hits.begin(), hits.end(), [&](const Hit& h) { return h.offset == off; });
