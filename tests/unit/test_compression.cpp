@@ -177,6 +177,29 @@ TEST_CASE("gzip: bad trailer CRC and ISIZE lower confidence with a diagnostic", 
   CHECK(has_diag(*h2, "ISIZE mismatch"));
 }
 
+TEST_CASE("gzip: the walk keeps the inflated bytes only when asked, and only for a verified stream", "[gzip]") {
+  Bytes data = payload(300000, 9);
+  Bytes g = gzip_compress(data);
+  Bytes img = concat(random_bytes(100, 1), g, random_bytes(100, 2));
+  auto plain = hits_of(walk_all(img), "gzip");
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].decoded_owner == nullptr);
+  fwcert::WalkOptions keep;
+  keep.keep_decoded = true;
+  auto kept = hits_of(fwtest::walker().walk(ByteView(img.data(), img.size()), keep), "gzip");
+  REQUIRE(kept.size() == 1);
+  REQUIRE(kept[0].decoded_owner != nullptr);
+  REQUIRE(kept[0].decoded_size == data.size());
+  CHECK(std::equal(data.begin(), data.end(), kept[0].decoded));
+  // A stream whose trailer CRC is wrong is not handed on (the extractor decodes it and reports).
+  Bytes bad = g;
+  bad[bad.size() - 8] ^= 0x01;
+  auto damaged = hits_of(fwtest::walker().walk(ByteView(bad.data(), bad.size()), keep), "gzip");
+  REQUIRE(damaged.size() == 1);
+  CHECK(damaged[0].confidence == Confidence::Medium);
+  CHECK(damaged[0].decoded_owner == nullptr);
+}
+
 TEST_CASE("gzip: header checks reject bad flags, method and garbage", "[gzip]") {
   Bytes g = gzip_compress(payload(1000));
   Bytes reserved = g;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "fwcert/extract/readers.hpp"
 #include "fwcert/extract/tree.hpp"
 #include "fwcert/extract/writer.hpp"
 #include "support.hpp"
@@ -325,6 +326,47 @@ TEST_CASE("tree: uImage payloads: multi-file parts are split, compressed payload
       CHECK(tk.find("k.img!uimage") != nullptr);
     }
   }
+}
+
+TEST_CASE("tree: a gzip'd uImage payload the walk inflated is not inflated again, and reads the same") {
+  Bytes kernel = random_bytes(200000, 3);
+  for (size_t i = 0; i < kernel.size(); i += 2) kernel[i] = 'k';
+  Bytes gz = gzip_compress(kernel);
+  Bytes padded = gz;
+  padded.resize(gz.size() + 13, 0);  // the payload runs past the gzip member
+  for (const Bytes* body : {&gz, &padded}) {
+    auto t = extract(make_uimage(*body, 2, 1), "k.img");
+    const fwcert::Node* k = t.find("k.img!uimage!gzip");
+    REQUIRE(k);
+    REQUIRE(k->size == kernel.size());
+    CHECK(std::equal(kernel.begin(), kernel.end(), k->content.data()));
+    // The same bytes as the walk's own output: shared, not decoded twice.
+    const fwcert::Node* box = t.find("k.img!uimage");
+    REQUIRE(box);
+    const fwcert::Node& root = t.root();
+    auto gz_hit = std::find_if(root.hits.begin(), root.hits.end(), [](const fwcert::Hit& h) { return h.type == "gzip"; });
+    REQUIRE(gz_hit != root.hits.end());
+    CHECK(gz_hit->decoded == k->content.data());
+    // read_stream says the same about trailing bytes.
+    fwcert::Budget budget;
+    auto direct = fwcert::read_stream(ByteView(body->data(), body->size(), 64), "gzip", budget);
+    REQUIRE(direct.entries.size() == 1);
+    REQUIRE(k->diagnostics.size() == direct.entries[0].diagnostics.size());
+    for (size_t i = 0; i < k->diagnostics.size(); ++i) {
+      CHECK(k->diagnostics[i].message == direct.entries[0].diagnostics[i].message);
+      CHECK(k->diagnostics[i].offset == direct.entries[0].diagnostics[i].offset);
+    }
+    CHECK(k->diagnostics.size() == (body == &padded ? 1u : 0u));
+  }
+  // Under a total limit smaller than the kernel, the stream is decoded again and cut, with the limit named.
+  fwcert::ExtractOptions o;
+  o.limits.max_total_bytes = 100000;
+  auto limited = extract(make_uimage(gz, 2, 1), "k.img", o);
+  const fwcert::Node* k = limited.find("k.img!uimage!gzip");
+  REQUIRE(k);
+  CHECK(k->size == 100000);
+  CHECK(!k->complete);
+  CHECK(!limited.diagnostics.empty());
 }
 
 TEST_CASE("corpus: FIT payloads kernel, fdt and rootfs are extracted, honouring compression") {

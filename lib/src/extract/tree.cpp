@@ -130,6 +130,34 @@ class Builder {
     return add(std::move(n), parent);
   }
 
+  WalkOptions walk_options() const {
+    WalkOptions o;
+    o.keep_decoded = true;  // the gzip streams the walk inflates are the ones extracted next
+    return o;
+  }
+
+  // The output the walk's validator already decoded for the stream `stream` (which starts where the hit does), as
+  // read_stream would return it; nullopt when there is none or a limit says no (read_stream then decodes again and
+  // reports the limit).
+  std::optional<ExtractResult> reuse_decoded(const Hit* h, ByteView stream) {
+    if (!h || !h->decoded_owner || h->size == 0 || h->size > stream.size()) return std::nullopt;
+    if (h->decoded_size > budget_.allowance(stream.size())) return std::nullopt;
+    if (!budget_.take_entry()) return std::nullopt;
+    if (!budget_.take_bytes(h->decoded_size)) return std::nullopt;
+    ExtractResult r;
+    Entry e;
+    e.kind = EntryKind::File;
+    e.mode = 0100644;
+    e.size = h->decoded_size;
+    e.view = ByteView(h->decoded, static_cast<size_t>(h->decoded_size));
+    e.keep = h->decoded_owner;
+    if (h->size < stream.size())
+      e.diagnostics.push_back({stream.base() + h->size, Severity::Info,
+                               std::to_string(stream.size() - h->size) + " bytes after the end of the stream ignored"});
+    r.entries.push_back(std::move(e));
+    return r;
+  }
+
   unsigned threads() const {
     return options_.threads ? options_.threads : std::max(std::thread::hardware_concurrency(), 1u);
   }
@@ -182,7 +210,7 @@ class Builder {
       auto worker = [&] {
         for (size_t i = next++; i < to_expand.size(); i = next++) {
           const Node& n = t_.nodes[to_expand[i]];
-          walks[i] = walker_.walk(ByteView(n.content.data(), n.content.size(), 0));
+          walks[i] = walker_.walk(ByteView(n.content.data(), n.content.size(), 0), walk_options());
         }
       };
       const unsigned extra = std::min(cores, 8u) - 1;
@@ -203,7 +231,7 @@ class Builder {
     if (id != 0 && !options_.recurse && t_.nodes[id].role == NodeRole::Member) return;
     // Hits, locations and consumed ranges are all relative to this node's own content.
     const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
-    WalkResult wr = walked ? std::move(*walked) : walker_.walk(c);
+    WalkResult wr = walked ? std::move(*walked) : walker_.walk(c, walk_options());
     t_.nodes[id].expanded = true;
     for (auto& d : wr.diagnostics) t_.nodes[id].diagnostics.push_back(d);
     t_.nodes[id].hits = wr.hits;
@@ -228,11 +256,12 @@ class Builder {
         add_members(box, std::move(r));
         consumed.emplace_back(h.offset, h.offset + len);
       } else if (is_stream(h.type)) {
-        ExtractResult r = read_stream(region, h.type, budget_);
+        auto reused = reuse_decoded(&h, region);
+        ExtractResult r = reused ? std::move(*reused) : read_stream(region, h.type, budget_);
         consumed.emplace_back(h.offset, h.offset + std::max<uint64_t>(h.size, 1));
         add_stream(id, h.type, loc, h.offset, depth, std::move(r));
       } else if (h.type == "uimage") {
-        consumed.emplace_back(expand_uimage(id, h, region, loc, depth));
+        consumed.emplace_back(expand_uimage(id, h, region, loc, depth, wr.hits));
       } else if (h.type == "fit") {
         expand_fit(id, h, region, loc, depth);
         consumed.emplace_back(h.offset, h.offset + len);
@@ -296,7 +325,8 @@ class Builder {
   }
 
   // Returns the range of the parent the uImage reader handled.
-  std::pair<uint64_t, uint64_t> expand_uimage(size_t id, const Hit& h, ByteView region, const std::string& loc, int depth) {
+  std::pair<uint64_t, uint64_t> expand_uimage(size_t id, const Hit& h, ByteView region, const std::string& loc, int depth,
+                                               const std::vector<Hit>& hits) {
     size_t box = add_part(id, NodeRole::Carved, "uimage", loc, region, nullptr, h.offset, depth);
     auto hdr = uimage::read_header(region, 0);
     if (!hdr) return {h.offset, h.offset + 1};
@@ -336,7 +366,10 @@ class Builder {
         {"zstd", "\x28\xb5\x2f\xfd"}, {"lz4", "\x04\x22\x4d\x18"}, {"lzo", "\x89LZO"}};
     for (const auto& [name, magic] : kMagic) {
       if (comp != name || !payload.matches(0, magic)) continue;
-      ExtractResult r = read_stream(payload, comp, budget_);
+      const uint64_t at = h.offset + uimage::kHeaderSize;
+      auto walked = std::find_if(hits.begin(), hits.end(), [&](const Hit& x) { return x.offset == at && x.type == comp; });
+      auto reused = reuse_decoded(walked == hits.end() ? nullptr : &*walked, payload);
+      ExtractResult r = reused ? std::move(*reused) : read_stream(payload, comp, budget_);
       add_stream(box, comp, loc + "!" + comp, uimage::kHeaderSize, depth, std::move(r));
       return {h.offset, end};
     }

@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "fwcert/core/big_block.hpp"
 #include "fwcert/core/bytes.hpp"
 #include "fwcert/core/checksum.hpp"
 #include "fwcert/scan/validator.hpp"
@@ -79,15 +81,50 @@ bool apply_outcome(Hit& hit, const Outcome& o, const ValidateInput& in, uint64_t
 
 // ---------------------------------------------------------------- gzip (RFC 1952) ---------------------------------
 
+// Where inflated bytes go: a scratch ring that is only counted, or (when the walk keeps decoded output) a BigBlock
+// that grows by doubling up to the output cap.
+class InflateOutput {
+ public:
+  explicit InflateOutput(bool keep) : keep_(keep) {}
+  // Room for the next chunk of output.
+  std::pair<uint8_t*, uint32_t> room() {
+    if (!keep_) return {scratch(), static_cast<uint32_t>(kScratchSize)};
+    if (!block_ || size_ == block_->size()) {
+      const uint64_t want = std::min<uint64_t>(block_ ? 2 * block_->size() : (uint64_t{256} << 10), kOutputCap);
+      auto bigger = want > size_ ? BigBlock::allocate(static_cast<size_t>(want)) : nullptr;
+      if (!bigger) {
+        keep_ = false;  // no memory for a copy: count only, the extractor decodes again
+        block_.reset();
+        return room();
+      }
+      if (size_) std::memcpy(bigger->data(), block_->data(), size_);
+      block_ = std::move(bigger);
+    }
+    return {block_->data() + size_, static_cast<uint32_t>(std::min<uint64_t>(block_->size() - size_, UINT32_MAX))};
+  }
+  void produced(uint32_t n) { size_ += n; }
+  // Hands the output to the hit (only for a stream decoded to its end).
+  void give_to(Hit& hit) {
+    if (!keep_ || !block_) return;
+    hit.decoded = block_->data();
+    hit.decoded_size = size_;
+    hit.decoded_owner = std::move(block_);
+  }
+
+ private:
+  bool keep_;
+  std::shared_ptr<BigBlock> block_;
+  uint64_t size_ = 0;
+};
+
 // Inflates raw deflate data from view, counting output and its CRC-32. ISA-L's igzip inflater is used instead of
 // zlib's: it decodes the same streams two to three times faster, and a firmware walk inflates every kernel it meets.
-Outcome inflate_raw(ByteView data, uint32_t& crc_out) {
+Outcome inflate_raw(ByteView data, uint32_t& crc_out, InflateOutput& output) {
   thread_local std::unique_ptr<inflate_state> state = std::make_unique<inflate_state>();
   inflate_state* st = state.get();
   isal_inflate_init(st);
   st->crc_flag = ISAL_GZIP_NO_HDR;  // raw deflate, with the gzip CRC-32 of the output kept in st->crc
   Outcome o;
-  uint8_t* out = scratch();
   uint64_t fed = 0;
   st->avail_in = 0;
   for (;;) {
@@ -97,10 +134,12 @@ Outcome inflate_raw(ByteView data, uint32_t& crc_out) {
       st->avail_in = static_cast<uint32_t>(n);
       fed += n;
     }
+    auto [out, room] = output.room();
     st->next_out = out;
-    st->avail_out = kScratchSize;
+    st->avail_out = room;
     const int rc = isal_inflate(st);
-    const uint32_t got = kScratchSize - st->avail_out;
+    const uint32_t got = room - st->avail_out;
+    output.produced(got);
     o.produced += got;
     // Bytes read ahead into the bit buffer are not consumed yet.
     const uint64_t buffered = st->read_in_length > 0 ? static_cast<uint64_t>(st->read_in_length) / 8 : 0;
@@ -189,7 +228,8 @@ std::optional<Hit> validate_gzip(const ValidateInput& in) {
   if (!v.contains(pos, 1)) return std::nullopt;
 
   uint32_t crc = 0;
-  Outcome o = inflate_raw(v.tail(pos), crc);
+  InflateOutput output(in.keep_decoded);
+  Outcome o = inflate_raw(v.tail(pos), crc, output);
   uint64_t isize_computed = o.produced;
   if (!apply_outcome(hit, o, in, in.start + pos, "deflate")) return std::nullopt;
   if (o.status == Status::End) {
@@ -218,6 +258,9 @@ std::optional<Hit> validate_gzip(const ValidateInput& in) {
   }
   if (header_crc_bad && hit.confidence == Confidence::High)
     hit.confidence = Confidence::Medium;  // a bad header CRC lowers an otherwise verified stream
+  // Only a stream verified end to end (trailer CRC and size) is handed on; anything else is decoded again by the
+  // extractor, which reports its problems its own way.
+  if (hit.confidence == Confidence::High) output.give_to(hit);
 
   std::string d = "gzip compressed data";
   if (*xfl == 2) d += ", maximum compression";

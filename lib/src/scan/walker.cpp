@@ -44,7 +44,7 @@ WalkResult Walker::walk(ByteView image, const WalkOptions& options) const {
     const size_t idx = static_cast<size_t>(&sig - sigs.data());
     std::optional<Hit> hit;
     try {
-      hit = bound_[idx]->fn(ValidateInput{image, start, &sig});
+      hit = bound_[idx]->fn(ValidateInput{image, start, &sig, options.keep_decoded});
     } catch (const std::exception& e) {
       result.diagnostics.push_back({image.base() + start, Severity::Error,
                                     "validator " + sig.validator + " failed: " + e.what()});

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,11 @@ struct Hit {
   std::string description;  // one human line, binwalk style
   std::vector<Diagnostic> diagnostics;
   Nesting nesting = Nesting::Opaque;
+  // What a validator decoded while checking the structure (the inflated bytes of a gzip stream), kept only when the
+  // walk asked for it (WalkOptions::keep_decoded), so an extractor need not decode the same stream again.
+  std::shared_ptr<const void> decoded_owner;
+  const uint8_t* decoded = nullptr;
+  uint64_t decoded_size = 0;
 
   void diag(uint64_t at, Severity s, std::string message) { diagnostics.push_back({at, s, std::move(message)}); }
 };

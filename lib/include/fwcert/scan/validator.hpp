@@ -19,6 +19,7 @@ struct ValidateInput {
   ByteView image;          // the whole input (absolute offsets = image.base() + index)
   uint64_t start = 0;      // index in image where the structure would start (magic position - signature.at)
   const Signature* signature = nullptr;  // the definition that matched
+  bool keep_decoded = false;  // a validator that decodes the structure may keep the output in Hit::decoded
 };
 
 // Returns nullopt to reject the candidate. A returned hit has offset (absolute), size, type, confidence and a

@@ -17,6 +17,8 @@ struct WalkOptions {
   Confidence min_confidence = Confidence::Medium;
   // Safety cap on the number of hits kept for one input; the walk stops with a diagnostic when reached.
   size_t max_hits = 100000;
+  // Keep what validators decode (gzip streams) in Hit::decoded, for an extractor that reads the same streams next.
+  bool keep_decoded = false;
 };
 
 struct WalkResult {
