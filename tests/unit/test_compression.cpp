@@ -186,7 +186,7 @@ TEST_CASE("gzip: the walk keeps the inflated bytes only when asked, and only for
   CHECK(plain[0].decoded_owner == nullptr);
   fwcert::WalkOptions keep;
   keep.keep_decoded = true;
-  auto kept = hits_of(fwtest::walker().walk(ByteView(img.data(), img.size()), keep), "gzip");
+  auto kept = hits_of(fwtest::walker().walk(fwcert::ByteView(img.data(), img.size()), keep), "gzip");
   REQUIRE(kept.size() == 1);
   REQUIRE(kept[0].decoded_owner != nullptr);
   REQUIRE(kept[0].decoded_size == data.size());
@@ -194,7 +194,7 @@ TEST_CASE("gzip: the walk keeps the inflated bytes only when asked, and only for
   // A stream whose trailer CRC is wrong is not handed on (the extractor decodes it and reports).
   Bytes bad = g;
   bad[bad.size() - 8] ^= 0x01;
-  auto damaged = hits_of(fwtest::walker().walk(ByteView(bad.data(), bad.size()), keep), "gzip");
+  auto damaged = hits_of(fwtest::walker().walk(fwcert::ByteView(bad.data(), bad.size()), keep), "gzip");
   REQUIRE(damaged.size() == 1);
   CHECK(damaged[0].confidence == Confidence::Medium);
   CHECK(damaged[0].decoded_owner == nullptr);

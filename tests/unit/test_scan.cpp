@@ -1,7 +1,9 @@
 // fwcert scan on the bundled samples, a vendor zip, and real firmware pieces. The clock is always pinned.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "fwcert/certs/scan.hpp"
 #include "fwcert/certs/x509.hpp"
@@ -174,4 +176,33 @@ TEST_CASE("corpus: the real Supermicro iKVM client certificate in ATENtion's cli
   CHECK(c->cert.serial == "D1B5B4583567AC1C");
   CHECK(c->private_keys.size() == 1);
   CHECK(scan(read_file(*p), "client.pfx", 1433116800).certificates.at(0).status == CertStatus::NotYetValid);
+}
+
+TEST_CASE("scan: hashing on other threads while the first PKCS#12 loads OpenSSL's providers never loses SHA-256") {
+  // Loading the legacy provider explicitly switches off OpenSSL's implicit "default" until it is loaded too; a
+  // digest fetched in between found no SHA-256 and an input's sha256 came out empty (seen in corpus sweeps under
+  // load). This test case runs in a process of its own (ctest), so the providers are loaded here for the first time.
+  const Bytes data(1000, 'a');
+  const std::string want = "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3";  // Python hashlib
+  std::atomic<bool> go{false}, stop{false};
+  std::atomic<int> empty{0}, wrong{0}, done{0};
+  std::vector<std::thread> hashers;
+  for (int k = 0; k < 3; ++k)
+    hashers.emplace_back([&] {
+      while (!go) std::this_thread::yield();
+      while (!stop) {
+        const std::string h = fwcert::sha256_hex(fwcert::ByteView(data.data(), data.size()));
+        if (h.empty()) ++empty;
+        else if (h != want) ++wrong;
+        ++done;
+      }
+    });
+  go = true;
+  auto pfx = fwcert::read_pkcs12(fwcert::ByteView(data.data(), data.size()), {""});  // not a PKCS#12: only the providers
+  while (done < 3000) std::this_thread::yield();
+  stop = true;
+  for (auto& t : hashers) t.join();
+  CHECK(empty == 0);
+  CHECK(wrong == 0);
+  CHECK(pfx.certificates.empty());
 }

@@ -13,6 +13,7 @@
 
 #include "fwcert/certs/roles.hpp"
 #include "fwcert/certs/x509.hpp"
+#include "fwcert/core/crypto_providers.hpp"
 
 namespace fwcert {
 
@@ -271,11 +272,15 @@ class Scanner {
 
 }  // namespace
 
-ScanReport scan_tree(const Tree& tree, const ScanOptions& options) { return Scanner(tree, options).run(); }
+ScanReport scan_tree(const Tree& tree, const ScanOptions& options) {
+  load_crypto_providers();
+  return Scanner(tree, options).run();
+}
 
 ScanReport scan_input(ByteView input, const std::string& name, const Walker& walker, const ScanOptions& options) {
   // The input's SHA-256 (its identity in reports and the catalog) is computed on the second core while the tree is
   // built; the nodes inside are not hashed at all: a scan does not need them.
+  load_crypto_providers();  // before any thread of this scan touches OpenSSL
   std::string input_sha256;
   ScanReport report;
   {

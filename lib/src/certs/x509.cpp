@@ -6,6 +6,7 @@
 // refuses a certificate we walk its DER with der.hpp so the certificate is still reported (with an invalid date when
 // the date is what is wrong) instead of being lost.
 #include "fwcert/certs/x509.hpp"
+#include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/core/civil_time.hpp"
 
 #include <openssl/asn1.h>
@@ -749,29 +750,7 @@ std::optional<PrivateKey> key_from_der(ByteView bytes) {
 // ---------------------------------------------------------------------------------------------------------------
 // PKCS#12
 
-// The legacy provider (RC2-40, RC4, DES: what pre-3.0 OpenSSL and Windows wrote) and the default provider, loaded
-// once for the process. Loading any provider explicitly stops OpenSSL from loading "default" implicitly, hence both.
-// Held for the life of the process and unloaded at exit (before OpenSSL's own cleanup, which was registered first).
-struct Providers {
-  OSSL_PROVIDER* legacy = nullptr;
-  OSSL_PROVIDER* fallback = nullptr;
-  Providers() {
-    legacy = OSSL_PROVIDER_load(nullptr, "legacy");
-    fallback = OSSL_PROVIDER_load(nullptr, "default");
-    ERR_clear_error();
-  }
-  ~Providers() {
-    if (legacy) OSSL_PROVIDER_unload(legacy);
-    if (fallback) OSSL_PROVIDER_unload(fallback);
-  }
-  Providers(const Providers&) = delete;
-  Providers& operator=(const Providers&) = delete;
-};
-
-bool legacy_loaded() {
-  static const Providers providers;  // thread-safe initialisation
-  return providers.legacy != nullptr;
-}
+bool legacy_loaded() { return load_crypto_providers(); }
 
 struct P12Pass {
   const char* pass;  // nullptr = the absent password (OpenSSL derives a different key than for "")

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/extract/readers.hpp"
 #include "fwcert/formats/aspeed.hpp"
 #include "fwcert/formats/fit.hpp"
@@ -40,6 +41,7 @@ std::vector<const Node*> Tree::find_suffix(const std::string& suffix) const {
 }
 
 std::string sha256_hex(ByteView data) {
+  load_crypto_providers();  // never hash while another thread loads them (no SHA-256 for a moment)
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
