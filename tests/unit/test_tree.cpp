@@ -501,3 +501,81 @@ TEST_CASE("tree: damaged lzo payloads never crash and never claim to be complete
     if (const fwcert::Node* s = t.find("c.img!uimage!lzo")) CHECK_FALSE(s->complete);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Containers of a large node are read ahead on other cores while it is walked; the tree must not change.
+
+namespace {
+
+void check_same_trees(const fwcert::Tree& a, const fwcert::Tree& b) {
+  REQUIRE(a.nodes.size() == b.nodes.size());
+  CHECK(a.extracted_bytes == b.extracted_bytes);
+  REQUIRE(a.diagnostics.size() == b.diagnostics.size());
+  for (size_t i = 0; i < a.diagnostics.size(); ++i) CHECK(a.diagnostics[i].message == b.diagnostics[i].message);
+  for (size_t i = 0; i < a.nodes.size(); ++i) {
+    const fwcert::Node& x = a.nodes[i];
+    const fwcert::Node& y = b.nodes[i];
+    INFO(x.location);
+    CHECK(x.location == y.location);
+    CHECK(x.size == y.size);
+    CHECK(x.sha256 == y.sha256);
+    CHECK(x.complete == y.complete);
+    CHECK(x.parent == y.parent);
+    REQUIRE(x.diagnostics.size() == y.diagnostics.size());
+    for (size_t k = 0; k < x.diagnostics.size(); ++k) {
+      CHECK(x.diagnostics[k].offset == y.diagnostics[k].offset);
+      CHECK(x.diagnostics[k].message == y.diagnostics[k].message);
+    }
+  }
+}
+
+// An 8 MiB image with two CramFS of over 1 MiB each (one holding a PEM certificate) and a tar, with padding.
+Bytes big_image() {
+  std::vector<fwtest::CramfsFile> a, b;
+  for (int i = 0; i < 12; ++i) {
+    Bytes content = random_bytes(110000, static_cast<uint32_t>(100 + i));
+    for (size_t k = 0; k < content.size(); k += 2) content[k] = 'a';
+    a.push_back({"a" + std::to_string(10 + i), content});
+    b.push_back({"b" + std::to_string(10 + i), random_bytes(100000, static_cast<uint32_t>(200 + i))});
+  }
+  Bytes pem = read_file(source_dir() + "/samples/certs/server.crt");
+  a.push_back({"z.crt", pem});
+  Bytes img(0x100000, 0xff);
+  append(img, make_cramfs(a, false));
+  img.resize(0x400000, 0xff);
+  append(img, make_cramfs(b, true));
+  img.resize(0x700000, 0x00);
+  append(img, make_tar({{"etc/x.crt", std::string(pem.begin(), pem.end()), '0', ""}}));
+  img.resize(0x800000, 0xff);
+  return img;
+}
+
+}  // namespace
+
+TEST_CASE("tree: reading containers ahead on other cores gives the same tree, within limits and at them") {
+  const Bytes img = big_image();
+  fwcert::ExtractOptions one;
+  one.threads = 1;
+  fwcert::ExtractOptions many;
+  many.threads = 3;
+  const auto reference = extract(img, "big.bin", one);
+  REQUIRE(reference.find("big.bin!cramfs@0x100000:/z.crt"));
+  REQUIRE(reference.find("big.bin!cramfs@0x400000:/b10"));
+  REQUIRE(reference.find("big.bin!tar@0x700000:etc/x.crt"));
+  check_same_trees(reference, extract(img, "big.bin", many));
+  // Limits the read-ahead would pass with a fresh budget but the in-order reading does not (the first filesystem
+  // uses most of the total): its results must be dropped and the containers read in place.
+  for (uint64_t total : {uint64_t{500000}, uint64_t{1400000}, uint64_t{2300000}, uint64_t{2500000}}) {
+    INFO(total);
+    one.limits.max_total_bytes = many.limits.max_total_bytes = total;
+    check_same_trees(extract(img, "big.bin", one), extract(img, "big.bin", many));
+  }
+  one.limits = many.limits = fwcert::ExtractLimits{};
+  one.limits.max_entries = many.limits.max_entries = 20;
+  check_same_trees(extract(img, "big.bin", one), extract(img, "big.bin", many));
+  // Damaged: a second filesystem whose blocks are cut short, and a first one with a broken CRC.
+  Bytes bad = img;
+  for (size_t k = 0; k < 40; ++k) bad[0x400000 + 4096 + k * 20011] ^= 0x5a;
+  bad[0x100000 + 200] ^= 0x01;
+  check_same_trees(extract(bad, "bad.bin", one), extract(bad, "bad.bin", many));
+}

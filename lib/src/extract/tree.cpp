@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <cstdio>
 #include <memory>
@@ -132,6 +134,152 @@ class Builder {
     return add(std::move(n), parent);
   }
 
+  static ExtractResult read_container(const std::string& type, ByteView region, Budget& budget,
+                                      const CramfsReadOptions& cramfs) {
+    return type == "cramfs"     ? read_cramfs(region, budget, cramfs)
+           : type == "squashfs" ? read_squashfs(region, budget)
+                                : read_archive(region, budget);
+  }
+
+  // Nodes at least this large have their containers read ahead while they are walked.
+  static constexpr uint64_t kReadAheadNode = uint64_t{4} << 20;
+  static constexpr uint64_t kReadAheadRegion = uint64_t{1} << 20;
+
+  // Read-ahead of the containers a walk finds (a firmware image's filesystems), on other cores while the walk goes
+  // on (it still has a kernel to inflate and CRCs to check): each job reads its container under a copy of the
+  // budget and walks the files in it. The hits are then handled in order as always, and a job's result is taken
+  // only when it reached no limit and all it used fits what the budget has left at that point: exactly when reading
+  // the container there would give the same result. Otherwise (or when the region turns out to be inside something
+  // handled before it) the result is dropped and the container is read in place. The tree is the same either way.
+  class ReadAhead {
+   public:
+    struct Job {
+      uint64_t offset = 0;
+      std::string type;
+      ByteView region;
+      Budget budget;
+      uint64_t bytes0 = 0, entries0 = 0;
+      ExtractResult result;
+      std::vector<std::optional<WalkResult>> walks;  // by entry index
+      bool ok = false;
+      int state = 0;  // 0 queued, 1 running, 2 done (under mutex_)
+    };
+
+    ReadAhead(Builder& b, ByteView content, unsigned workers) : b_(b), content_(content), workers_(workers) {}
+    ~ReadAhead() {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        closing_ = true;
+      }
+      cv_.notify_all();
+      pool_.clear();  // joins: running jobs finish, queued ones are dropped
+    }
+    ReadAhead(const ReadAhead&) = delete;
+    ReadAhead& operator=(const ReadAhead&) = delete;
+
+    // Called by the walk for each hit it keeps.
+    void consider(const Hit& h) {
+      if (h.confidence < Confidence::Medium || h.offset >= content_.size()) return;
+      if (h.type != "cramfs" && h.type != "squashfs" && !is_archive(h.type)) return;
+      const uint64_t len = h.size ? std::min<uint64_t>(h.size, content_.size() - h.offset) : content_.size() - h.offset;
+      if (len < kReadAheadRegion) return;
+      auto job = std::make_unique<Job>();
+      job->offset = h.offset;
+      job->type = h.type;
+      job->region = content_.clamp(h.offset, len);
+      job->budget = b_.budget_;  // the walk does not touch the budget: this is its state when the hits are handled
+      job->bytes0 = job->budget.used_bytes();
+      job->entries0 = job->budget.used_entries();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        jobs_.push_back(std::move(job));
+      }
+      if (pool_.size() < workers_) pool_.emplace_back([this] { work(); });
+      cv_.notify_one();
+    }
+
+    // The job for this hit, finished (run here if no worker has started it), when its result may be used.
+    Job* take(const Hit& h) {
+      Job* job = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (auto& j : jobs_)
+          if (j->offset == h.offset && j->type == h.type) job = j.get();
+        if (!job) return nullptr;
+        if (job->state == 0) {
+          job->state = 1;
+          lock.unlock();
+          run(*job);
+          lock.lock();
+          job->state = 2;
+        } else {
+          cv_.wait(lock, [&] { return job->state == 2; });
+        }
+      }
+      if (!job->ok || job->result.limited) return nullptr;
+      if (!b_.budget_.take(job->budget.used_bytes() - job->bytes0, job->budget.used_entries() - job->entries0))
+        return nullptr;
+      return job;
+    }
+
+   private:
+    void work() {
+      for (;;) {
+        Job* job = nullptr;
+        {
+          std::unique_lock<std::mutex> lock(mutex_);
+          cv_.wait(lock, [&] {
+            if (closing_) return true;
+            for (auto& j : jobs_)
+              if (j->state == 0) return true;
+            return false;
+          });
+          if (closing_) return;
+          for (auto& j : jobs_)
+            if (j->state == 0) {
+              job = j.get();
+              break;
+            }
+          job->state = 1;
+        }
+        run(*job);
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          job->state = 2;
+        }
+        cv_.notify_all();
+      }
+    }
+
+    void run(Job& j) {
+      try {
+        CramfsReadOptions one;  // this job is one of the parallel strands already
+        j.result = read_container(j.type, j.region, j.budget, one);
+        if (b_.options_.recurse) {
+          j.walks.resize(j.result.entries.size());
+          for (size_t k = 0; k < j.result.entries.size(); ++k) {
+            const Entry& e = j.result.entries[k];
+            const ByteView content = e.content();
+            if (e.kind != EntryKind::File || content.empty() || e.encrypted) continue;
+            j.walks[k] = b_.walker_.walk(ByteView(content.data(), content.size(), 0), b_.walk_options());
+          }
+        }
+        j.ok = true;
+      } catch (const std::exception&) {
+        j.ok = false;  // read again in place, where the failure is reported
+      }
+    }
+
+    Builder& b_;
+    ByteView content_;
+    unsigned workers_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<std::unique_ptr<Job>> jobs_;
+    std::vector<std::jthread> pool_;
+    bool closing_ = false;
+  };
+
   WalkOptions walk_options() const {
     WalkOptions o;
     o.keep_decoded = true;  // the gzip streams the walk inflates are the ones extracted next
@@ -170,14 +318,17 @@ class Builder {
   }
 
   // Members of a container node; file members are walked again.
-  void add_members(size_t container, ExtractResult&& r) {
+  // `walked`, when given, holds the walks of (some of) r.entries made ahead of time, by entry index.
+  void add_members(size_t container, ExtractResult&& r, std::vector<std::optional<WalkResult>>* walked = nullptr) {
     const std::string loc = t_.nodes[container].location;
     const int depth = t_.nodes[container].depth + 1;
     note_limit(r, loc);
     for (auto& d : r.diagnostics) t_.nodes[container].diagnostics.push_back(d);
     if (r.recovered) t_.nodes[container].recovered = true;
     std::vector<size_t> to_expand;
-    for (Entry& e : r.entries) {
+    std::vector<std::optional<WalkResult>> walks;
+    for (size_t k = 0; k < r.entries.size(); ++k) {
+      Entry& e = r.entries[k];
       Node n;
       n.role = NodeRole::Member;
       n.format = t_.nodes[container].format;
@@ -200,19 +351,26 @@ class Builder {
       n.depth = depth;
       const bool walk = n.kind == EntryKind::File && n.size > 0 && !n.encrypted;
       size_t id = add(std::move(n), container);
-      if (walk) to_expand.push_back(id);
+      if (walk) {
+        to_expand.push_back(id);
+        walks.emplace_back(walked && k < walked->size() ? std::move((*walked)[k]) : std::nullopt);
+      }
     }
     // Walking the members is read-only work: do it on every core, then look into them one by one.
-    std::vector<std::optional<WalkResult>> walks(to_expand.size());
+    std::vector<size_t> pending;  // indices into to_expand still to walk
     uint64_t bytes = 0;
-    for (size_t id : to_expand) bytes += t_.nodes[id].size;
+    for (size_t i = 0; i < to_expand.size(); ++i)
+      if (!walks[i]) {
+        pending.push_back(i);
+        bytes += t_.nodes[to_expand[i]].size;
+      }
     const unsigned cores = threads();
-    if (cores > 1 && to_expand.size() > 1 && bytes > (1u << 20) && depth <= options_.limits.max_depth) {
+    if (cores > 1 && pending.size() > 1 && bytes > (1u << 20) && depth <= options_.limits.max_depth) {
       std::atomic<size_t> next{0};
       auto worker = [&] {
-        for (size_t i = next++; i < to_expand.size(); i = next++) {
-          const Node& n = t_.nodes[to_expand[i]];
-          walks[i] = walker_.walk(ByteView(n.content.data(), n.content.size(), 0), walk_options());
+        for (size_t i = next++; i < pending.size(); i = next++) {
+          const Node& n = t_.nodes[to_expand[pending[i]]];
+          walks[pending[i]] = walker_.walk(ByteView(n.content.data(), n.content.size(), 0), walk_options());
         }
       };
       const unsigned extra = std::min(cores, 8u) - 1;
@@ -233,7 +391,14 @@ class Builder {
     if (id != 0 && !options_.recurse && t_.nodes[id].role == NodeRole::Member) return;
     // Hits, locations and consumed ranges are all relative to this node's own content.
     const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
-    WalkResult wr = walked ? std::move(*walked) : walker_.walk(c, walk_options());
+    // A large node's containers are read ahead on other cores while its walk goes on.
+    std::optional<ReadAhead> ahead;
+    WalkOptions wo = walk_options();
+    if (!walked && threads() > 1 && c.size() >= kReadAheadNode) {
+      ahead.emplace(*this, c, std::min(threads(), 8u) - 1);
+      wo.on_hit = [&](const Hit& h) { ahead->consider(h); };
+    }
+    WalkResult wr = walked ? std::move(*walked) : walker_.walk(c, wo);
     t_.nodes[id].expanded = true;
     for (auto& d : wr.diagnostics) t_.nodes[id].diagnostics.push_back(d);
     t_.nodes[id].hits = wr.hits;
@@ -251,11 +416,10 @@ class Builder {
       const std::string loc = whole ? base_loc : base_loc + "@" + hex_upper(h.offset);
       const int depth = t_.nodes[id].depth;
       if (h.type == "cramfs" || h.type == "squashfs" || is_archive(h.type)) {
-        ExtractResult r = h.type == "cramfs"     ? read_cramfs(region, budget_, cramfs_options())
-                          : h.type == "squashfs" ? read_squashfs(region, budget_)
-                                                 : read_archive(region, budget_);
+        ReadAhead::Job* job = ahead ? ahead->take(h) : nullptr;
+        ExtractResult r = job ? std::move(job->result) : read_container(h.type, region, budget_, cramfs_options());
         size_t box = add_part(id, NodeRole::Carved, step_name(h.type), loc, region, nullptr, h.offset, depth);
-        add_members(box, std::move(r));
+        add_members(box, std::move(r), job ? &job->walks : nullptr);
         consumed.emplace_back(h.offset, h.offset + len);
       } else if (is_stream(h.type)) {
         auto reused = reuse_decoded(&h, region);

@@ -66,6 +66,7 @@ WalkResult Walker::walk(ByteView image, const WalkOptions& options) const {
         return image.size();
       }
       result.hits.push_back(std::move(*hit));
+      if (options.on_hit) options.on_hit(result.hits.back());
     }
     if (!confident || end <= pos) return std::nullopt;
     if (nesting == Nesting::Opaque) return end;

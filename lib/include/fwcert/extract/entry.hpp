@@ -71,6 +71,13 @@ class Budget {
     ++used_entries_;
     return true;
   }
+  // Takes bytes and entries together, all or nothing (a reader's whole result, read ahead under a copy).
+  bool take(uint64_t bytes, uint64_t entries) {
+    if (bytes > limits_.max_total_bytes - used_bytes_ || entries > limits_.max_entries - used_entries_) return false;
+    used_bytes_ += bytes;
+    used_entries_ += entries;
+    return true;
+  }
   uint64_t used_bytes() const { return used_bytes_; }
   uint64_t used_entries() const { return used_entries_; }
   // The most one entry decompressed from `compressed` input bytes may produce under the per-file, total and ratio

@@ -1,6 +1,7 @@
 // The walk: find every known structure at every offset, validate it, and return hits in offset order.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ struct WalkOptions {
   size_t max_hits = 100000;
   // Keep what validators decode (gzip streams) in Hit::decoded, for an extractor that reads the same streams next.
   bool keep_decoded = false;
+  // Called with each hit as soon as it is validated and kept (walk order, on the walking thread), so a caller can
+  // start work on it before the walk ends. The final, offset-sorted list is still WalkResult::hits.
+  std::function<void(const Hit&)> on_hit;
 };
 
 struct WalkResult {
