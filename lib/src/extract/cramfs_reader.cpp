@@ -95,10 +95,22 @@ class Inflater {
 
   // Inflates one complete zlib stream into out (capacity cap). Returns the bytes produced, or nullopt on a decoding
   // error or when the stream does not end within cap bytes (the kernel gives it exactly one block of room).
-  std::optional<uint64_t> run(ByteView in, uint8_t* out, uint64_t cap, std::string& why) {
+  // With `verified` (the image's CRC-32 already matched), the Adler-32 of each block is not computed again: the
+  // zlib header is checked here and the deflate data decoded raw.
+  std::optional<uint64_t> run(ByteView in, uint8_t* out, uint64_t cap, std::string& why, bool verified = false) {
     inflate_state* st = state_.get();
     isal_inflate_init(st);
     st->crc_flag = ISAL_ZLIB;
+    if (verified) {
+      // RFC 1950 2.2: CM 8 (deflate), CINFO <= 7, FCHECK makes CMF*256+FLG a multiple of 31, no preset dictionary.
+      auto cmf = in.u8(0), flg = in.u8(1);
+      if (!cmf || !flg || (*cmf & 0x0f) != 8 || (*cmf >> 4) > 7 || ((*cmf << 8) | *flg) % 31 != 0 || (*flg & 0x20)) {
+        why = "not a zlib stream (bad header)";
+        return std::nullopt;
+      }
+      st->crc_flag = ISAL_DEFLATE;
+      in = in.tail(2);
+    }
     st->next_in = const_cast<uint8_t*>(in.data());
     st->avail_in = static_cast<uint32_t>(std::min<uint64_t>(in.size(), UINT32_MAX));
     st->next_out = out;
@@ -121,8 +133,8 @@ class Inflater {
 
 class CramfsReader {
  public:
-  CramfsReader(ByteView fs, Budget& budget, ExtractResult& out, bool big_endian, bool ext_pointers)
-      : fs_(fs), budget_(budget), out_(out), be_(big_endian), ext_(ext_pointers) {}
+  CramfsReader(ByteView fs, Budget& budget, ExtractResult& out, bool big_endian, bool ext_pointers, bool verified)
+      : fs_(fs), budget_(budget), out_(out), be_(big_endian), ext_(ext_pointers), verified_(verified) {}
 
   void diag(uint64_t index, Severity s, std::string message) {
     out_.diagnostics.push_back({fs_.base() + index, s, std::move(message)});
@@ -478,11 +490,11 @@ class CramfsReader {
       } else {
         std::string why;
         const ByteView stored = *fs_.sub(b.start, b.len);
-        auto r = inflater.run(stored, dst, expected, why);
+        auto r = inflater.run(stored, dst, expected, why, verified_);
         if (!r && why == Inflater::kOverflow && expected < bs) {
           // More than the file has left but within a block: inflate aside to tell how much, keep what fits.
           Buffer aside(bs);
-          r = inflater.run(stored, aside.data(), bs, why);
+          r = inflater.run(stored, aside.data(), bs, why, verified_);
           if (r) std::copy(aside.begin(), aside.begin() + static_cast<long>(expected), dst);
         }
         if (!r) {
@@ -536,6 +548,7 @@ class CramfsReader {
   ExtractResult& out_;
   bool be_;
   bool ext_;
+  bool verified_;  // the whole image's CRC-32 matched
   std::vector<Node> nodes_;
   std::unordered_set<uint64_t> visited_;
   uint64_t inodes_seen_ = 0;
@@ -545,8 +558,8 @@ class CramfsReader {
 
 // Runs both phases from a root inode.
 void read_tree(ByteView fs, Budget& budget, const CramfsReadOptions& options, ExtractResult& out,
-               const cramfs::Inode& root, uint64_t root_at, bool be, bool ext) {
-  CramfsReader reader(fs, budget, out, be, ext);
+               const cramfs::Inode& root, uint64_t root_at, bool be, bool ext, bool verified = false) {
+  CramfsReader reader(fs, budget, out, be, ext, verified);
   reader.collect(root, root_at);
   uint32_t bs = options.block_size;
   if (bs == 0) {
@@ -653,6 +666,7 @@ ExtractResult read_cramfs(ByteView fs, Budget& budget, const CramfsReadOptions& 
   if (!sb.signature_ok) diag(sb_at + 16, Severity::Warning, "signature is not \"Compressed ROMFS\"");
 
   const bool v2 = sb.flags & cramfs::kFlagFsidVersion2;
+  bool crc_ok = false;
   if (v2) {
     // CRC-32 over [superblock, size) with fsid.crc taken as zero (FORMATS.md 1.8; util-linux fsck test_crc).
     if (sb.size < sb_at + cramfs::kSuperblockSize) {
@@ -665,13 +679,15 @@ ExtractResult read_cramfs(ByteView fs, Budget& budget, const CramfsReadOptions& 
       ByteView covered = *fs.sub(sb_at, sb.size - sb_at);
       const uint32_t computed = crc32_with_zeroed_word(covered, 32);
       if (computed == sb.crc) {
+        crc_ok = true;
         diag(sb_at + 32, Severity::Info, "CRC OK (" + hex(sb.crc) + ")");
       } else {
         diag(sb_at + 32, Severity::Warning, "CRC mismatch: stored " + hex(sb.crc) + ", computed " + hex(computed));
       }
     }
   }
-  read_tree(fs, budget, options, out, sb.root, sb_at + 64, sb.big_endian, sb.flags & cramfs::kFlagExtBlockPointers);
+  read_tree(fs, budget, options, out, sb.root, sb_at + 64, sb.big_endian, sb.flags & cramfs::kFlagExtBlockPointers,
+            crc_ok);
   return out;
 }
 
