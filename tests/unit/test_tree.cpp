@@ -579,3 +579,22 @@ TEST_CASE("tree: reading containers ahead on other cores gives the same tree, wi
   bad[0x100000 + 200] ^= 0x01;
   check_same_trees(extract(bad, "bad.bin", one), extract(bad, "bad.bin", many));
 }
+
+TEST_CASE("tree: the walk's CRC check is not redone by the reader, and a bad CRC is still reported") {
+  Bytes img = read_file(source_dir() + "/samples/bmc-sample.bin");
+  auto good = extract(img, "s.bin");
+  const fwcert::Node* fs = good.find("s.bin!cramfs@0x80000");
+  REQUIRE(fs);
+  auto has = [](const fwcert::Node& n, const std::string& needle) {
+    for (const auto& d : n.diagnostics)
+      if (d.message.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  CHECK(has(*fs, "CRC OK"));
+  img[0x80000 + 0x2000] ^= 0x01;  // inside the file data: the CRC no longer matches
+  auto bad = extract(img, "s.bin");
+  const fwcert::Node* fs2 = bad.find("s.bin!cramfs@0x80000");
+  REQUIRE(fs2);
+  CHECK(has(*fs2, "CRC mismatch"));
+  CHECK(!has(*fs2, "CRC OK"));
+}

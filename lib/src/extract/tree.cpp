@@ -161,6 +161,7 @@ class Builder {
       uint64_t bytes0 = 0, entries0 = 0;
       ExtractResult result;
       std::vector<std::optional<WalkResult>> walks;  // by entry index
+      bool crc_verified = false;
       bool ok = false;
       int state = 0;  // 0 queued, 1 running, 2 done (under mutex_)
     };
@@ -186,6 +187,7 @@ class Builder {
       auto job = std::make_unique<Job>();
       job->offset = h.offset;
       job->type = h.type;
+      job->crc_verified = b_.cramfs_options(h).crc_verified;
       job->region = content_.clamp(h.offset, len);
       job->budget = b_.budget_;  // the walk does not touch the budget: this is its state when the hits are handled
       job->bytes0 = job->budget.used_bytes();
@@ -254,6 +256,7 @@ class Builder {
     void run(Job& j) {
       try {
         CramfsReadOptions one;  // this job is one of the parallel strands already
+        one.crc_verified = j.crc_verified;
         j.result = read_container(j.type, j.region, j.budget, one);
         if (b_.options_.recurse) {
           j.walks.resize(j.result.entries.size());
@@ -311,11 +314,14 @@ class Builder {
   unsigned threads() const {
     return options_.threads ? options_.threads : std::max(std::thread::hardware_concurrency(), 1u);
   }
-  CramfsReadOptions cramfs_options() const {
+  // `walked`: the walk's hit for this CramFS, whose High confidence means its CRC-32 was checked and matched.
+  CramfsReadOptions cramfs_options(const Hit* walked = nullptr) const {
     CramfsReadOptions o;
     o.threads = threads();
+    o.crc_verified = walked && walked->type == "cramfs" && walked->confidence == Confidence::High;
     return o;
   }
+  CramfsReadOptions cramfs_options(const Hit& walked) const { return cramfs_options(&walked); }
 
   // Members of a container node; file members are walked again.
   // `walked`, when given, holds the walks of (some of) r.entries made ahead of time, by entry index.
@@ -417,7 +423,7 @@ class Builder {
       const int depth = t_.nodes[id].depth;
       if (h.type == "cramfs" || h.type == "squashfs" || is_archive(h.type)) {
         ReadAhead::Job* job = ahead ? ahead->take(h) : nullptr;
-        ExtractResult r = job ? std::move(job->result) : read_container(h.type, region, budget_, cramfs_options());
+        ExtractResult r = job ? std::move(job->result) : read_container(h.type, region, budget_, cramfs_options(h));
         size_t box = add_part(id, NodeRole::Carved, step_name(h.type), loc, region, nullptr, h.offset, depth);
         add_members(box, std::move(r), job ? &job->walks : nullptr);
         consumed.emplace_back(h.offset, h.offset + len);

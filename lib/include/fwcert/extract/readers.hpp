@@ -11,6 +11,7 @@ namespace fwcert {
 struct CramfsReadOptions {
   uint32_t block_size = 0;  // 0: try 4096, then other page sizes, keep the one whose blocks inflate to the right sizes
   unsigned threads = 1;     // threads inflating file contents (the result is the same for any count)
+  bool crc_verified = false;  // the caller already found the image's CRC-32 correct (a High walk hit): not redone
 };
 
 // CramFS, both byte orders, v1/v2, holes, uncompressed and direct block pointers (flag 0x800), symlinks, devices.
