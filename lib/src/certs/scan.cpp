@@ -1,8 +1,5 @@
 #include "fwcert/certs/scan.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -289,13 +286,7 @@ ScanReport scan_input(ByteView input, const std::string& name, const Walker& wal
   {
     std::jthread hasher;
     if (options.extract.threads == 1) input_sha256 = sha256_hex(input);
-    else
-      hasher = std::jthread([&] {
-        // The hash is needed only for the report, at the very end; everything else is on the way to it. At a lower
-        // priority the hash takes the cores only when the walk and the readers leave them idle.
-        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
-        input_sha256 = sha256_hex(input);
-      });
+    else hasher = std::jthread([&] { input_sha256 = sha256_hex(input); });
     ExtractOptions extract = options.extract;
     extract.hash_nodes = false;
     Tree tree = extract_tree(input, name, walker, extract);
