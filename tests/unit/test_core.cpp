@@ -1,10 +1,15 @@
 // Byte views, readers, results, checksums and time formatting.
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <limits>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "fwcert/core/bytes.hpp"
 #include "fwcert/core/checksum.hpp"
 #include "fwcert/core/mapped_file.hpp"
+#include "fwcert/core/memo.hpp"
 #include "fwcert/scan/validator.hpp"
 #include "support.hpp"
 
@@ -87,4 +92,33 @@ TEST_CASE("MappedFile reports missing files and directories by name") {
   REQUIRE(self);
   CHECK(self->size() > 100);
   CHECK(self->view().matches(0, "cmake_minimum_required"));
+}
+
+TEST_CASE("Memo computes each key once, keeps only what it is told to, and is bounded") {
+  fwcert::Memo<int> memo(3);
+  int calls = 0;
+  auto twice = [&](int v) { return [&calls, v] { ++calls; return 2 * v; }; };
+  CHECK(memo.get("a", twice(1)) == 2);
+  CHECK(memo.get("a", twice(99)) == 2);  // remembered: not computed again
+  CHECK(calls == 1);
+  CHECK(memo.get("b", twice(5), [](int) { return false; }) == 10);
+  CHECK(memo.get("b", twice(6)) == 12);  // the first value was not kept
+  CHECK(calls == 3);
+  CHECK(memo.get("c", twice(7)) == 14);
+  CHECK(memo.get("d", twice(8)) == 16);  // full (a, b, c): computed, not kept
+  CHECK(memo.get("d", twice(9)) == 18);
+  CHECK(calls == 6);
+  // Many threads asking for the same keys get the same values.
+  fwcert::Memo<std::string> shared;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i) {
+        const std::string k = "k" + std::to_string(i % 50);
+        if (shared.get(k, [&] { return k + "!"; }) != k + "!") ++wrong;
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(wrong == 0);
 }

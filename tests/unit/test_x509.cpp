@@ -1163,3 +1163,31 @@ TEST_CASE("corpus: real AMI / ATEN / Supermicro BMC certificates and keys") {
     CHECK(has(certificate_anomalies(*c), "notBefore in 1970 (generated without a clock)"));
   }
 }
+
+TEST_CASE("parse_certificate: a certificate seen twice parses the same; a failure keeps its own offset") {
+  auto pem = fwtest::read_file(fwtest::source_dir() + "/samples/certs/server.crt");
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  REQUIRE(x);
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(x, &der);
+  X509_free(x);
+  REQUIRE(n > 0);
+  std::vector<uint8_t> bytes(der, der + n);
+  OPENSSL_free(der);
+  auto a = fwcert::parse_certificate(fwcert::ByteView(bytes.data(), bytes.size(), 100));
+  auto b = fwcert::parse_certificate(fwcert::ByteView(bytes.data(), bytes.size(), 5000));
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->sha256 == b->sha256);
+  CHECK(a->subject == b->subject);
+  CHECK(a->not_after.raw == b->not_after.raw);
+  std::vector<uint8_t> junk(bytes.begin(), bytes.begin() + 40);
+  auto e1 = fwcert::parse_certificate(fwcert::ByteView(junk.data(), junk.size(), 0x111));
+  auto e2 = fwcert::parse_certificate(fwcert::ByteView(junk.data(), junk.size(), 0x222));
+  REQUIRE(!e1);
+  REQUIRE(!e2);
+  CHECK(e1.error().offset == 0x111);
+  CHECK(e2.error().offset == 0x222);
+}

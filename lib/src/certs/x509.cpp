@@ -7,6 +7,7 @@
 // the date is what is wrong) instead of being lost.
 #include "fwcert/certs/x509.hpp"
 #include "fwcert/core/crypto_providers.hpp"
+#include "fwcert/core/memo.hpp"
 #include "fwcert/core/civil_time.hpp"
 
 #include <openssl/asn1.h>
@@ -865,7 +866,30 @@ bool digits_at(const std::string& s, size_t pos, size_t n, int& out) {
 
 // =================================================================================================================
 
+namespace {
+Result<Certificate> parse_certificate_uncached(ByteView der);
+}  // namespace
+
+// Each distinct certificate is parsed once per process (core/memo.hpp); failures are not remembered, so their
+// messages keep the offset of the place they come from.
 Result<Certificate> parse_certificate(ByteView der) {
+  size_t len = der.size();
+  if (auto tlv = der::read_tlv(der, 0, der::kSequence)) len = static_cast<size_t>(tlv->size());
+  static Memo<std::optional<Certificate>> memo;
+  auto c = memo.get(
+      std::string_view(reinterpret_cast<const char*>(der.data()), std::min(len, der.size())),
+      [&]() -> std::optional<Certificate> {
+        auto r = parse_certificate_uncached(der);
+        if (!r) return std::nullopt;
+        return std::move(*r);
+      },
+      [](const std::optional<Certificate>& v) { return v.has_value(); });
+  if (c) return std::move(*c);
+  return parse_certificate_uncached(der);
+}
+
+namespace {
+Result<Certificate> parse_certificate_uncached(ByteView der) {
   ErrGuard guard;
   // Parse exactly the first DER element (trailing bytes are the caller's business).
   size_t len = der.size();
@@ -890,6 +914,7 @@ Result<Certificate> parse_certificate(ByteView der) {
   c->sha1 = digest_hex(c->der.data(), c->der.size(), EVP_sha1());
   return std::move(*c);
 }
+}  // namespace
 
 // Rules (RFC 5280 4.1.2.5 and X.680 for the relaxed forms real certificates use):
 //  - UTCTime YYMMDDhhmm[ss](Z|+hhmm|-hhmm): YY 50-99 = 19YY, 00-49 = 20YY. No fraction.
@@ -1073,7 +1098,18 @@ std::optional<int64_t> parse_user_time(const std::string& text) {
   return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
+namespace {
+std::optional<PrivateKey> parse_private_key_uncached(ByteView bytes);
+}  // namespace
+
+// Each distinct key blob is parsed once per process (core/memo.hpp).
 std::optional<PrivateKey> parse_private_key(ByteView bytes) {
+  static Memo<std::optional<PrivateKey>> memo;
+  return memo.get(bytes.as_string_view(), [&] { return parse_private_key_uncached(bytes); });
+}
+
+namespace {
+std::optional<PrivateKey> parse_private_key_uncached(ByteView bytes) {
   ErrGuard guard;
   std::string_view text = bytes.as_string_view();
   if (text.find("-----BEGIN ") != std::string_view::npos) {
@@ -1085,6 +1121,7 @@ std::optional<PrivateKey> parse_private_key(ByteView bytes) {
   }
   return key_from_der(bytes);
 }
+}  // namespace
 
 // Defaults tried on PKCS#12 files, in this order:
 //  ""          the empty password: what `openssl pkcs12 -export -passout pass:` writes, and the Supermicro iKVM

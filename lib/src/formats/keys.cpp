@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fwcert/core/memo.hpp"
 #include "fwcert/formats/der.hpp"
 #include "fwcert/scan/validator.hpp"
 
@@ -111,7 +112,7 @@ std::string pkey_text(const EVP_PKEY* k) {
 
 // Parses a private key; key_type is EVP_PKEY_RSA/DSA/EC for the traditional (PKCS#1-style) encodings, or
 // EVP_PKEY_NONE for PKCS#8 / auto-detection.
-std::optional<std::string> private_key_text(ByteView der, int key_type) {
+std::optional<std::string> private_key_text_uncached(ByteView der, int key_type) {
   const unsigned char* p = der.data();
   const long len = static_cast<long>(der.size());
   std::unique_ptr<EVP_PKEY, PkeyFree> k(key_type == EVP_PKEY_NONE ? d2i_AutoPrivateKey(nullptr, &p, len)
@@ -120,11 +121,24 @@ std::optional<std::string> private_key_text(ByteView der, int key_type) {
   return pkey_text(k.get());
 }
 
-std::optional<std::string> public_key_text(ByteView der) {
+std::optional<std::string> public_key_text_uncached(ByteView der) {
   const unsigned char* p = der.data();
   std::unique_ptr<EVP_PKEY, PkeyFree> k(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!k) return std::nullopt;
   return pkey_text(k.get());
+}
+
+// The same keys recur (see core/memo.hpp): each distinct blob goes through OpenSSL's decoders once.
+std::optional<std::string> private_key_text(ByteView der, int key_type) {
+  static Memo<std::optional<std::string>> memo;
+  std::string key(1, static_cast<char>(key_type & 0x7f));
+  key.append(der.as_string_view());
+  return memo.get(key, [&] { return private_key_text_uncached(der, key_type); });
+}
+
+std::optional<std::string> public_key_text(ByteView der) {
+  static Memo<std::optional<std::string>> memo;
+  return memo.get(der.as_string_view(), [&] { return public_key_text_uncached(der); });
 }
 
 std::string oid_name(ByteView oid_content) {
