@@ -13,11 +13,18 @@ command -v hyperfine >/dev/null || { sudo=""; [[ $EUID -ne 0 ]] && sudo=sudo; $s
 [[ -f "$bench/work/x10-bench.bin" ]] || "$bench/make-bench-image.sh"
 
 # 20 images: the 32 MiB bench image and the samples, each copied under several names with one byte changed so every
-# image has its own SHA-256 (a catalog of distinct builds).
+# image has its own SHA-256 (a catalog of distinct builds). IMAGES=full: 20 copies of the 32 MiB bench image
+# instead (a catalog of full-size BMC flash images only).
 rm -rf "$work" && mkdir -p "$work/fw"
 n=0
-for src in "$bench/work/x10-bench.bin" "$root/samples/bmc-sample.bin" "$root/samples/bmc-sample-be.bin" "$root/samples/bmc-sample.zip"; do
-  for k in 1 2 3 4 5; do
+sources=("$bench/work/x10-bench.bin" "$root/samples/bmc-sample.bin" "$root/samples/bmc-sample-be.bin" "$root/samples/bmc-sample.zip")
+copies="1 2 3 4 5"
+if [[ "${IMAGES:-mixed}" == full ]]; then
+  sources=("$bench/work/x10-bench.bin")
+  copies=$(seq 1 20)
+fi
+for src in "${sources[@]}"; do
+  for k in $copies; do
     n=$((n + 1))
     dst="$work/fw/img$(printf %02d $n)-$(basename "$src")"
     cp "$src" "$dst"
@@ -34,7 +41,7 @@ rm -f "$work/re.sqlite"*
 hyperfine --runs "$RUNS" --warmup 1 --style basic --export-json "$work/rerun.json" \
   -n "unchanged re-run" "'$FWCERT' catalog add '$work/fw' --db '$work/re.sqlite' --now 2026-01-01 2>/dev/null"
 python3 - "$work/catalog.json" "$work/rerun.json" "$bench/results-catalog.md" "$(date -u +%Y-%m-%d)" \
-  "$(git -C "$root" rev-parse --short HEAD)" "$(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)" "$n" <<'PY'
+  "$(git -C "$root" rev-parse --short HEAD)" "$(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)" "$n ${IMAGES:-mixed}" <<'PY'
 import json, os, sys
 a, b, results, date, commit, machine, n = sys.argv[1:]
 m = {r["command"]: r["median"] for r in json.load(open(a))["results"]}
