@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <system_error>
 #include <thread>
 #include <cstdio>
 #include <memory>
@@ -246,7 +247,13 @@ class CramfsReader {
     {
       std::vector<std::jthread> pool;
       if (threads > 1 && jobs.size() > 1 && total >= (uint64_t{1} << 20))
-        for (unsigned k = 1; k < std::min(threads, 8u); ++k) pool.emplace_back([&] { work(next); });
+        for (unsigned k = 1; k < std::min(threads, 8u); ++k) {
+          try {
+            pool.emplace_back([&] { work(next); });
+          } catch (const std::system_error&) {
+            break;  // fewer threads (none left to be had): this one does the rest
+          }
+        }
       work(next);
     }
     std::shared_ptr<const void> keep = block;

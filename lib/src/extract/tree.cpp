@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <cstdio>
 #include <memory>
@@ -196,7 +197,13 @@ class Builder {
         std::lock_guard<std::mutex> lock(mutex_);
         jobs_.push_back(std::move(job));
       }
-      if (pool_.size() < workers_) pool_.emplace_back([this] { work(); });
+      if (pool_.size() < workers_) {
+        try {
+          pool_.emplace_back([this] { work(); });
+        } catch (const std::system_error&) {
+          workers_ = 0;  // no thread to be had: take() runs the jobs in place
+        }
+      }
       cv_.notify_one();
     }
 
@@ -381,7 +388,13 @@ class Builder {
       };
       const unsigned extra = std::min(cores, 8u) - 1;
       std::vector<std::jthread> pool;
-      for (unsigned k = 0; k < extra; ++k) pool.emplace_back(worker);
+      for (unsigned k = 0; k < extra; ++k) {
+        try {
+          pool.emplace_back(worker);
+        } catch (const std::system_error&) {
+          break;  // fewer threads (none left to be had): this one does the rest
+        }
+      }
       worker();
     }
     for (size_t i = 0; i < to_expand.size(); ++i) expand(to_expand[i], std::move(walks[i]));
