@@ -1,11 +1,13 @@
 // Byte views, readers, results, checksums and time formatting.
 #include <catch2/catch.hpp>
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fwcert/core/big_block.hpp"
 #include "fwcert/core/bytes.hpp"
 #include "fwcert/core/checksum.hpp"
 #include "fwcert/core/mapped_file.hpp"
@@ -121,4 +123,20 @@ TEST_CASE("Memo computes each key once, keeps only what it is told to, and is bo
     });
   for (auto& t : threads) t.join();
   CHECK(wrong == 0);
+}
+
+TEST_CASE("BigBlock: zero-filled memory of the asked size, large blocks aligned for huge pages") {
+  for (size_t size : {size_t{0}, size_t{1}, size_t{4095}, size_t{2} << 20, (size_t{5} << 20) + 123}) {
+    INFO(size);
+    auto b = fwcert::BigBlock::allocate(size);
+    REQUIRE(b);
+    CHECK(b->size() == size);
+    bool zero = true;
+    for (size_t i = 0; i < size; i += 4093) zero = zero && b->data()[i] == 0;
+    if (size) zero = zero && b->data()[size - 1] == 0;
+    CHECK(zero);
+    if (size >= (size_t{2} << 20)) CHECK(reinterpret_cast<uintptr_t>(b->data()) % (size_t{2} << 20) == 0);
+    if (size) std::memset(b->data(), 0xab, size);  // writable to the last byte (ASan checks the small ones)
+  }
+  CHECK(fwcert::BigBlock::allocate(size_t{1} << 50) == nullptr);  // refused, not thrown
 }
