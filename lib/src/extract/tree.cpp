@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <system_error>
 #include <thread>
 #include <cstdio>
@@ -311,6 +312,7 @@ class Builder {
     e.size = h->decoded_size;
     e.view = ByteView(h->decoded, static_cast<size_t>(h->decoded_size));
     e.keep = h->decoded_owner;
+    reused_.insert(h->decoded);
     if (h->size < stream.size())
       e.diagnostics.push_back({stream.base() + h->size, Severity::Info,
                                std::to_string(stream.size() - h->size) + " bytes after the end of the stream ignored"});
@@ -456,6 +458,13 @@ class Builder {
       }
     }
     recover_damaged_cramfs(id, wr.hits, consumed);
+    // Decoded output nobody took (a stream inside something read another way) is not kept for the tree's lifetime.
+    for (Hit& x : t_.nodes[id].hits)
+      if (x.decoded_owner && !reused_.count(x.decoded)) {
+        x.decoded_owner.reset();
+        x.decoded = nullptr;
+        x.decoded_size = 0;
+      }
   }
 
   // CramFS images whose superblock is damaged are invisible to the walk (ossobv/vcutil#68). Where something says a
@@ -595,6 +604,7 @@ class Builder {
   const Walker& walker_;
   ExtractOptions options_;
   Budget budget_;
+  std::set<const uint8_t*> reused_;  // decoded outputs of walk hits that became stream nodes
   bool limit_noted_ = false;
 };
 
