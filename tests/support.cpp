@@ -93,6 +93,7 @@ static Bytes deflate_with(const Bytes& data, int window_bits) {
 }
 Bytes gzip_compress(const Bytes& data) { return deflate_with(data, 15 + 16); }
 Bytes zlib_compress(const Bytes& data) { return deflate_with(data, 15); }
+Bytes raw_deflate(const Bytes& data) { return deflate_with(data, -15); }
 
 static void put_u32(Bytes& b, size_t off, uint32_t v, bool be) { be ? put_u32be(b, off, v) : put_u32le(b, off, v); }
 

@@ -30,9 +30,10 @@ void put_u64be(Bytes& b, size_t off, uint64_t v);
 void append(Bytes& b, const Bytes& more);
 void append(Bytes& b, const std::string& text);
 Bytes random_bytes(size_t n, uint32_t seed);
-// gzip/zlib-compress helpers built on zlib (for synthetic fixtures).
+// gzip/zlib/raw-deflate helpers built on zlib (maximum compression; for synthetic fixtures).
 Bytes gzip_compress(const Bytes& data);
 Bytes zlib_compress(const Bytes& data);
+Bytes raw_deflate(const Bytes& data);  // bare RFC 1951 data, no wrapper
 
 // A minimal valid CramFS (version 2, sorted, CRC filled) whose root directory holds these regular files, in the
 // given byte order. Names must be sorted and at most 252 bytes; blocks are 4096 bytes, zlib-compressed.

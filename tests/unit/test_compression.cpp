@@ -31,20 +31,6 @@ Bytes payload(size_t n, uint32_t seed = 7) {
   return out;
 }
 
-Bytes raw_deflate(const Bytes& data, int level = 9) {
-  z_stream zs{};
-  if (deflateInit2(&zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::runtime_error("deflate");
-  Bytes out(deflateBound(&zs, data.size()) + 64);
-  zs.next_in = const_cast<Bytef*>(data.data());
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = out.data();
-  zs.avail_out = static_cast<uInt>(out.size());
-  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("deflate");
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 // A gzip member with FNAME, built by hand so the header fields are known.
 Bytes gzip_with_name(const Bytes& data, const std::string& name, uint32_t mtime, uint8_t xfl = 2, uint8_t os = 3) {
   Bytes g = {0x1f, 0x8b, 0x08, 0x08};

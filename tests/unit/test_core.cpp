@@ -140,3 +140,30 @@ TEST_CASE("BigBlock: zero-filled memory of the asked size, large blocks aligned 
   }
   CHECK(fwcert::BigBlock::allocate(size_t{1} << 50) == nullptr);  // refused, not thrown
 }
+
+TEST_CASE("GrowingBlock keeps what was written across growth and never passes its cap") {
+  const uint64_t cap = (uint64_t{3} << 20) + 5;
+  fwcert::GrowingBlock g(1000, cap);
+  uint64_t written = 0;
+  while (true) {
+    auto [dst, n] = g.room(100000);
+    if (!dst) break;
+    REQUIRE(n > 0);
+    const uint64_t k = std::min<uint64_t>(n, 100000);
+    for (uint64_t i = 0; i < k; ++i) dst[i] = static_cast<uint8_t>((written + i) % 251);
+    g.produced(k);
+    written += k;
+    REQUIRE(written <= cap);
+  }
+  CHECK(written == cap);
+  CHECK(g.size() == cap);
+  bool same = true;
+  for (uint64_t i = 0; i < cap; i += 997) same = same && g.data()[i] == i % 251;
+  CHECK(same);
+  auto block = g.release();
+  REQUIRE(block);
+  CHECK(block->size() >= cap);
+  CHECK(g.size() == 0);
+  fwcert::GrowingBlock none(0, 0);
+  CHECK(none.room(10).first == nullptr);
+}

@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace fwcert {
 
@@ -39,6 +41,23 @@ std::shared_ptr<BigBlock> BigBlock::allocate(size_t size) {
 BigBlock::~BigBlock() {
   if (map_) munmap(map_, map_size_);
   else std::free(data_);
+}
+
+std::pair<uint8_t*, uint64_t> GrowingBlock::room(uint64_t want) {
+  const uint64_t capacity = block_ ? block_->size() : 0;
+  const uint64_t need = size_ + std::min(want, cap_ - size_);
+  if (need > capacity) {
+    uint64_t next = std::max<uint64_t>({need, first_, uint64_t{64} << 10, 2 * capacity});
+    next = std::min(next, cap_);
+    auto bigger = BigBlock::allocate(static_cast<size_t>(next));
+    if (!bigger) return {nullptr, 0};
+    if (size_) std::memcpy(bigger->data(), block_->data(), static_cast<size_t>(size_));
+    block_ = std::move(bigger);
+  }
+  if (!block_) return {nullptr, 0};
+  const uint64_t avail = std::min<uint64_t>(block_->size(), cap_) - size_;
+  if (avail == 0) return {nullptr, 0};
+  return {block_->data() + size_, avail};
 }
 
 }  // namespace fwcert

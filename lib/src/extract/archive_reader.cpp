@@ -70,17 +70,12 @@ std::string limit_name(const Budget& budget, uint64_t compressed, uint64_t cap) 
 class Sink {
  public:
   Sink(Budget& budget, uint64_t compressed, uint64_t max = ~uint64_t{0}, uint64_t size_hint = 0)
-      : budget_(budget), compressed_(compressed) {
-    cap_ = std::min(budget.allowance(compressed), max);
-    hint_ = std::min<uint64_t>(size_hint, cap_);
-  }
+      : budget_(budget), compressed_(compressed), cap_(std::min(budget.allowance(compressed), max)),
+        out_(std::min(size_hint, cap_), cap_) {}
   // Room for up to `want` more bytes, fewer near the cap (0 at it); nullptr when memory cannot be had.
   std::pair<uint8_t*, size_t> room(size_t want) {
-    const uint64_t left = cap_ - size_;
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(want, left));
-    if (n == 0) return {nullptr, 0};
-    if (!grow(size_ + n)) return {nullptr, 0};
-    return {block_->data() + size_, n};
+    auto [dst, n] = out_.room(want);
+    return {dst, static_cast<size_t>(std::min<uint64_t>(n, want))};
   }
   // Keeps n bytes written at room(); false when a limit stopped it (the bytes past the limit are dropped).
   bool commit(size_t n) {
@@ -92,7 +87,7 @@ class Sink {
       take = static_cast<size_t>(std::min<uint64_t>(take, left));
       budget_.take_bytes(take);
     }
-    size_ += take;
+    out_.produced(take);
     if (take < n) {
       limited_ = true;
       return false;
@@ -115,34 +110,22 @@ class Sink {
     return limit_name(budget_, compressed_, cap_);
   }
   // A copy of the output (peeks at small layers).
-  Buffer take() const { return size_ ? Buffer(block_->data(), block_->data() + size_) : Buffer(); }
+  Buffer take() const { return size() ? Buffer(out_.data(), out_.data() + size()) : Buffer(); }
   // The output as an entry's content.
   void give_to(Entry& e) {
-    if (!block_) return;
-    e.view = ByteView(block_->data(), size_);
-    e.keep = std::move(block_);
+    const size_t n = size();
+    auto block = out_.release();
+    if (!block) return;
+    e.view = ByteView(block->data(), n);
+    e.keep = std::move(block);
   }
-  size_t size() const { return size_; }
+  size_t size() const { return static_cast<size_t>(out_.size()); }
 
  private:
-  bool grow(uint64_t need) {
-    if (block_ && need <= block_->size()) return true;
-    uint64_t want = std::max<uint64_t>({need, hint_, uint64_t{64} << 10});
-    if (block_) want = std::max<uint64_t>(want, 2 * uint64_t{block_->size()});
-    want = std::min<uint64_t>(want, cap_);
-    auto bigger = BigBlock::allocate(static_cast<size_t>(want));
-    if (!bigger) return false;
-    if (size_) std::memcpy(bigger->data(), block_->data(), size_);
-    block_ = std::move(bigger);
-    return true;
-  }
-
   Budget& budget_;
   uint64_t compressed_;
-  uint64_t cap_ = 0;
-  uint64_t hint_ = 0;
-  std::shared_ptr<BigBlock> block_;
-  uint64_t size_ = 0;
+  uint64_t cap_;
+  GrowingBlock out_;  // huge pages, grown by doubling from the size hint
   bool limited_ = false;
 };
 

@@ -85,36 +85,34 @@ bool apply_outcome(Hit& hit, const Outcome& o, const ValidateInput& in, uint64_t
 // that grows by doubling up to the output cap.
 class InflateOutput {
  public:
-  explicit InflateOutput(bool keep) : keep_(keep) {}
+  explicit InflateOutput(bool keep) : keep_(keep), kept_(uint64_t{256} << 10, kOutputCap) {}
   // Room for the next chunk of output.
   std::pair<uint8_t*, uint32_t> room() {
-    if (!keep_) return {scratch(), static_cast<uint32_t>(kScratchSize)};
-    if (!block_ || size_ == block_->size()) {
-      const uint64_t want = std::min<uint64_t>(block_ ? 2 * block_->size() : (uint64_t{256} << 10), kOutputCap);
-      auto bigger = want > size_ ? BigBlock::allocate(static_cast<size_t>(want)) : nullptr;
-      if (!bigger) {
-        keep_ = false;  // no memory for a copy: count only, the extractor decodes again
-        block_.reset();
-        return room();
-      }
-      if (size_) std::memcpy(bigger->data(), block_->data(), size_);
-      block_ = std::move(bigger);
+    if (keep_) {
+      auto [dst, n] = kept_.room(kScratchSize);
+      if (dst) return {dst, static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX))};
+      keep_ = false;  // at the cap or no memory for a copy: count only, the extractor decodes again
+      kept_.release();
     }
-    return {block_->data() + size_, static_cast<uint32_t>(std::min<uint64_t>(block_->size() - size_, UINT32_MAX))};
+    return {scratch(), static_cast<uint32_t>(kScratchSize)};
   }
-  void produced(uint32_t n) { size_ += n; }
+  void produced(uint32_t n) {
+    if (keep_) kept_.produced(n);
+  }
   // Hands the output to the hit (only for a stream decoded to its end).
   void give_to(Hit& hit) {
-    if (!keep_ || !block_) return;
-    hit.decoded = block_->data();
-    hit.decoded_size = size_;
-    hit.decoded_owner = std::move(block_);
+    if (!keep_) return;
+    const uint64_t n = kept_.size();
+    auto block = kept_.release();
+    if (!block) return;
+    hit.decoded = block->data();
+    hit.decoded_size = n;
+    hit.decoded_owner = std::move(block);
   }
 
  private:
   bool keep_;
-  std::shared_ptr<BigBlock> block_;
-  uint64_t size_ = 0;
+  GrowingBlock kept_;
 };
 
 // Inflates raw deflate data from view, counting output and its CRC-32. ISA-L's igzip inflater is used instead of

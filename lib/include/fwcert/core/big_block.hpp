@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 namespace fwcert {
 
@@ -29,6 +30,32 @@ class BigBlock {
   size_t size_;
   void* map_;        // what to unmap (nullptr: data_ came from calloc)
   size_t map_size_;
+};
+
+// Output of a decoder, in a BigBlock that grows by doubling (copying what it holds) up to a cap. Decoders write into
+// room() and then count what they wrote with produced().
+class GrowingBlock {
+ public:
+  // `first`: the size of the first block (a size hint); `cap`: never more than this in all.
+  GrowingBlock(uint64_t first, uint64_t cap) : first_(first), cap_(cap) {}
+
+  // Room for at least min(want, cap - size) more bytes, possibly more; {nullptr, 0} at the cap or when memory cannot
+  // be had.
+  std::pair<uint8_t*, uint64_t> room(uint64_t want);
+  void produced(uint64_t n) { size_ += n; }
+
+  uint64_t size() const { return size_; }
+  const uint8_t* data() const { return block_ ? block_->data() : nullptr; }
+  // The block holding the output (nullptr when nothing was ever written); the GrowingBlock is empty afterwards.
+  std::shared_ptr<BigBlock> release() {
+    size_ = 0;
+    return std::move(block_);
+  }
+
+ private:
+  uint64_t first_, cap_;
+  std::shared_ptr<BigBlock> block_;
+  uint64_t size_ = 0;
 };
 
 }  // namespace fwcert
