@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <system_error>
 #include <thread>
 #include <cstdio>
 #include <memory>
@@ -17,6 +16,7 @@
 
 #include "fwcert/core/big_block.hpp"
 #include "fwcert/core/checksum.hpp"
+#include "fwcert/core/parallel.hpp"
 #include "fwcert/extract/readers.hpp"
 #include "fwcert/formats/cramfs.hpp"
 #include "fwcert/scan/validator.hpp"
@@ -244,18 +244,7 @@ class CramfsReader {
       }
     };
     std::atomic<size_t> next{0};
-    {
-      std::vector<std::jthread> pool;
-      if (threads > 1 && jobs.size() > 1 && total >= (uint64_t{1} << 20))
-        for (unsigned k = 1; k < std::min(threads, 8u); ++k) {
-          try {
-            pool.emplace_back([&] { work(next); });
-          } catch (const std::system_error&) {
-            break;  // fewer threads (none left to be had): this one does the rest
-          }
-        }
-      work(next);
-    }
+    run_on_threads(jobs.size() > 1 && total >= (uint64_t{1} << 20) ? threads : 1, [&] { work(next); });
     std::shared_ptr<const void> keep = block;
     for (Job& j : jobs) {
       Entry& e = out_.entries[j.entry];

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "fwcert/core/crypto_providers.hpp"
+#include "fwcert/core/parallel.hpp"
 #include "fwcert/extract/readers.hpp"
 #include "fwcert/formats/aspeed.hpp"
 #include "fwcert/formats/fit.hpp"
@@ -388,16 +389,7 @@ class Builder {
           walks[pending[i]] = walker_.walk(ByteView(n.content.data(), n.content.size(), 0), walk_options());
         }
       };
-      const unsigned extra = std::min(cores, 8u) - 1;
-      std::vector<std::jthread> pool;
-      for (unsigned k = 0; k < extra; ++k) {
-        try {
-          pool.emplace_back(worker);
-        } catch (const std::system_error&) {
-          break;  // fewer threads (none left to be had): this one does the rest
-        }
-      }
-      worker();
+      run_on_threads(cores, worker);
     }
     for (size_t i = 0; i < to_expand.size(); ++i) expand(to_expand[i], std::move(walks[i]));
   }
