@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <sstream>
 
@@ -46,6 +47,71 @@ ByteView view_of(const Bytes& b, uint64_t base = 0) { return ByteView(b.data(), 
 ExtractResult read(const Bytes& b, fwcert::CramfsReadOptions opt = {}) {
   Budget budget;
   return fwcert::read_cramfs(view_of(b), budget, opt);
+}
+
+// Read with an explicit block size.
+ExtractResult read(const Bytes& b, uint32_t block_size) {
+  fwcert::CramfsReadOptions opt;
+  opt.block_size = block_size;
+  return read(b, opt);
+}
+
+// A streaming read (CramfsReadOptions::visit) on 1 and 3 threads against the plain read of the same image: the same
+// entries, metadata, completeness, diagnostics and link targets; the visitor sees every file with content exactly
+// once (and no symlink), with the bytes the plain read gives (holes as zeros, though the scratch buffer held another file before); a
+// kept file (every other one) has those bytes, the others none and their size in unkept_size.
+void check_streaming(const Bytes& img) {
+  const ExtractResult plain = read(img);
+  for (unsigned threads : {1u, 3u}) {
+    INFO("threads " << threads);
+    std::mutex mutex;
+    std::map<size_t, std::vector<std::string>> seen;  // entry -> md5 of what the visitor saw, each time
+    fwcert::CramfsReadOptions o;
+    o.threads = threads;
+    o.visit = [&](size_t k, const Entry& e, ByteView content) {
+      std::lock_guard<std::mutex> lock(mutex);
+      seen[k].push_back(md5_hex(content) + " " + e.path);
+      return k % 2 == 0;
+    };
+    Budget budget;
+    const ExtractResult r = fwcert::read_cramfs(view_of(img), budget, o);
+    REQUIRE(r.entries.size() == plain.entries.size());
+    CHECK(r.diagnostics.size() == plain.diagnostics.size());
+    CHECK(r.limited == plain.limited);
+    for (size_t k = 0; k < r.entries.size(); ++k) {
+      const Entry &a = plain.entries[k], &b = r.entries[k];
+      INFO(a.path);
+      CHECK(b.path == a.path);
+      CHECK(b.kind == a.kind);
+      CHECK(b.mode == a.mode);
+      CHECK(b.size == a.size);
+      CHECK(b.complete == a.complete);
+      CHECK(b.link_target == a.link_target);
+      CHECK(b.diagnostics.size() == a.diagnostics.size());
+      if (a.kind == EntryKind::Symlink) {
+        CHECK(seen.count(k) == 0);
+        continue;
+      }
+      if (seen.count(k)) {  // a file whose first block is unreadable is visited with nothing
+        REQUIRE(seen[k].size() == 1);
+        CHECK(seen[k][0] == md5_hex(a.content()) + " " + a.path);
+      } else {
+        CHECK(a.content().empty());
+      }
+      if (a.content().empty()) {
+        CHECK(b.content().empty());
+        CHECK(b.unkept_size == 0);
+        continue;
+      }
+      if (k % 2 == 0) {
+        CHECK(md5_hex(b.content()) == md5_hex(a.content()));
+        CHECK(b.unkept_size == 0);
+      } else {
+        CHECK(b.content().empty());
+        CHECK(b.unkept_size == a.content().size());
+      }
+    }
+  }
 }
 
 const Entry* find(const ExtractResult& r, const std::string& path) {
@@ -467,6 +533,45 @@ TEST_CASE("cramfs reader: subdirectory, symlink, devices, fifo, socket, holes, u
     CHECK(md5_hex(find(r, "/raw")->content()) == md5_hex(view_of(raw)));
     CHECK(all_complete(r));
     CHECK(has_diag(r, "CRC OK"));
+    check_streaming(b.img);
+  }
+}
+
+TEST_CASE("cramfs reader: a short block ends in zeros when streaming too, whatever the scratch buffer held") {
+  for (unsigned block_size : {0u, 4096u}) {
+    INFO(block_size);
+    Builder b;
+    size_t e_a = b.entry("a"), e_b = b.entry("b");
+    const size_t root_size = b.img.size() - 76;
+    b.align4();
+    size_t a_data = b.img.size();
+    b.img.resize(a_data + 4, 0);
+    append(b.img, zlib_compress(Bytes(4096, 'A')));
+    b.u32(a_data, static_cast<uint32_t>(b.img.size()));
+    b.inode(e_a, 0100644, 0, 4096, 0, 1, static_cast<uint32_t>(a_data / 4));
+    b.align4();
+    size_t b_data = b.img.size();
+    b.img.resize(b_data + 4, 0);
+    append(b.img, zlib_compress(Bytes(100, 'B')));  // the inode promises 4000 bytes
+    b.u32(b_data, static_cast<uint32_t>(b.img.size()));
+    b.inode(e_b, 0100644, 0, 4000, 0, 1, static_cast<uint32_t>(b_data / 4));
+    b.superblock(0x3, static_cast<uint32_t>(root_size), 76, 3);
+
+    fwcert::CramfsReadOptions o;
+    o.block_size = block_size;
+    std::string seen_b;
+    o.visit = [&](size_t, const Entry& e, ByteView content) {
+      if (e.path == "/b") seen_b.assign(content.as_string_view());
+      return false;
+    };
+    Budget budget;
+    ExtractResult r = fwcert::read_cramfs(view_of(b.img), budget, o);  // one thread: "a" fills the scratch first
+    REQUIRE(r.entries.size() == 2);
+    CHECK(seen_b == std::string(100, 'B') + std::string(3900, '\0'));
+    CHECK(!r.entries[1].complete);
+    CHECK(r.entries[1].unkept_size == 4000);
+    CHECK(has_diag(r, "holds 100 bytes, expected 4000"));
+    check_streaming(b.img);
   }
 }
 
@@ -530,7 +635,7 @@ TEST_CASE("cramfs reader: hostile structures give diagnostics, never a crash or 
     b.u32(data, static_cast<uint32_t>(data + 4 + 9000));
     b.inode(e, 0100644, 0, 10, 0, 1, static_cast<uint32_t>(data / 4));
     b.superblock(0x3, 16, 76, 2);
-    ExtractResult r = read(b.img, {4096});
+    ExtractResult r = read(b.img, 4096u);
     REQUIRE(r.entries.size() == 1);
     CHECK(!r.entries[0].complete);
     CHECK(has_diag(r, "more than the kernel accepts"));
@@ -546,9 +651,10 @@ TEST_CASE("cramfs reader: hostile structures give diagnostics, never a crash or 
     b.u32(data, static_cast<uint32_t>(b.img.size()));
     b.inode(e, 0100644, 0, 10, 0, 1, static_cast<uint32_t>(data / 4));
     b.superblock(0x3, 16, 76, 2);
-    ExtractResult r = read(b.img, {4096});
+    ExtractResult r = read(b.img, 4096u);
     REQUIRE(r.entries.size() == 1);
     CHECK(!r.entries[0].complete);
+    check_streaming(b.img);
     REQUIRE(!r.entries[0].diagnostics.empty());
     const auto& d = r.entries[0].diagnostics[0];
     CHECK(d.message.find("/bad") != std::string::npos);
@@ -698,6 +804,7 @@ TEST_CASE("cramfs reader: mkfs.cramfs images (subdirs, symlinks, devices, holes,
     CHECK(all_complete(r));
     CHECK(has_diag(r, "CRC OK"));
     check_against_tree(r, src, true, as_root);
+    check_streaming(img);
     const Entry* dev = find(r, "/ttyS0");
     if (as_root) {
       REQUIRE(dev != nullptr);
@@ -714,10 +821,10 @@ TEST_CASE("cramfs reader: mkfs.cramfs images (subdirs, symlinks, devices, holes,
         CHECK(r.entries[i + 1].path.rfind(r.entries[i].path + "/", 0) == 0);
     }
     // The explicit block size gives the same; a wrong one gives diagnostics.
-    ExtractResult explicit_bs = read(img, {v.block_size});
+    ExtractResult explicit_bs = read(img, v.block_size);
     CHECK(explicit_bs.entries.size() == r.entries.size());
     CHECK(all_complete(explicit_bs));
-    ExtractResult wrong = read(img, {v.block_size == 4096 ? 65536u : 4096u});
+    ExtractResult wrong = read(img, v.block_size == 4096 ? 65536u : 4096u);
     CHECK(!all_complete(wrong));
 
     if (v.fsck_ok) {
@@ -749,6 +856,7 @@ TEST_CASE("cramfs reader: util-linux little and big endian test images") {
     CHECK(md5_hex(r.entries[3].content()) == "e8084e7f6bceef3b04a15360ac300b73");
     CHECK(all_complete(r));
     CHECK(has_diag(r, "CRC OK"));
+    check_streaming(read_file(path));
   }
   // Byte-exact with fsck.cramfs on the host-order image.
   TempDir tmp("ul");
@@ -909,12 +1017,14 @@ TEST_CASE("cramfs reader: one thread and four give the same entries, contents an
   REQUIRE(one.entries.size() == 40);
   CHECK(content_str(one.entries[7]) == std::string(files[7].content.begin(), files[7].content.end()));
   check_identical(one, read_threads(img, 4));
-  // Damaged block data: the same diagnostics land on the same entries.
+  check_streaming(img);
+  // Damaged block data: the same diagnostics land on the same entries, streaming or not.
   std::mt19937 rng(77);
   for (int v = 0; v < 40; ++v) {
     Bytes m = img;
     for (int k = 0; k < 6; ++k) m[4096 + rng() % (m.size() - 4096)] ^= static_cast<uint8_t>(1 + rng() % 255);
     check_identical(read_threads(m, 1), read_threads(m, 4));
+    if (v % 8 == 0) check_streaming(m);
   }
 }
 
@@ -923,11 +1033,13 @@ TEST_CASE("cramfs reader: threads on the real X9 webfs, intact and bit-flipped")
   if (!image) return;
   Bytes img = read_file(*image);
   check_identical(read_threads(img, 1), read_threads(img, 3));
+  check_streaming(img);
   std::mt19937 rng(5);
   for (int v = 0; v < 10; ++v) {
     Bytes m = img;
     for (int k = 0; k < 8; ++k) m[rng() % m.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
     check_identical(read_threads(m, 1), read_threads(m, 3));
+    if (v % 3 == 0) check_streaming(m);
   }
 }
 

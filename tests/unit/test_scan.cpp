@@ -7,6 +7,7 @@
 
 #include "fwcert/certs/scan.hpp"
 #include "fwcert/certs/x509.hpp"
+#include "fwcert/report/scan_report.hpp"
 #include "support.hpp"
 
 using namespace fwtest;
@@ -205,4 +206,25 @@ TEST_CASE("scan: hashing on other threads while the first PKCS#12 loads OpenSSL'
   CHECK(empty == 0);
   CHECK(wrong == 0);
   CHECK(pfx.certificates.empty());
+}
+
+TEST_CASE("scan: a scan reading files as it walks them reports exactly what a scan of the whole tree reports") {
+  // scan_input lets go of file contents with nothing inside (ExtractOptions::keep_content); scan_tree on a tree that
+  // holds every content must give the same report: certificates, keys, roles from the configs, problems.
+  std::vector<std::pair<std::string, Bytes>> inputs = {
+      {"bmc-sample.bin", read_file(source_dir() + "/samples/bmc-sample.bin")},
+      {"bmc-sample-be.bin", read_file(source_dir() + "/samples/bmc-sample-be.bin")}};
+  if (auto webfs = corpus_file("supermicro_ipmi_firmware/SDK/FileSystem/webfs"))
+    inputs.emplace_back("webfs", read_file(*webfs));
+  for (const auto& [name, data] : inputs) {
+    INFO(name);
+    fwcert::ScanOptions o;
+    o.now = k2026Jan1;
+    const fwcert::ScanReport streamed = fwcert::scan_input(fwcert::ByteView(data.data(), data.size()), name, walker(), o);
+    const fwcert::Tree full = fwcert::extract_tree(fwcert::ByteView(data.data(), data.size()), name, walker());
+    fwcert::ScanReport whole = fwcert::scan_tree(full, o);
+    whole.sha256 = streamed.sha256;
+    CHECK(!streamed.certificates.empty());
+    CHECK(fwcert::scan_to_json({streamed}).dump(1) == fwcert::scan_to_json({whole}).dump(1));
+  }
 }

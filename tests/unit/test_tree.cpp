@@ -617,3 +617,69 @@ TEST_CASE("tree: a gzip stream the walk decoded but that is read another way is 
     }
   CHECK(found);
 }
+
+TEST_CASE("tree: streaming (keep_content) gives the same tree and keeps only files with something inside") {
+  const Bytes big = big_image();
+  const Bytes sample = read_file(source_dir() + "/samples/bmc-sample.bin");
+  const Bytes sample_be = read_file(source_dir() + "/samples/bmc-sample-be.bin");
+  for (const Bytes* img : {&big, &sample, &sample_be}) {
+    for (unsigned threads : {1u, 3u}) {
+      INFO("image of " << img->size() << " bytes, threads " << threads);
+      fwcert::ExtractOptions plain;
+      plain.threads = threads;
+      plain.hash_nodes = false;
+      fwcert::ExtractOptions streamed = plain;
+      streamed.keep_content = [](std::string_view path, uint64_t) { return path.ends_with(".conf"); };
+      const auto a = extract(*img, "img.bin", plain);
+      const auto b = extract(*img, "img.bin", streamed);
+      check_same_trees(a, b);
+      size_t unkept = 0, kept_members = 0;
+      for (size_t i = 0; i < a.nodes.size() && i < b.nodes.size(); ++i) {
+        const fwcert::Node& x = a.nodes[i];
+        const fwcert::Node& y = b.nodes[i];
+        INFO(x.location);
+        CHECK(y.hits.size() == x.hits.size());
+        CHECK(y.children == x.children);
+        if (!y.content_kept) {
+          ++unkept;
+          CHECK(y.role == fwcert::NodeRole::Member);
+          CHECK(y.content.empty());
+          CHECK(y.size == x.content.size());
+          CHECK(x.hits.empty());
+          CHECK(!x.member_path.ends_with(".conf"));
+          continue;
+        }
+        CHECK(y.content.size() == x.content.size());
+        CHECK(std::equal(x.content.data(), x.content.data() + x.content.size(), y.content.data()));
+        if (y.role == fwcert::NodeRole::Member && y.kind == fwcert::EntryKind::File && y.size > 0 &&
+            a.nodes[*y.parent].format == "cramfs") {
+          ++kept_members;
+          CHECK((!x.hits.empty() || x.member_path.ends_with(".conf")));
+        }
+      }
+      CHECK(unkept > 0);
+      CHECK(kept_members > 0);
+    }
+  }
+  // At limits and on damaged bytes too.
+  fwcert::ExtractOptions one;
+  one.threads = 1;
+  one.hash_nodes = false;
+  fwcert::ExtractOptions streamed = one;
+  streamed.threads = 3;
+  streamed.keep_content = [](std::string_view, uint64_t) { return false; };
+  for (uint64_t total : {uint64_t{500000}, uint64_t{1400000}, uint64_t{2500000}}) {
+    INFO(total);
+    one.limits.max_total_bytes = streamed.limits.max_total_bytes = total;
+    check_same_trees(extract(big, "big.bin", one), extract(big, "big.bin", streamed));
+  }
+  one.limits = streamed.limits = fwcert::ExtractLimits{};
+  Bytes bad = big;
+  for (size_t k = 0; k < 40; ++k) bad[0x400000 + 4096 + k * 20011] ^= 0x5a;
+  bad[0x100000 + 200] ^= 0x01;
+  check_same_trees(extract(bad, "bad.bin", one), extract(bad, "bad.bin", streamed));
+  // hash_nodes needs every content: no streaming then.
+  fwcert::ExtractOptions hashed;
+  hashed.keep_content = [](std::string_view, uint64_t) { return false; };
+  for (const auto& n : extract(sample, "s.bin", hashed).nodes) CHECK(n.content_kept);
+}

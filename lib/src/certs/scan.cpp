@@ -73,12 +73,18 @@ std::string basename_of(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-bool looks_like_config(const Node& n) {
-  if (n.role != NodeRole::Member || n.kind != EntryKind::File || n.size == 0 || n.size > (1u << 20)) return false;
-  const std::string name = basename_of(n.member_path);
+// A member file the role inference reads as a configuration (by its name; at most 1 MiB).
+bool config_candidate(std::string_view path, uint64_t size) {
+  if (size == 0 || size > (1u << 20)) return false;
+  const std::string name = basename_of(std::string(path));
   return ends_with(name, ".conf") || ends_with(name, ".cnf") || ends_with(name, ".cfg") ||
          name.find("stunnel") != std::string::npos || name.find("lighttpd") != std::string::npos ||
          name.find("nginx") != std::string::npos || name.find("httpd") != std::string::npos;
+}
+
+bool looks_like_config(const Node& n) {
+  return n.role == NodeRole::Member && n.kind == EntryKind::File && n.content_kept &&
+         config_candidate(n.member_path, n.size);
 }
 
 class Scanner {
@@ -289,6 +295,8 @@ ScanReport scan_input(ByteView input, const std::string& name, const Walker& wal
     else hasher = std::jthread([&] { input_sha256 = sha256_hex(input); });
     ExtractOptions extract = options.extract;
     extract.hash_nodes = false;
+    // Files are walked where they are read; only those with something inside and the configs stay in memory.
+    extract.keep_content = config_candidate;
     Tree tree = extract_tree(input, name, walker, extract);
     report = scan_tree(tree, options);
   }

@@ -11,6 +11,7 @@
 #include <thread>
 #include <cstdio>
 #include <memory>
+#include <new>
 #include <optional>
 #include <unordered_set>
 
@@ -179,9 +180,10 @@ class CramfsReader {
   }
 
   // Phase 2: entries with content, drawing on the budget. The budget is taken in directory order first, so a limit
-  // cuts the same files whatever the thread count; then every file is inflated straight into its own slot of one
-  // block (no copies, huge pages), on up to `threads` threads; the entries are views into the block.
-  void emit(uint32_t bs, unsigned threads) {
+  // cuts the same files whatever the thread count; then the files are inflated on up to `threads` threads: straight
+  // into their own slots of one block (no copies, huge pages; the entries are views into it), or, when streaming
+  // (options.visit), each into a scratch buffer of its thread that the visitor sees before the next file reuses it.
+  void emit(uint32_t bs, const CramfsReadOptions& options) {
     struct Job {
       size_t entry;
       const Node* node;
@@ -189,6 +191,8 @@ class CramfsReader {
       uint64_t slot;
       Decoded d;
       uint64_t produced = 0;
+      std::shared_ptr<const Buffer> kept;  // streaming: the copy the visitor asked for
+      std::string link;                    // streaming: a symlink's target
     };
     std::vector<Job> jobs;
     uint64_t total = 0;
@@ -220,7 +224,7 @@ class CramfsReader {
                                      hex(uint64_t{n.inode.offset} * 4)});
       }
       if (has_content && n.inode.size > 0) {
-        Job job{out_.entries.size(), &n, {}, total, {}};
+        Job job{out_.entries.size(), &n, {}, total, {}, 0, {}, {}};
         job.blocks = locate(n, bs, UINT64_MAX, job.d, true);
         if (!take_budget(n, job.blocks)) break;  // a limit stopped the read: this entry and the rest are not listed
         total += n.inode.size;
@@ -229,28 +233,59 @@ class CramfsReader {
       out_.entries.push_back(std::move(e));
     }
     if (jobs.empty()) return;
+    const bool streaming = static_cast<bool>(options.visit);
+    const unsigned threads = jobs.size() > 1 && total >= (uint64_t{1} << 20) ? options.threads : 1;
 
-    auto block = BigBlock::allocate(total);
-    if (!block) {
-      diag(0, Severity::Error, "cannot allocate " + std::to_string(total) + " bytes for the file contents");
-      for (const Job& j : jobs) out_.entries[j.entry].complete = false;
-      return;
+    std::shared_ptr<BigBlock> block;
+    if (!streaming) {
+      block = BigBlock::allocate(total);
+      if (!block) {
+        diag(0, Severity::Error, "cannot allocate " + std::to_string(total) + " bytes for the file contents");
+        for (const Job& j : jobs) out_.entries[j.entry].complete = false;
+        return;
+      }
     }
-    auto work = [&](std::atomic<size_t>& next) {
+    std::atomic<size_t> next{0};
+    std::atomic<bool> no_memory{false};
+    run_on_threads(threads, [&] {
       Inflater inflater;
+      std::unique_ptr<uint8_t[]> scratch;
+      uint64_t scratch_size = 0;
       for (size_t i = next++; i < jobs.size(); i = next++) {
         Job& j = jobs[i];
-        j.produced = inflate_blocks(*j.node, bs, j.blocks, block->data() + j.slot, j.d, true, inflater);
+        if (!streaming) {
+          j.produced = inflate_blocks(*j.node, bs, j.blocks, block->data() + j.slot, j.d, true, inflater);
+          continue;
+        }
+        const uint64_t size = j.node->inode.size;
+        if (size > scratch_size) {
+          scratch.reset(new (std::nothrow) uint8_t[size]);
+          scratch_size = scratch ? size : 0;
+          if (!scratch) {
+            no_memory = true;
+            continue;  // this file stays empty and incomplete
+          }
+        }
+        j.produced = inflate_blocks(*j.node, bs, j.blocks, scratch.get(), j.d, true, inflater);
+        const ByteView content(scratch.get(), static_cast<size_t>(j.produced));
+        if (has_type(j.node->inode.mode, TypeBits::Lnk)) j.link.assign(content.as_string_view());
+        else if (options.visit(j.entry, out_.entries[j.entry], content))
+          j.kept = std::make_shared<const Buffer>(content.data(), content.data() + content.size());
       }
-    };
-    std::atomic<size_t> next{0};
-    run_on_threads(jobs.size() > 1 && total >= (uint64_t{1} << 20) ? threads : 1, [&] { work(next); });
+    });
+    if (no_memory) diag(0, Severity::Error, "cannot allocate memory for a file's contents; some files are incomplete");
     std::shared_ptr<const void> keep = block;
     for (Job& j : jobs) {
       Entry& e = out_.entries[j.entry];
       e.complete = j.d.ok && j.produced == j.node->inode.size;
       e.diagnostics.insert(e.diagnostics.end(), std::make_move_iterator(j.d.problems.begin()),
                            std::make_move_iterator(j.d.problems.end()));
+      if (streaming) {
+        if (has_type(j.node->inode.mode, TypeBits::Lnk)) e.link_target = std::move(j.link);
+        else if (j.kept) e.data = std::move(j.kept);
+        else e.unkept_size = j.produced;
+        continue;
+      }
       const uint8_t* p = block->data() + j.slot;
       if (has_type(j.node->inode.mode, TypeBits::Lnk)) {
         e.link_target.assign(reinterpret_cast<const char*>(p), static_cast<size_t>(j.produced));
@@ -466,9 +501,9 @@ class CramfsReader {
     return d;
   }
 
-  // Inflates the blocks into out, which holds room for every located block (min(size, blocks * bs) bytes) and is
-  // zero-filled, so holes and short blocks need no writes. Returns the bytes of content produced: up to the first
-  // block that cannot be read.
+  // Inflates the blocks into out, which holds room for every located block (min(size, blocks * bs) bytes; not
+  // necessarily zero-filled: holes and the ends of short blocks are written as zeros). Returns the bytes of content
+  // produced: up to the first block that cannot be read.
   uint64_t inflate_blocks(const Node& n, uint32_t bs, const std::vector<Block>& blocks, uint8_t* out, Decoded& d,
                           bool report, Inflater& inflater) {
     const uint64_t size = n.inode.size;
@@ -480,6 +515,7 @@ class CramfsReader {
       uint64_t got = 0;
       if (b.len == 0) {
         got = expected;  // a hole: zeros (FORMATS.md 1.6)
+        std::fill(dst, dst + expected, uint8_t{0});
       } else if (b.raw) {
         got = b.len;
         std::copy(fs_.data() + b.start, fs_.data() + b.start + std::min(b.len, expected), dst);
@@ -503,6 +539,7 @@ class CramfsReader {
         }
         got = *r;
       }
+      if (got < expected) std::fill(dst + got, dst + expected, uint8_t{0});
       if (got != expected) {
         d.ok = false;
         // Like the kernel, a short block reads as zeros past its end; a long one is cut.
@@ -565,7 +602,7 @@ void read_tree(ByteView fs, Budget& budget, const CramfsReadOptions& options, Ex
                                "block size " + std::to_string(bs) + " is not a power of two in 512..1M; using 4096"});
     bs = 4096;
   }
-  reader.emit(bs, options.threads);
+  reader.emit(bs, options);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -137,6 +137,19 @@ class Builder {
     return add(std::move(n), parent);
   }
 
+  // The walks a streaming CramFS read makes of its files (by entry index), gathered from its threads.
+  struct StreamedWalks {
+    std::mutex mutex;
+    std::vector<std::pair<size_t, WalkResult>> walks;
+    std::vector<std::optional<WalkResult>> by_entry(size_t entries) {
+      std::vector<std::optional<WalkResult>> out(entries);
+      for (auto& [k, w] : walks)
+        if (k < entries) out[k] = std::move(w);
+      walks.clear();
+      return out;
+    }
+  };
+
   static ExtractResult read_container(const std::string& type, ByteView region, Budget& budget,
                                       const CramfsReadOptions& cramfs) {
     return type == "cramfs"     ? read_cramfs(region, budget, cramfs)
@@ -164,12 +177,14 @@ class Builder {
       uint64_t bytes0 = 0, entries0 = 0;
       ExtractResult result;
       std::vector<std::optional<WalkResult>> walks;  // by entry index
+      StreamedWalks streamed;
       bool crc_verified = false;
       bool ok = false;
       int state = 0;  // 0 queued, 1 running, 2 done (under mutex_)
     };
 
-    ReadAhead(Builder& b, ByteView content, unsigned workers) : b_(b), content_(content), workers_(workers) {}
+    ReadAhead(Builder& b, ByteView content, int depth, unsigned workers)
+        : b_(b), content_(content), depth_(depth), workers_(workers) {}
     ~ReadAhead() {
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -190,7 +205,7 @@ class Builder {
       auto job = std::make_unique<Job>();
       job->offset = h.offset;
       job->type = h.type;
-      job->crc_verified = b_.cramfs_options(h).crc_verified;
+      job->crc_verified = b_.cramfs_options(&h).crc_verified;
       job->region = content_.clamp(h.offset, len);
       job->budget = b_.budget_;  // the walk does not touch the budget: this is its state when the hits are handled
       job->bytes0 = job->budget.used_bytes();
@@ -264,15 +279,16 @@ class Builder {
 
     void run(Job& j) {
       try {
-        CramfsReadOptions one;  // this job is one of the parallel strands already
+        CramfsReadOptions one = b_.cramfs_options(nullptr, depth_, &j.streamed);
+        one.threads = 1;  // this job is one of the parallel strands already
         one.crc_verified = j.crc_verified;
         j.result = read_container(j.type, j.region, j.budget, one);
-        if (b_.options_.recurse) {
-          j.walks.resize(j.result.entries.size());
+        j.walks = j.streamed.by_entry(j.result.entries.size());
+        if (b_.walks_members(depth_)) {
           for (size_t k = 0; k < j.result.entries.size(); ++k) {
             const Entry& e = j.result.entries[k];
             const ByteView content = e.content();
-            if (e.kind != EntryKind::File || content.empty() || e.encrypted) continue;
+            if (j.walks[k] || e.kind != EntryKind::File || content.empty() || e.encrypted) continue;
             j.walks[k] = b_.walker_.walk(ByteView(content.data(), content.size(), 0), b_.walk_options());
           }
         }
@@ -284,6 +300,7 @@ class Builder {
 
     Builder& b_;
     ByteView content_;
+    int depth_;
     unsigned workers_;
     std::mutex mutex_;
     std::condition_variable cv_;
@@ -324,14 +341,33 @@ class Builder {
   unsigned threads() const {
     return options_.threads ? options_.threads : std::max(std::thread::hardware_concurrency(), 1u);
   }
+  // Whether the members of a container at `depth` are walked (they are one level deeper).
+  bool walks_members(int depth) const { return options_.recurse && depth + 1 <= options_.limits.max_depth; }
+
   // `walked`: the walk's hit for this CramFS, whose High confidence means its CRC-32 was checked and matched.
-  CramfsReadOptions cramfs_options(const Hit* walked = nullptr) const {
+  // `streamed`, when given and the options ask for streaming (keep_content), receives the walks of the files of a
+  // container at `depth`, made where each file is inflated; a file's content is kept only when its walk found
+  // something or keep_content asks for it.
+  CramfsReadOptions cramfs_options(const Hit* walked, int depth = 0, StreamedWalks* streamed = nullptr) const {
     CramfsReadOptions o;
     o.threads = threads();
     o.crc_verified = walked && walked->type == "cramfs" && walked->confidence == Confidence::High;
+    if (streamed && options_.keep_content && !options_.hash_nodes) {
+      const bool walk = walks_members(depth);
+      o.visit = [this, streamed, walk](size_t k, const Entry& e, ByteView content) {
+        if (content.empty() || e.encrypted) return false;
+        bool keep = options_.keep_content(e.path, content.size());
+        if (walk) {
+          WalkResult w = walker_.walk(ByteView(content.data(), content.size(), 0), walk_options());
+          keep = keep || !w.hits.empty();
+          std::lock_guard<std::mutex> lock(streamed->mutex);
+          streamed->walks.emplace_back(k, std::move(w));
+        }
+        return keep;
+      };
+    }
     return o;
   }
-  CramfsReadOptions cramfs_options(const Hit& walked) const { return cramfs_options(&walked); }
 
   // Members of a container node; file members are walked again.
   // `walked`, when given, holds the walks of (some of) r.entries made ahead of time, by entry index.
@@ -361,6 +397,10 @@ class Builder {
       n.content = e.content();
       n.owned = e.owner();
       n.size = n.content.size();
+      if (e.unkept_size) {
+        n.size = e.unkept_size;
+        n.content_kept = false;
+      }
       n.encrypted = e.encrypted;
       n.complete = e.complete;
       n.diagnostics = std::move(e.diagnostics);
@@ -408,7 +448,7 @@ class Builder {
     std::optional<ReadAhead> ahead;
     WalkOptions wo = walk_options();
     if (!walked && threads() > 1 && c.size() >= kReadAheadNode) {
-      ahead.emplace(*this, c, std::min(threads(), 8u) - 1);
+      ahead.emplace(*this, c, t_.nodes[id].depth, std::min(threads(), 8u) - 1);
       wo.on_hit = [&](const Hit& h) { ahead->consider(h); };
     }
     WalkResult wr = walked ? std::move(*walked) : walker_.walk(c, wo);
@@ -430,9 +470,13 @@ class Builder {
       const int depth = t_.nodes[id].depth;
       if (h.type == "cramfs" || h.type == "squashfs" || is_archive(h.type)) {
         ReadAhead::Job* job = ahead ? ahead->take(h) : nullptr;
-        ExtractResult r = job ? std::move(job->result) : read_container(h.type, region, budget_, cramfs_options(h));
+        StreamedWalks streamed;
+        ExtractResult r = job ? std::move(job->result)
+                              : read_container(h.type, region, budget_, cramfs_options(&h, depth, &streamed));
+        std::vector<std::optional<WalkResult>> walks =
+            job ? std::move(job->walks) : streamed.by_entry(r.entries.size());
         size_t box = add_part(id, NodeRole::Carved, step_name(h.type), loc, region, nullptr, h.offset, depth);
-        add_members(box, std::move(r), job ? &job->walks : nullptr);
+        add_members(box, std::move(r), &walks);
         consumed.emplace_back(h.offset, h.offset + len);
       } else if (is_stream(h.type)) {
         auto reused = reuse_decoded(&h, region);
@@ -485,8 +529,8 @@ class Builder {
                                       [&](auto& r) { return off >= r.first && off < r.second; });
       if (inside || (known && length != 0)) continue;
       const ByteView region = length ? c.clamp(off, length) : c.tail(off);
-      ExtractResult r = read_cramfs(region, budget_, cramfs_options());
-      if (r.entries.empty()) r = recover_cramfs(region, budget_, cramfs_options());
+      ExtractResult r = read_cramfs(region, budget_, cramfs_options(nullptr));
+      if (r.entries.empty()) r = recover_cramfs(region, budget_, cramfs_options(nullptr));
       if (r.entries.empty()) continue;
       const std::string loc = t_.nodes[id].location + "!cramfs@" + hex_upper(off);
       size_t box = add_part(id, NodeRole::Carved, "cramfs", loc, region, nullptr, off, t_.nodes[id].depth);

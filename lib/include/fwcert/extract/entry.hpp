@@ -36,7 +36,8 @@ struct Entry {
   std::shared_ptr<const Buffer> data;
   ByteView view;
   std::shared_ptr<const void> keep;
-  bool encrypted = false;  // content not available without a password
+  uint64_t unkept_size = 0;  // content of this many bytes was read and looked at (a streaming read) but not kept
+  bool encrypted = false;    // content not available without a password
   bool complete = true;    // false when the content is partial (damaged data, a limit reached)
   std::vector<Diagnostic> diagnostics;
 

@@ -2,6 +2,7 @@
 // and returns entries plus diagnostics. None of them throws on bad bytes.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "fwcert/extract/entry.hpp"
@@ -12,6 +13,12 @@ struct CramfsReadOptions {
   uint32_t block_size = 0;  // 0: try 4096, then other page sizes, keep the one whose blocks inflate to the right sizes
   unsigned threads = 1;     // threads inflating file contents (the result is the same for any count)
   bool crc_verified = false;  // the caller already found the image's CRC-32 correct (a High walk hit): not redone
+  // Streaming. When set, file contents are not gathered into the result: each file is inflated into a scratch buffer
+  // of the thread reading it and handed to `visit` there (with the index of its entry in the result, on any thread,
+  // in any order), and the entry keeps a copy only when visit returns true. An entry not kept has no content and
+  // records what was read in Entry::unkept_size. A caller that looks at most files once (a certificate scan walks
+  // them) saves the memory and the page faults of holding them all. Symlink targets are always kept.
+  std::function<bool(size_t entry, const Entry& e, ByteView content)> visit;
 };
 
 // CramFS, both byte orders, v1/v2, holes, uncompressed and direct block pointers (flag 0x800), symlinks, devices.

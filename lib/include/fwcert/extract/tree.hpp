@@ -7,9 +7,11 @@
 //   x10.bin!uimage@0x1400000!gzip!pem@0x7A120
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fwcert/extract/entry.hpp"
@@ -47,6 +49,9 @@ struct Node {
   ByteView content;
   std::shared_ptr<const void> owned;
   uint64_t size = 0;
+  // False for a member whose content was walked where it was read and then let go (ExtractOptions::keep_content):
+  // `content` is empty, `size` is what was read, `hits` is what the walk found (nothing).
+  bool content_kept = true;
   std::string sha256;  // hex, of content (empty for directories, links, devices)
 
   bool recovered = false, encrypted = false, complete = true;
@@ -65,6 +70,12 @@ struct ExtractOptions {
   // root directory that follows it). Images with an ASPEED [img] index get this for free: every indexed image with
   // no structure found at its base is tried.
   std::vector<uint64_t> cramfs_at;
+  // Streaming. When set (and hash_nodes is off), the files of a CramFS are walked where they are inflated, and a
+  // file's content stays in the tree only when its walk finds something in it or this predicate asks for it (a
+  // certificate scan asks for configuration files). The other members keep their metadata and size but no content
+  // (Node::content_kept). A firmware image's filesystems hold tens of MiB of programs with no structure inside; not
+  // holding them saves the memory and the time to fault it in. Unset: every member keeps its content (fwextract).
+  std::function<bool(std::string_view member_path, uint64_t size)> keep_content;
 };
 
 class Tree {
