@@ -514,7 +514,16 @@ class ArchiveReader {
           "unpacked");
       return std::move(result_);
     }
-    archive_read_support_format_all(a.get());
+    // libarchive's archive_read_support_format_all() without xar: no signature leads to a xar archive, and its reader
+    // is the only part of libarchive that needs libxml2 (and with it ICU) at run time.
+    for (auto support : {archive_read_support_format_7zip, archive_read_support_format_ar,
+                         archive_read_support_format_cab, archive_read_support_format_cpio,
+                         archive_read_support_format_empty, archive_read_support_format_iso9660,
+                         archive_read_support_format_lha, archive_read_support_format_mtree,
+                         archive_read_support_format_rar, archive_read_support_format_rar5,
+                         archive_read_support_format_tar, archive_read_support_format_warc,
+                         archive_read_support_format_zip})
+      support(a.get());
     archive_read_support_filter_all(a.get());
     if (archive_read_open_memory(a.get(), view_.data(), view_.size()) != ARCHIVE_OK) {
       add(result_.diagnostics, view_.base(), Severity::Error, "not a readable archive: " + error_text(a.get()));
