@@ -285,8 +285,8 @@ ScanReport scan_tree(const Tree& tree, const ScanOptions& options) {
 
 ScanReport scan_input(ByteView input, const std::string& name, const Walker& walker, const ScanOptions& options) {
   // The input's SHA-256 (its identity in reports and the catalog) is computed on the second core while the tree is
-  // built; the nodes inside are not hashed at all: a scan does not need them.
-  load_crypto_providers();  // before any thread of this scan touches OpenSSL
+  // built; the nodes inside are not hashed at all: a scan does not need them. That thread also loads OpenSSL's
+  // providers first (sha256_hex does), while the walk starts here: every use of OpenSSL waits for them.
   std::string input_sha256;
   ScanReport report;
   {

@@ -873,6 +873,7 @@ Result<Certificate> parse_certificate_uncached(ByteView der);
 // Each distinct certificate is parsed once per process (core/memo.hpp); failures are not remembered, so their
 // messages keep the offset of the place they come from.
 Result<Certificate> parse_certificate(ByteView der) {
+  load_crypto_providers();
   size_t len = der.size();
   if (auto tlv = der::read_tlv(der, 0, der::kSequence)) len = static_cast<size_t>(tlv->size());
   static Memo<std::optional<Certificate>> memo;
@@ -1104,6 +1105,7 @@ std::optional<PrivateKey> parse_private_key_uncached(ByteView bytes);
 
 // Each distinct key blob is parsed once per process (core/memo.hpp).
 std::optional<PrivateKey> parse_private_key(ByteView bytes) {
+  load_crypto_providers();
   static Memo<std::optional<PrivateKey>> memo;
   return memo.get(bytes.as_string_view(), [&] { return parse_private_key_uncached(bytes); });
 }
@@ -1190,6 +1192,7 @@ KeystoreContents read_pkcs12(ByteView der, const std::vector<std::string>& passw
 }
 
 KeystoreContents read_jks(ByteView data) {
+  load_crypto_providers();
   ErrGuard guard;
   KeystoreContents out;
   Reader r(data, 0, true);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fwcert/core/checksum.hpp"
+#include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/formats/aspeed.hpp"
 #include "fwcert/formats/fit.hpp"
 #include "fwcert/scan/validator.hpp"
@@ -193,6 +194,7 @@ FdtTree walk_fdt_struct(ByteView st, ByteView strings) {
 
 // Hash of a FIT payload (FORMATS.md 3.3). nullopt when the algorithm is not one we compute.
 std::optional<std::vector<uint8_t>> fit_digest(const std::string& algo, ByteView data) {
+  load_crypto_providers();
   if (algo == "crc32") {
     uint32_t c = crc32(data);
     return std::vector<uint8_t>{uint8_t(c >> 24), uint8_t(c >> 16), uint8_t(c >> 8), uint8_t(c)};

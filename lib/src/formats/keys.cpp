@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/core/memo.hpp"
 #include "fwcert/formats/der.hpp"
 #include "fwcert/scan/validator.hpp"
@@ -74,6 +75,7 @@ struct CertInfo {
 
 // Subject and validity of a DER certificate that already passed der_certificate_size.
 std::optional<CertInfo> cert_info(ByteView der) {
+  load_crypto_providers();  // every use of OpenSSL waits for them (see core/crypto_providers.hpp)
   const unsigned char* p = der.data();
   std::unique_ptr<X509, X509Free> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x) return std::nullopt;
@@ -113,6 +115,7 @@ std::string pkey_text(const EVP_PKEY* k) {
 // Parses a private key; key_type is EVP_PKEY_RSA/DSA/EC for the traditional (PKCS#1-style) encodings, or
 // EVP_PKEY_NONE for PKCS#8 / auto-detection.
 std::optional<std::string> private_key_text_uncached(ByteView der, int key_type) {
+  load_crypto_providers();
   const unsigned char* p = der.data();
   const long len = static_cast<long>(der.size());
   std::unique_ptr<EVP_PKEY, PkeyFree> k(key_type == EVP_PKEY_NONE ? d2i_AutoPrivateKey(nullptr, &p, len)
@@ -122,6 +125,7 @@ std::optional<std::string> private_key_text_uncached(ByteView der, int key_type)
 }
 
 std::optional<std::string> public_key_text_uncached(ByteView der) {
+  load_crypto_providers();
   const unsigned char* p = der.data();
   std::unique_ptr<EVP_PKEY, PkeyFree> k(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!k) return std::nullopt;
