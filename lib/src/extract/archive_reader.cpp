@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <new>
 #include <cctype>
 #include <cstring>
 #include <memory>
@@ -668,6 +669,16 @@ class ArchiveReader {
     const uint64_t cap = budget_.allowance(view_.size());
     const std::string cap_name = limit_name(budget_, view_.size(), cap);
     Buffer out;
+    // The size the header states (when it states one) is room to reserve, no more: growing by doubling would copy
+    // and fault in the content about twice. A lie only costs address space: the reservation is bounded by the cap
+    // and by 256 MiB (beyond that the buffer grows as before), and one that cannot be had is simply not made.
+    if (is_file && archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
+      try {
+        out.reserve(static_cast<size_t>(
+            std::min<uint64_t>({static_cast<uint64_t>(archive_entry_size(e)), cap, uint64_t{256} << 20})));
+      } catch (const std::bad_alloc&) {
+      }
+    }
     std::vector<uint8_t> chunk(kChunk);
     bool stopped_by_limit = false;
     std::string limit;
