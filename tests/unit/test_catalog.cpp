@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -765,4 +767,60 @@ TEST_CASE("catalog: shard selection is deterministic and partitions the keys") {
   CHECK_FALSE(fwcert::in_shard("a", 0, 2));
   CHECK_FALSE(fwcert::in_shard("a", 3, 2));
   CHECK_FALSE(fwcert::in_shard("a", 1, 0));
+}
+
+namespace {
+
+// A zip written by libarchive: members of the given sizes, all zeros (they compress to almost nothing) or random
+// bytes (they do not compress).
+Bytes zip_of(const std::vector<size_t>& sizes, bool zeros) {
+  Bytes out(2 << 20);
+  size_t used = 0;
+  std::unique_ptr<archive, decltype(&archive_write_free)> a(archive_write_new(), archive_write_free);
+  REQUIRE(archive_write_set_format_zip(a.get()) == ARCHIVE_OK);
+  REQUIRE(archive_write_open_memory(a.get(), out.data(), out.size(), &used) == ARCHIVE_OK);
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+    archive_entry_set_pathname(e.get(), ("m" + std::to_string(k)).c_str());
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), 0644);
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(sizes[k]));
+    REQUIRE(archive_write_header(a.get(), e.get()) == ARCHIVE_OK);
+    Bytes data = zeros ? Bytes(sizes[k], 0) : random_bytes(sizes[k], static_cast<uint32_t>(k + 1));
+    REQUIRE(archive_write_data(a.get(), data.data(), data.size()) == static_cast<la_ssize_t>(data.size()));
+  }
+  REQUIRE(archive_write_close(a.get()) == ARCHIVE_OK);
+  out.resize(used);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("catalog: the work an input will take orders the scans: a zip counts what it holds") {
+  auto est = [](const Bytes& b) { return fwcert::estimated_scan_bytes(fwcert::ByteView(b.data(), b.size())); };
+  Bytes plain(300000, 0x5a);
+  CHECK(est(plain) == 300000);
+  CHECK(est(Bytes{}) == 0);
+  const Bytes zip = zip_of({200000, 100000, 0}, false);
+  CHECK(est(zip) == zip.size() + 300000);
+  // The bundled vendor zip holds the 4 MiB sample image.
+  const Bytes vendor = read_file(source_dir() + "/samples/bmc-sample.zip");
+  CHECK(est(vendor) == vendor.size() + 4194304);
+  // Damaged or hostile: never below the file's size, never above 65 times it, never a crash.
+  for (size_t cut : {size_t{4}, size_t{30}, zip.size() / 2, zip.size() - 10}) {
+    Bytes t(zip.begin(), zip.begin() + static_cast<long>(cut));
+    INFO(cut);
+    CHECK(est(t) >= t.size());
+    CHECK(est(t) <= 65 * t.size());
+  }
+  const Bytes huge = zip_of({900000}, true);  // holds far more than 64 times its size
+  REQUIRE(huge.size() * 64 < 900000);
+  CHECK(est(huge) == huge.size() * 65);
+  std::mt19937 rng(3);
+  for (int v = 0; v < 200; ++v) {
+    Bytes m = zip;
+    for (int k = 0; k < 4; ++k) m[rng() % m.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+    CHECK(est(m) >= m.size());
+    CHECK(est(m) <= 65 * m.size());
+  }
 }

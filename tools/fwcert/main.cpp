@@ -256,12 +256,14 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     for (auto& f : expand_path(p, errors))
       if (fwcert::in_shard(f, shard_k, shard_n)) files.push_back(std::move(f));
 
-  // Largest images first: with one image per worker, that keeps every core busy to the end.
+  // Largest work first (a vendor zip counts what it holds, not what it weighs): with one image per worker, that
+  // keeps every core busy to the end.
   {
-    std::vector<std::pair<uintmax_t, std::string>> sized;
+    std::vector<std::pair<uint64_t, std::string>> sized;
     for (auto& f : files) {
-      std::error_code ec;
-      sized.emplace_back(fs::file_size(f, ec), std::move(f));
+      uint64_t work = 0;
+      if (auto mf = fwcert::MappedFile::open(f, /*prefault=*/false)) work = fwcert::estimated_scan_bytes(mf->view());
+      sized.emplace_back(work, std::move(f));
     }
     std::stable_sort(sized.begin(), sized.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
     files.clear();

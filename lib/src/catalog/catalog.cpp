@@ -2,6 +2,8 @@
 // ever reaches SQLite through bound parameters.
 #include "fwcert/catalog/catalog.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -513,6 +515,22 @@ bool in_shard(const std::string& key, int k, int n) {
     h *= 1099511628211ULL;  // FNV prime
   }
   return h % static_cast<uint64_t>(n) == static_cast<uint64_t>(k - 1);
+}
+
+uint64_t estimated_scan_bytes(ByteView file) {
+  const uint64_t size = file.size();
+  if (!file.matches(0, std::string_view("PK\x03\x04", 4))) return size;
+  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
+  if (!a) return size;
+  archive_read_support_format_zip_seekable(a.get());  // reads the central directory; skipping data costs nothing
+  if (archive_read_open_memory(a.get(), file.data(), file.size()) != ARCHIVE_OK) return size;
+  const uint64_t ceiling = size > UINT64_MAX / 64 ? UINT64_MAX : size * 64;
+  uint64_t total = 0;
+  archive_entry* e = nullptr;
+  for (int n = 0; n < 100000 && total < ceiling && archive_read_next_header(a.get(), &e) == ARCHIVE_OK; ++n)
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
+      total += std::min<uint64_t>(static_cast<uint64_t>(archive_entry_size(e)), ceiling);
+  return size + std::min(total, ceiling);
 }
 
 // -----------------------------------------------------------------------------------------------------------------

@@ -87,6 +87,12 @@ Result<std::map<std::string, ImageMeta>> read_manifest_csv(std::string_view text
 // the scanned root, with '/' separators, as the key so that every machine agrees.
 bool in_shard(const std::string& key, int k, int n);
 
+// How many bytes a scan of `file` will go through, to hand out the largest work first: the file's size, and for a zip
+// (a vendor's package) also the members it will decompress, as its central directory states their sizes (libarchive
+// lists them without decompressing anything). At most 65 times the file's size (a hostile directory cannot make one
+// file look arbitrarily large). Only an ordering hint: nothing depends on it being right.
+uint64_t estimated_scan_bytes(ByteView file);
+
 // One recorded image.
 struct ImageRow {
   int64_t id = 0;
