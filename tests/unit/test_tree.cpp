@@ -678,6 +678,15 @@ TEST_CASE("tree: streaming (keep_content) gives the same tree and keeps only fil
   for (size_t k = 0; k < 40; ++k) bad[0x400000 + 4096 + k * 20011] ^= 0x5a;
   bad[0x100000 + 200] ^= 0x01;
   check_same_trees(extract(bad, "bad.bin", one), extract(bad, "bad.bin", streamed));
+  // At the depth limit (members not walked: not kept either, unless asked for) and without recursion.
+  for (int depth : {0, 1, 2}) {
+    INFO("max_depth " << depth);
+    one.limits.max_depth = streamed.limits.max_depth = depth;
+    check_same_trees(extract(sample, "s.bin", one), extract(sample, "s.bin", streamed));
+  }
+  one.limits = streamed.limits = fwcert::ExtractLimits{};
+  one.recurse = streamed.recurse = false;
+  check_same_trees(extract(sample, "s.bin", one), extract(sample, "s.bin", streamed));
   // hash_nodes needs every content: no streaming then.
   fwcert::ExtractOptions hashed;
   hashed.keep_content = [](std::string_view, uint64_t) { return false; };
