@@ -824,3 +824,31 @@ TEST_CASE("catalog: the work an input will take orders the scans: a zip counts w
     CHECK(est(m) <= 65 * m.size());
   }
 }
+
+TEST_CASE("catalog: a checkpoint puts what the log holds into the database file itself") {
+  TempDir tmp;
+  const std::string db = tmp.file("cat.db");
+  auto c = open_ok(db);
+  record_three(*c);
+  // While the connection is open the rows live in the write-ahead log: a copy of the database file alone (what a
+  // careless backup takes) does not have them yet...
+  auto copy_and_count = [&](const std::string& name) -> int64_t {
+    const std::string copy = tmp.file(name);
+    std::filesystem::copy_file(db, copy);
+    auto cc = fwcert::Catalog::open(copy);
+    REQUIRE(cc);
+    auto images = (*cc)->list_images();
+    REQUIRE(images);
+    return static_cast<int64_t>(images->size());
+  };
+  CHECK(copy_and_count("before.db") == 0);
+  // ...after a checkpoint it does, and the catalog goes on working.
+  REQUIRE(c->checkpoint());
+  CHECK(copy_and_count("after.db") == 3);
+  auto images = c->list_images();
+  REQUIRE(images);
+  CHECK(images->size() == 3);
+  auto ic = c->integrity_check();
+  REQUIRE(ic);
+  CHECK(*ic == "ok");
+}

@@ -271,6 +271,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   }
   std::mutex mu;  // guards the catalog connection, errors and counters
   std::atomic<size_t> next{0};
+  std::atomic<bool> checkpointed{false};
   size_t done = 0, scanned = 0, unchanged = 0;
   const bool tty = isatty(STDERR_FILENO);
   auto progress = [&](const std::string& current) {
@@ -334,6 +335,12 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       else ++scanned;
       ++done;
       progress(f);
+    }
+    // Nothing left to take: the first worker to get here copies the log into the database while the others finish
+    // their last images, so the close at the end has little left to do.
+    if (jobs > 1 && !checkpointed.exchange(true)) {
+      std::lock_guard lk(mu);
+      if (done < files.size()) catalog->checkpoint();
     }
   };
   {

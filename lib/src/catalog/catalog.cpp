@@ -986,6 +986,12 @@ Result<std::vector<CalendarEntry>> Catalog::calendar_entries(int64_t now, bool i
   return out;
 }
 
+CatalogStatus Catalog::checkpoint() {
+  const int rc = sqlite3_wal_checkpoint_v2(impl_->db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(impl_->db.get(), "checkpoint");
+  return ok();
+}
+
 Result<std::string> Catalog::integrity_check() {
   sqlite3* db = impl_->db.get();
   auto s = Stmt::prepare(db, "PRAGMA integrity_check(20)");

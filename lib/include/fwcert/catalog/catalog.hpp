@@ -197,6 +197,10 @@ class Catalog {
   Result<std::vector<CalendarEntry>> calendar_entries(int64_t now, bool include_past);
   // PRAGMA integrity_check plus foreign_key_check: "ok" or the first problems reported.
   Result<std::string> integrity_check();
+  // Copies what the write-ahead log holds into the database file now (a passive checkpoint: never waits for
+  // readers). Closing does it anyway; a worker with nothing left to scan does it earlier, while the others finish,
+  // so that the close has little left to copy and sync.
+  CatalogStatus checkpoint();
 
   // Merges shard catalogs into out_path (created when missing): images (a path in several catalogs: the one with
   // the later scanned_at wins; on a tie the one already in out_path stays), certificates (upsert), and their
