@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -243,13 +244,27 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     }
     manifest = std::move(*m);
   }
-  auto catalog = open_catalog(a.db, who);
-  if (!catalog) return 2;
   auto walker = fwcert::make_default_walker(fwcert::default_signature_path(argv0));
   if (!walker) {
     std::cerr << who << ": " << walker.error().message << "\n";
     return 2;
   }
+  // A catalog that does not exist yet records no image, so the scans need not wait for it to be created (the schema
+  // and the switch to WAL cost a few milliseconds of syncs): it is created on another thread, and only the first
+  // record waits for it. An existing one is opened first: its records decide what is scanned.
+  std::error_code exists_ec;
+  const bool fresh = !fs::exists(a.db, exists_ec) && !exists_ec;
+  auto opening = std::async(std::launch::async, [&] { return open_catalog(a.db, who); });
+  std::unique_ptr<fwcert::Catalog> catalog;
+  bool catalog_failed = false;
+  auto get_catalog = [&]() -> fwcert::Catalog* {  // under mu once workers run
+    if (!catalog && !catalog_failed) {
+      catalog = opening.get();
+      catalog_failed = !catalog;
+    }
+    return catalog.get();
+  };
+  if (!fresh && !get_catalog()) return 2;
 
   std::vector<std::string> errors, files;
   for (const auto& p : paths)
@@ -302,7 +317,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       meta.size = static_cast<uint64_t>(st.st_size);
       meta.mtime = static_cast<int64_t>(st.st_mtime);
       std::optional<fwcert::ImageRow> known;
-      {
+      if (!fresh) {
         std::lock_guard lk(mu);
         known = catalog->find_image(f);
       }
@@ -330,7 +345,13 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       }
       fwcert::ScanReport report = fwcert::scan_input(mf->view(), f, **walker, so);
       std::lock_guard lk(mu);
-      auto rec = catalog->record(meta, report);
+      fwcert::Catalog* c = get_catalog();
+      if (!c) {  // it could not be created (the message is out): nothing can be recorded, stop
+        next = files.size();
+        ++done;
+        return;
+      }
+      auto rec = c->record(meta, report);
       if (!rec) errors.push_back(f + ": " + rec.error().message);
       else ++scanned;
       ++done;
@@ -340,7 +361,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     // their last images, so the close at the end has little left to do.
     if (jobs > 1 && !checkpointed.exchange(true)) {
       std::lock_guard lk(mu);
-      if (done < files.size()) catalog->checkpoint();
+      if (done < files.size() && catalog) catalog->checkpoint();
     }
   };
   {
@@ -348,6 +369,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     for (int k = 1; k < jobs; ++k) pool.emplace_back(worker);
     worker();
   }
+  if (!get_catalog()) return 2;  // nothing recorded: the database could not be created
   if (tty) std::cerr << "\r\033[K";
   for (const auto& e : errors) std::cerr << who << ": " << e << "\n";
   std::cerr << who << ": " << files.size() << " files, " << scanned << " scanned, " << unchanged << " unchanged, "
