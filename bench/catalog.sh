@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # catalog.sh — a catalog of about 20 generated images: speed-up of `fwcert catalog add` on all cores against
 # --jobs 1, and the cost of an unchanged re-run against the first run. Appends to bench/results-catalog.md.
-#   bench/catalog.sh          (RUNS=3 by default)
+#   bench/catalog.sh          (RUNS=10 by default: that many first runs of each kind, alternating)
 set -euo pipefail
 bench=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$bench/.." && pwd)
 work="$bench/work/catalog"
 FWCERT=${FWCERT:-$root/build/tools/fwcert}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-10}
 [[ -x "$FWCERT" ]] || { echo "catalog.sh: fwcert not found at $FWCERT" >&2; exit 1; }
 command -v hyperfine >/dev/null || { sudo=""; [[ $EUID -ne 0 ]] && sudo=sudo; $sudo apt-get install -y hyperfine >/dev/null; }
 [[ -f "$bench/work/x10-bench.bin" ]] || "$bench/make-bench-image.sh"
@@ -32,10 +32,25 @@ for src in "${sources[@]}"; do
   done
 done
 echo "catalog.sh: $n images, $(du -sh "$work/fw" | cut -f1)"
-hyperfine --runs "$RUNS" --style basic --export-json "$work/catalog.json" \
-  --prepare "rm -f '$work/c1.sqlite'* '$work/cn.sqlite'*" \
-  -n "catalog add --jobs 1" "'$FWCERT' catalog add '$work/fw' --db '$work/c1.sqlite' --now 2026-01-01 --jobs 1 2>/dev/null" \
-  -n "catalog add (all cores)" "'$FWCERT' catalog add '$work/fw' --db '$work/cn.sqlite' --now 2026-01-01 2>/dev/null"
+# The two first runs alternate, each with a fresh database, so that the machine's drifts (it is shared) hit both
+# alike; the medians are compared.
+python3 - "$FWCERT" "$work" "$RUNS" > "$work/catalog.json" <<'PY'
+import json, os, statistics, subprocess, sys, time
+fwcert, work, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+times = {"catalog add --jobs 1": [], "catalog add (all cores)": []}
+for _ in range(runs):
+    for name, extra in (("catalog add --jobs 1", ["--jobs", "1"]), ("catalog add (all cores)", [])):
+        db = os.path.join(work, "first.sqlite")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+        t = time.monotonic()
+        subprocess.run([fwcert, "catalog", "add", os.path.join(work, "fw"), "--db", db, "--now", "2026-01-01"] + extra,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times[name].append(time.monotonic() - t)
+json.dump({"results": [{"command": k, "median": statistics.median(v), "times": v} for k, v in times.items()]},
+          sys.stdout)
+PY
 rm -f "$work/re.sqlite"*
 "$FWCERT" catalog add "$work/fw" --db "$work/re.sqlite" --now 2026-01-01 2>/dev/null
 hyperfine --runs "$RUNS" --warmup 1 --style basic --export-json "$work/rerun.json" \

@@ -271,23 +271,44 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     for (auto& f : expand_path(p, errors))
       if (fwcert::in_shard(f, shard_k, shard_n)) files.push_back(std::move(f));
 
+  // First, without reading any image: its metadata, and whether the catalog has it with the same size and mtime
+  // (unchanged: not read again). An unchanged re-run ends here.
+  struct Todo {
+    std::string path;
+    fwcert::ImageMeta meta;
+    std::optional<fwcert::ImageRow> known;
+    uint64_t work = 0;
+  };
+  std::vector<Todo> todo;
+  size_t unchanged = 0;
+  for (const std::string& f : files) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0) {
+      errors.push_back(f + ": cannot stat");
+      continue;
+    }
+    Todo t{f, fwcert::derive_meta_from_name(fs::path(f).filename().string()), std::nullopt};
+    if (auto it = manifest.find(f); it != manifest.end()) t.meta = it->second;
+    t.meta.path = f;
+    t.meta.size = static_cast<uint64_t>(st.st_size);
+    t.meta.mtime = static_cast<int64_t>(st.st_mtime);
+    if (!fresh) t.known = catalog->find_image(f);
+    if (t.known && !a.rescan && t.known->meta.size == t.meta.size && t.known->meta.mtime == t.meta.mtime) {
+      ++unchanged;
+      continue;
+    }
+    todo.push_back(std::move(t));
+  }
   // Largest work first (a vendor zip counts what it holds, not what it weighs): with one image per worker, that
   // keeps every core busy to the end.
-  {
-    std::vector<std::pair<uint64_t, std::string>> sized;
-    for (auto& f : files) {
-      uint64_t work = 0;
-      if (auto mf = fwcert::MappedFile::open(f, /*prefault=*/false)) work = fwcert::estimated_scan_bytes(mf->view());
-      sized.emplace_back(work, std::move(f));
-    }
-    std::stable_sort(sized.begin(), sized.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
-    files.clear();
-    for (auto& [size, f] : sized) files.push_back(std::move(f));
-  }
+  for (Todo& t : todo)
+    if (auto mf = fwcert::MappedFile::open(t.path, /*prefault=*/false)) t.work = fwcert::estimated_scan_bytes(mf->view());
+  std::stable_sort(todo.begin(), todo.end(), [](const Todo& x, const Todo& y) { return x.work > y.work; });
+
   std::mutex mu;  // guards the catalog connection, errors and counters
   std::atomic<size_t> next{0};
   std::atomic<bool> checkpointed{false};
-  size_t done = 0, scanned = 0, unchanged = 0;
+  size_t done = files.size() - todo.size(), finished = 0, scanned = 0;
   const bool tty = isatty(STDERR_FILENO);
   auto progress = [&](const std::string& current) {
     if (!tty) return;
@@ -302,44 +323,22 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   so.warn_days = a.warn_days;
   so.extract.threads = 1;  // one image per core scales better than splitting each image over the cores
   auto worker = [&] {
-    for (size_t i = next++; i < files.size(); i = next++) {
-      const std::string& f = files[i];
-      struct stat st {};
-      if (::stat(f.c_str(), &st) != 0) {
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      const Todo& t = todo[i];
+      const std::string& f = t.path;
+      auto mf = fwcert::MappedFile::open(f, /*prefault=*/false);  // --jobs N means N threads in all
+      if (!mf) {
         std::lock_guard lk(mu);
-        errors.push_back(f + ": cannot stat");
-        ++done;
+        errors.push_back(mf.error().message);
+        ++done, ++finished;
         continue;
       }
-      fwcert::ImageMeta meta = fwcert::derive_meta_from_name(fs::path(f).filename().string());
-      if (auto it = manifest.find(f); it != manifest.end()) meta = it->second;
-      meta.path = f;
-      meta.size = static_cast<uint64_t>(st.st_size);
-      meta.mtime = static_cast<int64_t>(st.st_mtime);
-      std::optional<fwcert::ImageRow> known;
-      if (!fresh) {
-        std::lock_guard lk(mu);
-        known = catalog->find_image(f);
-      }
-      // Unchanged: same size and mtime (cheap, no read), else the same content (sha256) is not scanned again.
-      bool same = known && !a.rescan && known->meta.size == meta.size && known->meta.mtime == meta.mtime;
-      std::optional<fwcert::MappedFile> mf;
-      if (!same) {
-        auto opened = fwcert::MappedFile::open(f, /*prefault=*/false);  // --jobs N means N threads in all
-        if (!opened) {
-          std::lock_guard lk(mu);
-          errors.push_back(opened.error().message);
-          ++done;
-          continue;
-        }
-        mf = std::move(*opened);
-        if (known && !a.rescan && known->meta.size == meta.size)
-          same = known->meta.sha256 == fwcert::sha256_hex(mf->view());
-      }
-      if (same) {
+      // Same size, new mtime: the same content (sha256) is not scanned again.
+      if (t.known && !a.rescan && t.known->meta.size == t.meta.size &&
+          t.known->meta.sha256 == fwcert::sha256_hex(mf->view())) {
         std::lock_guard lk(mu);
         ++unchanged;
-        ++done;
+        ++done, ++finished;
         progress(f);
         continue;
       }
@@ -347,26 +346,26 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       std::lock_guard lk(mu);
       fwcert::Catalog* c = get_catalog();
       if (!c) {  // it could not be created (the message is out): nothing can be recorded, stop
-        next = files.size();
-        ++done;
+        next = todo.size();
+        ++done, ++finished;
         return;
       }
-      auto rec = c->record(meta, report);
+      auto rec = c->record(t.meta, report);
       if (!rec) errors.push_back(f + ": " + rec.error().message);
       else ++scanned;
-      ++done;
+      ++done, ++finished;
       progress(f);
     }
     // Nothing left to take: the first worker to get here copies the log into the database while the others finish
     // their last images, so the close at the end has little left to do.
     if (jobs > 1 && !checkpointed.exchange(true)) {
       std::lock_guard lk(mu);
-      if (done < files.size() && catalog) catalog->checkpoint();
+      if (finished < todo.size() && catalog) catalog->checkpoint();
     }
   };
   {
     std::vector<std::jthread> pool;
-    for (int k = 1; k < jobs; ++k) pool.emplace_back(worker);
+    for (int k = 1; k < jobs && static_cast<size_t>(k) < todo.size(); ++k) pool.emplace_back(worker);
     worker();
   }
   if (!get_catalog()) return 2;  // nothing recorded: the database could not be created
