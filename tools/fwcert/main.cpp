@@ -368,9 +368,10 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     for (int k = 1; k < jobs && static_cast<size_t>(k) < todo.size(); ++k) pool.emplace_back(worker);
     worker();
   }
-  if (!get_catalog()) return 2;  // nothing recorded: the database could not be created
+  const bool recorded = get_catalog() != nullptr;  // false: the database could not be created (said already)
   if (tty) std::cerr << "\r\033[K";
   for (const auto& e : errors) std::cerr << who << ": " << e << "\n";
+  if (!recorded) return 2;
   std::cerr << who << ": " << files.size() << " files, " << scanned << " scanned, " << unchanged << " unchanged, "
             << errors.size() << " errors -> " << a.db << "\n";
   return errors.empty() ? 0 : 2;
