@@ -268,9 +268,14 @@ class CramfsReader {
         }
         j.produced = inflate_blocks(*j.node, bs, j.blocks, scratch.get(), j.d, true, inflater);
         const ByteView content(scratch.get(), static_cast<size_t>(j.produced));
-        if (has_type(j.node->inode.mode, TypeBits::Lnk)) j.link.assign(content.as_string_view());
-        else if (options.visit(j.entry, out_.entries[j.entry], content))
-          j.kept = std::make_shared<const Buffer>(content.data(), content.data() + content.size());
+        try {  // nothing may escape a worker thread: memory that cannot be had leaves the file incomplete
+          if (has_type(j.node->inode.mode, TypeBits::Lnk)) j.link.assign(content.as_string_view());
+          else if (options.visit(j.entry, out_.entries[j.entry], content))
+            j.kept = std::make_shared<const Buffer>(content.data(), content.data() + content.size());
+        } catch (const std::bad_alloc&) {
+          j.d.ok = false;
+          no_memory = true;
+        }
       }
     });
     if (no_memory) diag(0, Severity::Error, "cannot allocate memory for a file's contents; some files are incomplete");
