@@ -44,19 +44,16 @@ done
 diff <("$F" catalog list --db "$W/ref.sqlite" --format csv | cut -d, -f1-8) \
      <("$F" catalog list --db "$W/k.sqlite" --format csv | cut -d, -f1-8) || fail "image list differs after the killed runs"
 # A new database is created while the scans start; one that cannot be created stops the run with exit 2, naming it.
-mkdir "$W/ro" && chmod 500 "$W/ro"
-if [ "$(id -u)" != 0 ]; then
+expect_db_refused() {  # DB WHAT
+  local err rc
   set +e
-  err=$("$F" catalog add "$W/fw" --db "$W/ro/x.sqlite" --now 2026-01-01 2>&1)
+  err=$("$F" catalog add "$W/fw" --db "$1" --now 2026-01-01 2>&1)
   rc=$?
   set -e
-  [ "$rc" = 2 ] || fail "an uncreatable database gave exit $rc"
-  echo "$err" | grep -q "ro/x.sqlite" || fail "the error does not name the database: $err"
-fi
-set +e
-err=$("$F" catalog add "$W/fw" --db "$W/c.sqlite/under/a/file.sqlite" --now 2026-01-01 2>&1)
-rc=$?
-set -e
-[ "$rc" = 2 ] || fail "a database under a file gave exit $rc"
-echo "$err" | grep -q "file.sqlite" || fail "the error does not name the database: $err"
+  [ "$rc" = 2 ] || fail "$2 gave exit $rc"
+  echo "$err" | grep -qF "$1" || fail "the error about $2 does not name it: $err"
+}
+mkdir "$W/ro" && chmod 500 "$W/ro"
+[ "$(id -u)" = 0 ] || expect_db_refused "$W/ro/x.sqlite" "a database in a read-only folder"
+expect_db_refused "$W/c.sqlite/under/a/file.sqlite" "a database under a file"
 echo "catalog: OK ($out)"

@@ -256,12 +256,8 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   const bool fresh = !fs::exists(a.db, exists_ec) && !exists_ec;
   auto opening = std::async(std::launch::async, [&] { return open_catalog(a.db, who); });
   std::unique_ptr<fwcert::Catalog> catalog;
-  bool catalog_failed = false;
-  auto get_catalog = [&]() -> fwcert::Catalog* {  // under mu once workers run
-    if (!catalog && !catalog_failed) {
-      catalog = opening.get();
-      catalog_failed = !catalog;
-    }
+  auto get_catalog = [&]() -> fwcert::Catalog* {  // under mu once workers run; nullptr: it could not be opened
+    if (opening.valid()) catalog = opening.get();
     return catalog.get();
   };
   if (!fresh && !get_catalog()) return 2;
@@ -308,10 +304,11 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   std::mutex mu;  // guards the catalog connection, errors and counters
   std::atomic<size_t> next{0};
   std::atomic<bool> checkpointed{false};
-  size_t done = files.size() - todo.size(), finished = 0, scanned = 0;
+  size_t finished = 0, scanned = 0;  // of todo
   const bool tty = isatty(STDERR_FILENO);
   auto progress = [&](const std::string& current) {
     if (!tty) return;
+    const size_t done = files.size() - todo.size() + finished;
     const size_t width = 30, filled = files.empty() ? width : done * width / files.size();
     std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << done << "/"
               << files.size() << "  " << current.substr(current.size() > 50 ? current.size() - 50 : 0) << "\033[K"
@@ -330,7 +327,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       if (!mf) {
         std::lock_guard lk(mu);
         errors.push_back(mf.error().message);
-        ++done, ++finished;
+        ++finished;
         continue;
       }
       // Same size, new mtime: the same content (sha256) is not scanned again.
@@ -338,7 +335,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
           t.known->meta.sha256 == fwcert::sha256_hex(mf->view())) {
         std::lock_guard lk(mu);
         ++unchanged;
-        ++done, ++finished;
+        ++finished;
         progress(f);
         continue;
       }
@@ -347,13 +344,13 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       fwcert::Catalog* c = get_catalog();
       if (!c) {  // it could not be created (the message is out): nothing can be recorded, stop
         next = todo.size();
-        ++done, ++finished;
+        ++finished;
         return;
       }
       auto rec = c->record(t.meta, report);
       if (!rec) errors.push_back(f + ": " + rec.error().message);
       else ++scanned;
-      ++done, ++finished;
+      ++finished;
       progress(f);
     }
     // Nothing left to take: the first worker to get here copies the log into the database while the others finish

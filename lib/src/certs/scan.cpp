@@ -64,11 +64,11 @@ std::vector<Der> pkcs7_certificates(const Der& der) {
   return out;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
+bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string basename_of(const std::string& path) {
+std::string_view basename_of(std::string_view path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
@@ -76,7 +76,7 @@ std::string basename_of(const std::string& path) {
 // A member file the role inference reads as a configuration (by its name; at most 1 MiB).
 bool config_candidate(std::string_view path, uint64_t size) {
   if (size == 0 || size > (1u << 20)) return false;
-  const std::string name = basename_of(std::string(path));
+  const std::string_view name = basename_of(path);
   return ends_with(name, ".conf") || ends_with(name, ".cnf") || ends_with(name, ".cfg") ||
          name.find("stunnel") != std::string::npos || name.find("lighttpd") != std::string::npos ||
          name.find("nginx") != std::string::npos || name.find("httpd") != std::string::npos;

@@ -289,7 +289,7 @@ class Builder {
             const Entry& e = j.result.entries[k];
             const ByteView content = e.content();
             if (j.walks[k] || e.kind != EntryKind::File || content.empty() || e.encrypted) continue;
-            j.walks[k] = b_.walker_.walk(ByteView(content.data(), content.size(), 0), b_.walk_options());
+            j.walks[k] = b_.walk_member(content);
           }
         }
         j.ok = true;
@@ -313,6 +313,10 @@ class Builder {
     WalkOptions o;
     o.keep_decoded = true;  // the gzip streams the walk inflates are the ones extracted next
     return o;
+  }
+  // The walk of a member's content made ahead of its expansion (offsets relative to the content, as expand() uses).
+  WalkResult walk_member(ByteView content) const {
+    return walker_.walk(ByteView(content.data(), content.size(), 0), walk_options());
   }
 
   // The output the walk's validator already decoded for the stream `stream` (which starts where the hit does), as
@@ -358,7 +362,7 @@ class Builder {
         if (content.empty() || e.encrypted) return false;
         bool keep = options_.keep_content(e.path, content.size());
         if (walk) {
-          WalkResult w = walker_.walk(ByteView(content.data(), content.size(), 0), walk_options());
+          WalkResult w = walk_member(content);
           keep = keep || !w.hits.empty();
           std::lock_guard<std::mutex> lock(streamed->mutex);
           streamed->walks.emplace_back(k, std::move(w));
@@ -425,8 +429,7 @@ class Builder {
       std::atomic<size_t> next{0};
       auto worker = [&] {
         for (size_t i = next++; i < pending.size(); i = next++) {
-          const Node& n = t_.nodes[to_expand[pending[i]]];
-          walks[pending[i]] = walker_.walk(ByteView(n.content.data(), n.content.size(), 0), walk_options());
+          walks[pending[i]] = walk_member(t_.nodes[to_expand[pending[i]]].content);
         }
       };
       run_on_threads(cores, worker);
