@@ -273,6 +273,54 @@ TEST_CASE("catalog: recording an image again replaces its rows; removing drops t
   CHECK(*ic == "ok");
 }
 
+TEST_CASE("catalog: a certificate seen again keeps its row unless what is read from it changed") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("cat.db"));
+  record_three(*c);  // "ddd" has unreadable dates (NULL in the database)
+  const int64_t t = k2026Jan1;
+  fwcert::CertFilter f;
+  f.now = t;
+  auto find = [&](const std::string& sha) {
+    auto certs = c->certificates(f);
+    REQUIRE(certs);
+    for (const auto& e : *certs)
+      if (e.cert.sha256 == sha) return e;
+    FAIL("no certificate " << sha);
+    return fwcert::CertEntry{};
+  };
+  // The same certificate read the same way in a fourth image: the row is as it was.
+  record_ok(*c, meta("img4.bin"),
+            report("img4.bin", {cert("aaa", "shared", t - 400 * kDay, t + 30 * kDay, {"img4.bin!x:/a.crt"})}));
+  CHECK(find("aaa").cert.common_name == "shared");
+  CHECK(find("aaa").image_count == 4);
+  // Read differently (a newer fwcert that reads the dates): only the NULL columns differ, and they are rewritten.
+  record_ok(*c, meta("img4.bin"),
+            report("img4.bin", {cert("ddd", "broken", t - 5 * kDay, t + 5 * kDay, {"img4.bin!x:/d.crt"})}));
+  CHECK(find("ddd").cert.not_before.unix == t - 5 * kDay);
+  CHECK(find("ddd").cert.not_after.unix == t + 5 * kDay);
+  // Every other derived column is rewritten too.
+  fwcert::CertRecord again = cert("ddd", "fixed", t - 5 * kDay, t + 5 * kDay, {"img4.bin!x:/d.crt"});
+  again.cert.key = {"EC", 256, "prime256v1"};
+  record_ok(*c, meta("img4.bin"), report("img4.bin", {again}));
+  const fwcert::CertEntry d = find("ddd");
+  CHECK(d.cert.common_name == "fixed");
+  CHECK(d.cert.subject == "CN=fixed");
+  CHECK(d.cert.not_before.unix == t - 5 * kDay);
+  CHECK(d.cert.not_after.unix == t + 5 * kDay);
+  CHECK(d.cert.not_after.raw == "na-fixed");
+  CHECK(d.cert.key.algorithm == "EC");
+  CHECK(d.cert.key.curve == "prime256v1");
+  CHECK(d.status == CertStatus::Expiring);
+  // And back to unreadable: the value goes back to NULL.
+  record_ok(*c, meta("img4.bin"),
+            report("img4.bin", {cert("ddd", "broken", std::nullopt, std::nullopt, {"img4.bin!x:/d.crt"})}));
+  CHECK_FALSE(find("ddd").cert.not_after.unix);
+  CHECK(find("ddd").status == CertStatus::InvalidDate);
+  auto ic = c->integrity_check();
+  REQUIRE(ic);
+  CHECK(*ic == "ok");
+}
+
 TEST_CASE("catalog: shared private keys by public key; encrypted keys without a public key are not grouped") {
   TempDir tmp;
   auto c = open_ok(tmp.file("cat.db"));

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "fwcert/certs/x509.hpp"
@@ -51,9 +52,10 @@ CatalogStatus exec(sqlite3* db, const char* sql) {
 // A prepared statement. Bind errors are remembered and reported by step().
 class Stmt {
  public:
-  static Result<Stmt> prepare(sqlite3* db, const char* sql) {
+  // flags: SQLITE_PREPARE_PERSISTENT for a statement kept for many uses (see StmtCache).
+  static Result<Stmt> prepare(sqlite3* db, const char* sql, unsigned flags = 0) {
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db, sql, -1, flags, &raw, nullptr) != SQLITE_OK) {
       sqlite3_finalize(raw);
       return db_error(db, "prepare");
     }
@@ -117,6 +119,29 @@ class Stmt {
   sqlite3* db_;
   std::unique_ptr<sqlite3_stmt, StmtFinalize> s_;
   int bind_rc_ = SQLITE_OK;
+};
+
+// The statements that run for every recorded image, prepared once per connection: compiling the ten statements of
+// record() cost about as much as running them.
+class StmtCache {
+ public:
+  explicit StmtCache(sqlite3* db) : db_(db) {}
+  sqlite3* db() const { return db_; }
+  // The statement for `sql`, reset and with no bindings. The pointer stays valid as long as the cache.
+  Result<Stmt*> get(const char* sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) {
+      auto s = Stmt::prepare(db_, sql, SQLITE_PREPARE_PERSISTENT);
+      if (!s) return s.error();
+      it = stmts_.emplace(sql, std::move(*s)).first;
+    }
+    it->second.reset();
+    return &it->second;
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, Stmt> stmts_;
 };
 
 // BEGIN IMMEDIATE on construction (via begin()), ROLLBACK on destruction unless committed.
@@ -239,7 +264,26 @@ CREATE INDEX IF NOT EXISTS findings_cert ON findings(cert_sha256);
   "sha256, sha1, subject, issuer, common_name, serial, not_before, not_after, not_before_raw, not_after_raw, " \
   "not_before_type, not_after_type, no_expiry, key_algorithm, key_bits, key_curve, signature_algorithm, "      \
   "self_signed, is_ca, spki_sha256, der"
+// What is read from the DER (every certificate column but the key and the DER itself), and the same taken from the
+// row an upsert proposed.
+#define FWCERT_CERT_DERIVED                                                                                           \
+  "sha1, subject, issuer, common_name, serial, not_before, not_after, not_before_raw, not_after_raw, "                \
+  "not_before_type, not_after_type, no_expiry, key_algorithm, key_bits, key_curve, signature_algorithm, self_signed, " \
+  "is_ca, spki_sha256"
+#define FWCERT_CERT_DERIVED_EXCLUDED                                                                             \
+  "excluded.sha1, excluded.subject, excluded.issuer, excluded.common_name, excluded.serial, excluded.not_before, " \
+  "excluded.not_after, excluded.not_before_raw, excluded.not_after_raw, excluded.not_before_type, "               \
+  "excluded.not_after_type, excluded.no_expiry, excluded.key_algorithm, excluded.key_bits, excluded.key_curve, "  \
+  "excluded.signature_algorithm, excluded.self_signed, excluded.is_ca, excluded.spki_sha256"
 #define FWCERT_KEY_COLS "location, format, algorithm, bits, curve, encrypted, spki_sha256"
+
+// A certificate already recorded (same SHA-256, so the same DER) is rewritten only when what this fwcert reads from
+// it differs from what was stored: an unchanged row leaves its pages (and its index entry) untouched.
+constexpr const char* kCertUpsert =
+    "INSERT INTO certificates(" FWCERT_CERT_COLS
+    ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"
+    " ON CONFLICT(sha256) DO UPDATE SET (" FWCERT_CERT_DERIVED ") = (" FWCERT_CERT_DERIVED_EXCLUDED ")"
+    " WHERE (" FWCERT_CERT_DERIVED ") IS NOT (" FWCERT_CERT_DERIVED_EXCLUDED ")";
 
 // Certificates placed nowhere and named by no finding are dropped.
 constexpr const char* kPruneOne =
@@ -539,6 +583,7 @@ uint64_t estimated_scan_bytes(ByteView file) {
 struct Catalog::Impl {
   DbPtr db;
   std::string path;
+  StmtCache stmts{nullptr};  // on db; declared after it, so finalized before it closes
 };
 
 Catalog::Catalog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -585,6 +630,7 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
   }
   if (auto r = tx.commit(); !r) return r.error();
   auto impl = std::make_unique<Impl>();
+  impl->stmts = StmtCache(db.get());
   impl->db = std::move(db);
   impl->path = path;
   return std::unique_ptr<Catalog>(new Catalog(std::move(impl)));
@@ -603,42 +649,43 @@ namespace {
 
 // Deletes an image row (cascading to everything it recorded) and returns the certificates it placed: candidates for
 // pruning. Runs inside the caller's transaction.
-Result<std::vector<std::string>> drop_image(sqlite3* db, const std::string& path) {
+Result<std::vector<std::string>> drop_image(StmtCache& stmts, const std::string& path) {
   std::vector<std::string> placed;
-  auto s = Stmt::prepare(db,
-                         "SELECT DISTINCT p.cert_sha256 FROM placements p JOIN images i ON i.id = p.image_id"
-                         " WHERE i.path = ?1");
+  auto s = stmts.get(
+      "SELECT DISTINCT p.cert_sha256 FROM placements p JOIN images i ON i.id = p.image_id WHERE i.path = ?1");
   if (!s) return s.error();
-  s->bind(1, path);
+  (*s)->bind(1, path);
   for (;;) {
-    auto st = s->step();
+    auto st = (*s)->step();
     if (!st) return st.error();
     if (!*st) break;
-    placed.push_back(s->text(0));
+    placed.push_back((*s)->text(0));
   }
-  auto del = Stmt::prepare(db, "DELETE FROM images WHERE path = ?1");  // cascades to every child row
+  auto del = stmts.get("DELETE FROM images WHERE path = ?1");  // cascades to every child row
   if (!del) return del.error();
-  del->bind(1, path);
-  if (auto r = del->run(); !r) return r.error();
+  (*del)->bind(1, path);
+  if (auto r = (*del)->run(); !r) return r.error();
   return placed;
 }
 
 // Removes the certificates of `candidates` that no image places any more.
-CatalogStatus prune_certificates(sqlite3* db, const std::vector<std::string>& candidates) {
-  auto prune = Stmt::prepare(db, kPruneOne);
+CatalogStatus prune_certificates(StmtCache& stmts, const std::vector<std::string>& candidates) {
+  if (candidates.empty()) return ok();
+  auto prune = stmts.get(kPruneOne);
   if (!prune) return prune.error();
   for (const auto& sha : candidates) {
-    prune->reset();
-    prune->bind(1, sha);
-    if (auto r = prune->run(); !r) return r.error();
+    (*prune)->reset();
+    (*prune)->bind(1, sha);
+    if (auto r = (*prune)->run(); !r) return r.error();
   }
-  return std::monostate{};
+  return ok();
 }
 
 }  // namespace
 
 CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, std::optional<int64_t> scanned_at) {
   sqlite3* db = impl_->db.get();
+  StmtCache& stmts = impl_->stmts;
   if (meta.path.empty()) return make_error(0, "catalog: image without a path");
   for (const auto& c : report.certificates)
     if (c.cert.sha256.empty()) return make_error(0, "catalog: certificate without a SHA-256 in " + meta.path);
@@ -647,55 +694,44 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
   if (auto r = tx.begin(); !r) return r.error();
 
   // Certificates the previous record placed: candidates for pruning once it is gone.
-  auto dropped = drop_image(db, meta.path);
+  auto dropped = drop_image(stmts, meta.path);
   if (!dropped) return dropped.error();
   const std::vector<std::string>& old_certs = *dropped;
 
-  int64_t image_id = 0;
-  {
-    auto s = Stmt::prepare(db, "INSERT INTO images(" FWCERT_IMAGE_COLS
-                               ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
-    if (!s) return s.error();
-    s->bind(1, meta.path)
-        .bind(2, meta.sha256.empty() ? report.sha256 : meta.sha256)
-        .bind(3, static_cast<int64_t>(meta.size ? meta.size : report.size))
-        .bind(4, meta.mtime)
-        .bind(5, meta.vendor)
-        .bind(6, meta.board)
-        .bind(7, meta.version)
-        .bind(8, meta.date)
-        .bind(9, meta.source)
-        .bind(10, scanned_at ? *scanned_at : now_unix())
-        .bind(11, report.now)
-        .bind(12, int64_t{report.warn_days});
-    if (auto r = s->run(); !r) return r.error();
-    image_id = sqlite3_last_insert_rowid(db);
+  // The statements, prepared on first use and then reused.
+  Stmt *image_ins = nullptr, *cert_ins = nullptr, *place_ins = nullptr, *role_ins = nullptr, *finding_ins = nullptr,
+       *key_ins = nullptr, *match_ins = nullptr, *key_role_ins = nullptr;
+  const std::pair<Stmt**, const char*> wanted[] = {
+      {&image_ins, "INSERT INTO images(" FWCERT_IMAGE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
+      {&cert_ins, kCertUpsert},
+      {&place_ins, "INSERT OR IGNORE INTO placements(image_id, cert_sha256, location) VALUES(?1,?2,?3)"},
+      {&role_ins, "INSERT OR IGNORE INTO cert_roles(image_id, cert_sha256, role) VALUES(?1,?2,?3)"},
+      {&finding_ins,
+       "INSERT INTO findings(image_id, cert_sha256, kind, location, severity, offset, text) VALUES(?1,?2,?3,?4,?5,?6,?7)"},
+      {&key_ins, "INSERT INTO private_keys(image_id, " FWCERT_KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"},
+      {&match_ins, "INSERT OR IGNORE INTO key_matches(key_id, cert_sha256) VALUES(?1,?2)"},
+      {&key_role_ins, "INSERT OR IGNORE INTO key_roles(key_id, role) VALUES(?1,?2)"},
+  };
+  for (const auto& [out, sql] : wanted) {
+    auto st = stmts.get(sql);
+    if (!st) return st.error();
+    *out = *st;
   }
 
-  auto cert_ins = Stmt::prepare(
-      db, "INSERT INTO certificates(" FWCERT_CERT_COLS
-          ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"
-          " ON CONFLICT(sha256) DO UPDATE SET sha1 = excluded.sha1, subject = excluded.subject,"
-          " issuer = excluded.issuer, common_name = excluded.common_name, serial = excluded.serial,"
-          " not_before = excluded.not_before, not_after = excluded.not_after,"
-          " not_before_raw = excluded.not_before_raw, not_after_raw = excluded.not_after_raw,"
-          " not_before_type = excluded.not_before_type, not_after_type = excluded.not_after_type,"
-          " no_expiry = excluded.no_expiry, key_algorithm = excluded.key_algorithm, key_bits = excluded.key_bits,"
-          " key_curve = excluded.key_curve, signature_algorithm = excluded.signature_algorithm,"
-          " self_signed = excluded.self_signed, is_ca = excluded.is_ca, spki_sha256 = excluded.spki_sha256,"
-          " der = excluded.der");
-  auto place_ins =
-      Stmt::prepare(db, "INSERT OR IGNORE INTO placements(image_id, cert_sha256, location) VALUES(?1,?2,?3)");
-  auto role_ins = Stmt::prepare(db, "INSERT OR IGNORE INTO cert_roles(image_id, cert_sha256, role) VALUES(?1,?2,?3)");
-  auto finding_ins = Stmt::prepare(
-      db, "INSERT INTO findings(image_id, cert_sha256, kind, location, severity, offset, text)"
-          " VALUES(?1,?2,?3,?4,?5,?6,?7)");
-  auto key_ins =
-      Stmt::prepare(db, "INSERT INTO private_keys(image_id, " FWCERT_KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
-  auto match_ins = Stmt::prepare(db, "INSERT OR IGNORE INTO key_matches(key_id, cert_sha256) VALUES(?1,?2)");
-  auto key_role_ins = Stmt::prepare(db, "INSERT OR IGNORE INTO key_roles(key_id, role) VALUES(?1,?2)");
-  for (auto* s : {&cert_ins, &place_ins, &role_ins, &finding_ins, &key_ins, &match_ins, &key_role_ins})
-    if (!*s) return s->error();
+  image_ins->bind(1, meta.path)
+      .bind(2, meta.sha256.empty() ? report.sha256 : meta.sha256)
+      .bind(3, static_cast<int64_t>(meta.size ? meta.size : report.size))
+      .bind(4, meta.mtime)
+      .bind(5, meta.vendor)
+      .bind(6, meta.board)
+      .bind(7, meta.version)
+      .bind(8, meta.date)
+      .bind(9, meta.source)
+      .bind(10, scanned_at ? *scanned_at : now_unix())
+      .bind(11, report.now)
+      .bind(12, int64_t{report.warn_days});
+  if (auto r = image_ins->run(); !r) return r.error();
+  const int64_t image_id = sqlite3_last_insert_rowid(db);
 
   for (const auto& rec : report.certificates) {
     const Certificate& c = rec.cert;
@@ -779,7 +815,7 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
     if (auto r = finding_ins->run(); !r) return r.error();
   }
 
-  if (auto r = prune_certificates(db, old_certs); !r) return r.error();
+  if (auto r = prune_certificates(stmts, old_certs); !r) return r.error();
   return tx.commit();
 }
 
@@ -787,9 +823,9 @@ CatalogStatus Catalog::remove_image(const std::string& path) {
   sqlite3* db = impl_->db.get();
   Transaction tx(db);
   if (auto r = tx.begin(); !r) return r.error();
-  auto dropped = drop_image(db, path);
+  auto dropped = drop_image(impl_->stmts, path);
   if (!dropped) return dropped.error();
-  if (auto r = prune_certificates(db, *dropped); !r) return r.error();
+  if (auto r = prune_certificates(impl_->stmts, *dropped); !r) return r.error();
   return tx.commit();
 }
 
