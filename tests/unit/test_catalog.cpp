@@ -14,6 +14,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "fwcert/catalog/catalog.hpp"
 #include "fwcert/certs/scan.hpp"
@@ -896,6 +897,46 @@ TEST_CASE("catalog: a checkpoint puts what the log holds into the database file 
   auto images = c->list_images();
   REQUIRE(images);
   CHECK(images->size() == 3);
+  auto ic = c->integrity_check();
+  REQUIRE(ic);
+  CHECK(*ic == "ok");
+}
+
+TEST_CASE("catalog: checkpoints on another thread while images are recorded lose nothing") {
+  TempDir tmp;
+  const std::string db = tmp.file("cat.db");
+  auto c = open_ok(db);
+  const int64_t t = k2026Jan1;
+  std::atomic<bool> done{false};
+  std::atomic<int> checkpoints{0}, failures{0};
+  std::thread checkpointer([&] {
+    while (!done) {
+      if (!c->checkpoint()) ++failures;
+      ++checkpoints;
+    }
+  });
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = "img" + std::to_string(i) + ".bin";
+    record_ok(*c, meta(name),
+              report(name, {cert("aaa", "shared", t - kDay, t + kDay, {name + "!x:/a.crt"}),
+                            cert("c" + std::to_string(i), "own", t - kDay, t + 2 * kDay, {name + "!x:/b.crt"})},
+                     {key(name + "!x:/a.key", "spki-aaa", {"aaa"})}));
+  }
+  done = true;
+  checkpointer.join();
+  CHECK(failures == 0);
+  CHECK(checkpoints > 0);
+  REQUIRE(c->checkpoint());
+  // The database file alone (no log) has every image, and the catalog is whole.
+  const std::string copy = tmp.file("copy.db");
+  std::filesystem::copy_file(db, copy);
+  auto cc = open_ok(copy);
+  auto images = cc->list_images();
+  REQUIRE(images);
+  CHECK(images->size() == 40);
+  auto w = cc->where("aaa");
+  REQUIRE(w);
+  CHECK(w->size() == 40);
   auto ic = c->integrity_check();
   REQUIRE(ic);
   CHECK(*ic == "ok");

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 #include <cstdlib>
+#include <deque>
+#include <optional>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -301,18 +303,60 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     if (auto mf = fwcert::MappedFile::open(t.path, /*prefault=*/false)) t.work = fwcert::estimated_scan_bytes(mf->view());
   std::stable_sort(todo.begin(), todo.end(), [](const Todo& x, const Todo& y) { return x.work > y.work; });
 
-  std::mutex mu;  // guards the catalog connection, errors and counters
+  // Workers scan images in parallel; recording is done by whichever worker holds `db_mu`. A worker that finishes a
+  // scan while another records queues its report and goes on to its next image instead of waiting: the recorder
+  // takes the queue too.
+  struct Scanned {
+    size_t index;  // in todo
+    fwcert::ScanReport report;
+  };
+  std::mutex mu;     // guards pending, errors, the counters and the progress line
+  std::mutex db_mu;  // guards the catalog connection (and its creation): held by the one worker recording
+  std::deque<Scanned> pending;
   std::atomic<size_t> next{0};
   std::atomic<bool> checkpointed{false};
+  std::atomic<fwcert::Catalog*> recording{nullptr};  // the catalog, once a record was made
   size_t finished = 0, scanned = 0;  // of todo
   const bool tty = isatty(STDERR_FILENO);
-  auto progress = [&](const std::string& current) {
+  auto progress = [&](const std::string& current) {  // under mu
     if (!tty) return;
     const size_t done = files.size() - todo.size() + finished;
     const size_t width = 30, filled = files.empty() ? width : done * width / files.size();
     std::cerr << "\r[" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << done << "/"
               << files.size() << "  " << current.substr(current.size() > 50 ? current.size() - 50 : 0) << "\033[K"
               << std::flush;
+  };
+  auto record_pending = [&] {
+    for (;;) {
+      std::unique_lock db(db_mu, std::try_to_lock);
+      if (!db) return;  // another worker records, ours included
+      for (;;) {
+        std::optional<Scanned> item;
+        {
+          std::lock_guard lk(mu);
+          if (pending.empty()) break;
+          item = std::move(pending.front());
+          pending.pop_front();
+        }
+        const Todo& t = todo[item->index];
+        fwcert::Catalog* c = get_catalog();
+        recording = c;
+        std::optional<std::string> error;
+        if (!c) {
+          next = todo.size();  // it could not be created (the message is out): nothing can be recorded, stop
+        } else if (auto rec = c->record(t.meta, item->report); !rec) {
+          error = t.path + ": " + rec.error().message;
+        }
+        std::lock_guard lk(mu);
+        if (error) errors.push_back(std::move(*error));
+        else if (c) ++scanned;
+        ++finished;
+        progress(t.path);
+      }
+      db.unlock();
+      std::lock_guard lk(mu);
+      if (pending.empty()) return;  // else: queued after our last look, by a worker that found db_mu taken
+    }
   };
   const int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   fwcert::ScanOptions so;
@@ -339,25 +383,25 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
         progress(f);
         continue;
       }
-      fwcert::ScanReport report = fwcert::scan_input(mf->view(), f, **walker, so);
-      std::lock_guard lk(mu);
-      fwcert::Catalog* c = get_catalog();
-      if (!c) {  // it could not be created (the message is out): nothing can be recorded, stop
-        next = todo.size();
-        ++finished;
-        return;
+      Scanned done{i, fwcert::scan_input(mf->view(), f, **walker, so)};
+      mf = fwcert::MappedFile();  // unmapped before the next image is mapped
+      {
+        std::lock_guard lk(mu);
+        pending.push_back(std::move(done));
       }
-      auto rec = c->record(t.meta, report);
-      if (!rec) errors.push_back(f + ": " + rec.error().message);
-      else ++scanned;
-      ++finished;
-      progress(f);
+      record_pending();
     }
-    // Nothing left to take: the first worker to get here copies the log into the database while the others finish
-    // their last images, so the close at the end has little left to do.
+    // Nothing left to take: the first worker to get here copies the log into the database (on a connection of its
+    // own, so recording goes on meanwhile) while the others finish their last images; the close at the end then has
+    // little left to do.
     if (jobs > 1 && !checkpointed.exchange(true)) {
-      std::lock_guard lk(mu);
-      if (finished < todo.size() && catalog) catalog->checkpoint();
+      fwcert::Catalog* c = recording.load();  // nullptr: nothing recorded yet, nothing to copy
+      bool others_busy = false;
+      {
+        std::lock_guard lk(mu);
+        others_busy = finished < todo.size();
+      }
+      if (c && others_busy) c->checkpoint();
     }
   };
   {
@@ -365,6 +409,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     for (int k = 1; k < jobs && static_cast<size_t>(k) < todo.size(); ++k) pool.emplace_back(worker);
     worker();
   }
+  record_pending();  // nothing should be left: each worker records what it queued unless another did
   const bool recorded = get_catalog() != nullptr;  // false: the database could not be created (said already)
   if (tty) std::cerr << "\r\033[K";
   for (const auto& e : errors) std::cerr << who << ": " << e << "\n";

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -584,6 +585,8 @@ struct Catalog::Impl {
   DbPtr db;
   std::string path;
   StmtCache stmts{nullptr};  // on db; declared after it, so finalized before it closes
+  std::mutex checkpoint_mu;  // guards checkpoint_db
+  DbPtr checkpoint_db;       // checkpoint()'s own connection, opened on first use; closed before db (the last one)
 };
 
 Catalog::Catalog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1023,8 +1026,21 @@ Result<std::vector<CalendarEntry>> Catalog::calendar_entries(int64_t now, bool i
 }
 
 CatalogStatus Catalog::checkpoint() {
-  const int rc = sqlite3_wal_checkpoint_v2(impl_->db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(impl_->db.get(), "checkpoint");
+  std::lock_guard lk(impl_->checkpoint_mu);
+  if (!impl_->checkpoint_db) {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(impl_->path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+    DbPtr db(raw);
+    if (rc != SQLITE_OK) return db_error(db.get(), "checkpoint: cannot open " + impl_->path);
+    sqlite3_extended_result_codes(db.get(), 1);
+    // A connection learns that the database is in WAL mode when it first reads it; until then a checkpoint is a
+    // no-op.
+    if (auto r = exec(db.get(), "PRAGMA schema_version"); !r) return r.error();
+    impl_->checkpoint_db = std::move(db);
+  }
+  sqlite3* db = impl_->checkpoint_db.get();
+  const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(db, "checkpoint");
   return ok();
 }
 

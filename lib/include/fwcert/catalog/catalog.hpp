@@ -198,8 +198,9 @@ class Catalog {
   // PRAGMA integrity_check plus foreign_key_check: "ok" or the first problems reported.
   Result<std::string> integrity_check();
   // Copies what the write-ahead log holds into the database file now (a passive checkpoint: never waits for
-  // readers). Closing does it anyway; a worker with nothing left to scan does it earlier, while the others finish,
-  // so that the close has little left to copy and sync.
+  // readers or the writer). Closing does it anyway; a worker with nothing left to scan does it earlier, while the
+  // others finish, so that the close has little left to copy and sync. It runs on a connection of its own: one
+  // thread may call it while another records (the other methods need one thread at a time).
   CatalogStatus checkpoint();
 
   // Merges shard catalogs into out_path (created when missing): images (a path in several catalogs: the one with
