@@ -222,6 +222,9 @@ struct AddOptions {
   bool rescan = false;
 };
 
+// Write-ahead log pages after which the catalog is checkpointed in the background (an image's record writes about 35).
+constexpr int kCheckpointFrames = 128;
+
 int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, const char* argv0) {
   const char* who = "fwcert catalog add";
   auto now = clock_from(a.now_text, who);
@@ -256,7 +259,13 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   // record waits for it. An existing one is opened first: its records decide what is scanned.
   std::error_code exists_ec;
   const bool fresh = !fs::exists(a.db, exists_ec) && !exists_ec;
-  auto opening = std::async(std::launch::async, [&] { return open_catalog(a.db, who); });
+  auto opening = std::async(std::launch::async, [&] {
+    auto c = open_catalog(a.db, who);
+    // The log is copied into the database on a thread of the catalog's own every few images, while the scans go on:
+    // it stays short, and the close at the end has little left to copy and sync.
+    if (c) c->checkpoint_in_background(kCheckpointFrames);
+    return c;
+  });
   std::unique_ptr<fwcert::Catalog> catalog;
   auto get_catalog = [&]() -> fwcert::Catalog* {  // under mu once workers run; nullptr: it could not be opened
     if (opening.valid()) catalog = opening.get();
@@ -314,8 +323,6 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   std::mutex db_mu;  // guards the catalog connection (and its creation): held by the one worker recording
   std::deque<Scanned> pending;
   std::atomic<size_t> next{0};
-  std::atomic<bool> checkpointed{false};
-  std::atomic<fwcert::Catalog*> recording{nullptr};  // the catalog, once a record was made
   size_t finished = 0, scanned = 0;  // of todo
   const bool tty = isatty(STDERR_FILENO);
   auto progress = [&](const std::string& current) {  // under mu
@@ -340,7 +347,6 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
         }
         const Todo& t = todo[item->index];
         fwcert::Catalog* c = get_catalog();
-        recording = c;
         std::optional<std::string> error;
         if (!c) {
           next = todo.size();  // it could not be created (the message is out): nothing can be recorded, stop
@@ -390,18 +396,6 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
         pending.push_back(std::move(done));
       }
       record_pending();
-    }
-    // Nothing left to take: the first worker to get here copies the log into the database (on a connection of its
-    // own, so recording goes on meanwhile) while the others finish their last images; the close at the end then has
-    // little left to do.
-    if (jobs > 1 && !checkpointed.exchange(true)) {
-      fwcert::Catalog* c = recording.load();  // nullptr: nothing recorded yet, nothing to copy
-      bool others_busy = false;
-      {
-        std::lock_guard lk(mu);
-        others_busy = finished < todo.size();
-      }
-      if (c && others_busy) c->checkpoint();
     }
   };
   {

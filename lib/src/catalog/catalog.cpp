@@ -10,7 +10,9 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -587,10 +589,81 @@ struct Catalog::Impl {
   StmtCache stmts{nullptr};  // on db; declared after it, so finalized before it closes
   std::mutex checkpoint_mu;  // guards checkpoint_db
   DbPtr checkpoint_db;       // checkpoint()'s own connection, opened on first use; closed before db (the last one)
+
+  // checkpoint_in_background(): the thread, and what the commit hook tells it.
+  std::mutex background_mu;
+  std::condition_variable background_cv;
+  bool background_wanted = false, background_stop = false;
+  int background_frames = 0;
+  std::thread background;
+
+  CatalogStatus checkpoint();
+  void stop_background() {
+    if (!background.joinable()) return;
+    {
+      std::lock_guard lk(background_mu);
+      background_stop = true;
+    }
+    background_cv.notify_one();
+    background.join();
+  }
+  ~Impl() { stop_background(); }  // before checkpoint_db and db close
 };
+
+CatalogStatus Catalog::Impl::checkpoint() {
+  std::lock_guard lk(checkpoint_mu);
+  if (!checkpoint_db) {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+    DbPtr opened(raw);
+    if (rc != SQLITE_OK) return db_error(opened.get(), "checkpoint: cannot open " + path);
+    sqlite3_extended_result_codes(opened.get(), 1);
+    // A connection learns that the database is in WAL mode when it first reads it; until then a checkpoint is a
+    // no-op.
+    if (auto r = exec(opened.get(), "PRAGMA schema_version"); !r) return r.error();
+    checkpoint_db = std::move(opened);
+  }
+  sqlite3* cdb = checkpoint_db.get();
+  const int rc = sqlite3_wal_checkpoint_v2(cdb, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(cdb, "checkpoint");
+  return ok();
+}
 
 Catalog::Catalog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Catalog::~Catalog() = default;
+
+void Catalog::checkpoint_in_background(int wal_frames) {
+  Impl* impl = impl_.get();
+  if (impl->background.joinable()) return;
+  impl->background_frames = std::max(wal_frames, 1);
+  // Called on the committing thread after each commit, with the write lock released: it only wakes the thread.
+  // (This replaces SQLite's automatic checkpoint, which would run on the committing thread.)
+  sqlite3_wal_hook(
+      impl->db.get(),
+      [](void* arg, sqlite3*, const char*, int frames) {
+        auto* self = static_cast<Impl*>(arg);
+        if (frames >= self->background_frames) {
+          {
+            std::lock_guard lk(self->background_mu);
+            self->background_wanted = true;
+          }
+          self->background_cv.notify_one();
+        }
+        return SQLITE_OK;
+      },
+      impl);
+  impl->background = std::thread([impl] {
+    for (;;) {
+      {
+        std::unique_lock lk(impl->background_mu);
+        impl->background_cv.wait(lk, [impl] { return impl->background_wanted || impl->background_stop; });
+        if (impl->background_stop) return;
+        impl->background_wanted = false;
+      }
+      (void)impl->checkpoint();  // passive; a failure leaves the log to the next one, or to the close
+    }
+  });
+}
 
 Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
   sqlite3* raw = nullptr;
@@ -1025,24 +1098,7 @@ Result<std::vector<CalendarEntry>> Catalog::calendar_entries(int64_t now, bool i
   return out;
 }
 
-CatalogStatus Catalog::checkpoint() {
-  std::lock_guard lk(impl_->checkpoint_mu);
-  if (!impl_->checkpoint_db) {
-    sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(impl_->path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
-    DbPtr db(raw);
-    if (rc != SQLITE_OK) return db_error(db.get(), "checkpoint: cannot open " + impl_->path);
-    sqlite3_extended_result_codes(db.get(), 1);
-    // A connection learns that the database is in WAL mode when it first reads it; until then a checkpoint is a
-    // no-op.
-    if (auto r = exec(db.get(), "PRAGMA schema_version"); !r) return r.error();
-    impl_->checkpoint_db = std::move(db);
-  }
-  sqlite3* db = impl_->checkpoint_db.get();
-  const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(db, "checkpoint");
-  return ok();
-}
+CatalogStatus Catalog::checkpoint() { return impl_->checkpoint(); }
 
 Result<std::string> Catalog::integrity_check() {
   sqlite3* db = impl_->db.get();

@@ -202,6 +202,11 @@ class Catalog {
   // others finish, so that the close has little left to copy and sync. It runs on a connection of its own: one
   // thread may call it while another records (the other methods need one thread at a time).
   CatalogStatus checkpoint();
+  // From now on, whenever a commit leaves at least `wal_frames` pages in the write-ahead log, a thread of the
+  // catalog's own runs checkpoint(): the log stays short, its syncs overlap the caller's work, and the close has
+  // little left to copy. (SQLite's own automatic checkpoint, which runs on the committing thread, is replaced.) The
+  // thread stops when the catalog is closed.
+  void checkpoint_in_background(int wal_frames);
 
   // Merges shard catalogs into out_path (created when missing): images (a path in several catalogs: the one with
   // the later scanned_at wins; on a tie the one already in out_path stays), certificates (upsert), and their
