@@ -941,3 +941,41 @@ TEST_CASE("catalog: checkpoints on another thread while images are recorded lose
   REQUIRE(ic);
   CHECK(*ic == "ok");
 }
+
+TEST_CASE("catalog: background checkpoints copy the log into the database file without being asked") {
+  TempDir tmp;
+  const std::string db = tmp.file("cat.db");
+  const int64_t t = k2026Jan1;
+  auto count_in_copy = [&](const std::string& name) -> size_t {
+    const std::string copy = tmp.file(name);
+    std::filesystem::remove(copy);
+    std::filesystem::copy_file(db, copy);
+    auto cc = open_ok(copy);
+    auto images = cc->list_images();
+    REQUIRE(images);
+    return images->size();
+  };
+  {
+    auto c = open_ok(db);
+    c->checkpoint_in_background(16);  // an image here writes about 20 pages: every commit wakes the thread
+    for (int i = 0; i < 30; ++i) {
+      const std::string name = "img" + std::to_string(i) + ".bin";
+      record_ok(*c, meta(name),
+                report(name, {cert("c" + std::to_string(i), "own", t - kDay, t + kDay, {name + "!x:/b.crt"})}));
+    }
+    // The thread runs on its own time: wait (boundedly) until the database file alone shows the rows.
+    size_t seen = 0;
+    for (int tries = 0; tries < 500 && seen < 30; ++tries) {
+      seen = count_in_copy("copy.db");
+      if (seen < 30) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(seen == 30);
+  }  // closing stops the thread (a hang here is a failure of its own)
+  auto c = open_ok(db);
+  auto images = c->list_images();
+  REQUIRE(images);
+  CHECK(images->size() == 30);
+  auto ic = c->integrity_check();
+  REQUIRE(ic);
+  CHECK(*ic == "ok");
+}

@@ -783,7 +783,8 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
       {&place_ins, "INSERT OR IGNORE INTO placements(image_id, cert_sha256, location) VALUES(?1,?2,?3)"},
       {&role_ins, "INSERT OR IGNORE INTO cert_roles(image_id, cert_sha256, role) VALUES(?1,?2,?3)"},
       {&finding_ins,
-       "INSERT INTO findings(image_id, cert_sha256, kind, location, severity, offset, text) VALUES(?1,?2,?3,?4,?5,?6,?7)"},
+       "INSERT INTO findings(image_id, cert_sha256, kind, location, severity, offset, text)"
+       " VALUES(?1,?2,?3,?4,?5,?6,?7)"},
       {&key_ins, "INSERT INTO private_keys(image_id, " FWCERT_KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"},
       {&match_ins, "INSERT OR IGNORE INTO key_matches(key_id, cert_sha256) VALUES(?1,?2)"},
       {&key_role_ins, "INSERT OR IGNORE INTO key_roles(key_id, role) VALUES(?1,?2)"},
