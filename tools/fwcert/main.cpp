@@ -267,7 +267,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     return c;
   });
   std::unique_ptr<fwcert::Catalog> catalog;
-  auto get_catalog = [&]() -> fwcert::Catalog* {  // under mu once workers run; nullptr: it could not be opened
+  auto get_catalog = [&]() -> fwcert::Catalog* {  // under db_mu once workers run; nullptr: it could not be opened
     if (opening.valid()) catalog = opening.get();
     return catalog.get();
   };

@@ -198,9 +198,8 @@ class Catalog {
   // PRAGMA integrity_check plus foreign_key_check: "ok" or the first problems reported.
   Result<std::string> integrity_check();
   // Copies what the write-ahead log holds into the database file now (a passive checkpoint: never waits for
-  // readers or the writer). Closing does it anyway; a worker with nothing left to scan does it earlier, while the
-  // others finish, so that the close has little left to copy and sync. It runs on a connection of its own: one
-  // thread may call it while another records (the other methods need one thread at a time).
+  // readers or the writer). Closing does it anyway. It runs on a connection of its own: one thread may call it while
+  // another records (the other methods need one thread at a time).
   CatalogStatus checkpoint();
   // From now on, whenever a commit leaves at least `wal_frames` pages in the write-ahead log, a thread of the
   // catalog's own runs checkpoint(): the log stays short, its syncs overlap the caller's work, and the close has
