@@ -115,6 +115,27 @@ void record_ok(Catalog& c, const fwcert::ImageMeta& m, const fwcert::ScanReport&
   REQUIRE(res);
 }
 
+// How many images a copy of the database file alone (without its write-ahead log) lists: what a careless backup gets.
+size_t images_in_copy(const TempDir& tmp, const std::string& db, const std::string& name) {
+  const std::string copy = tmp.file(name);
+  std::filesystem::remove(copy);
+  std::filesystem::copy_file(db, copy);
+  auto cc = open_ok(copy);
+  auto images = cc->list_images();
+  REQUIRE(images);
+  return images->size();
+}
+
+// The catalog lists n images and passes its integrity check.
+void check_whole(Catalog& c, size_t n) {
+  auto images = c.list_images();
+  REQUIRE(images);
+  CHECK(images->size() == n);
+  auto ic = c.integrity_check();
+  REQUIRE(ic);
+  CHECK(*ic == "ok");
+}
+
 std::vector<std::string> image_paths(const std::vector<fwcert::Placement>& ps) {
   std::vector<std::string> out;
   for (const auto& p : ps) out.push_back(p.image_path);
@@ -881,25 +902,11 @@ TEST_CASE("catalog: a checkpoint puts what the log holds into the database file 
   record_three(*c);
   // While the connection is open the rows live in the write-ahead log: a copy of the database file alone (what a
   // careless backup takes) does not have them yet...
-  auto copy_and_count = [&](const std::string& name) -> int64_t {
-    const std::string copy = tmp.file(name);
-    std::filesystem::copy_file(db, copy);
-    auto cc = fwcert::Catalog::open(copy);
-    REQUIRE(cc);
-    auto images = (*cc)->list_images();
-    REQUIRE(images);
-    return static_cast<int64_t>(images->size());
-  };
-  CHECK(copy_and_count("before.db") == 0);
+  CHECK(images_in_copy(tmp, db, "before.db") == 0);
   // ...after a checkpoint it does, and the catalog goes on working.
   REQUIRE(c->checkpoint());
-  CHECK(copy_and_count("after.db") == 3);
-  auto images = c->list_images();
-  REQUIRE(images);
-  CHECK(images->size() == 3);
-  auto ic = c->integrity_check();
-  REQUIRE(ic);
-  CHECK(*ic == "ok");
+  CHECK(images_in_copy(tmp, db, "after.db") == 3);
+  check_whole(*c, 3);
 }
 
 TEST_CASE("catalog: checkpoints on another thread while images are recorded lose nothing") {
@@ -928,33 +935,17 @@ TEST_CASE("catalog: checkpoints on another thread while images are recorded lose
   CHECK(checkpoints > 0);
   REQUIRE(c->checkpoint());
   // The database file alone (no log) has every image, and the catalog is whole.
-  const std::string copy = tmp.file("copy.db");
-  std::filesystem::copy_file(db, copy);
-  auto cc = open_ok(copy);
-  auto images = cc->list_images();
-  REQUIRE(images);
-  CHECK(images->size() == 40);
-  auto w = cc->where("aaa");
+  CHECK(images_in_copy(tmp, db, "copy.db") == 40);
+  auto w = c->where("aaa");
   REQUIRE(w);
   CHECK(w->size() == 40);
-  auto ic = c->integrity_check();
-  REQUIRE(ic);
-  CHECK(*ic == "ok");
+  check_whole(*c, 40);
 }
 
 TEST_CASE("catalog: background checkpoints copy the log into the database file without being asked") {
   TempDir tmp;
   const std::string db = tmp.file("cat.db");
   const int64_t t = k2026Jan1;
-  auto count_in_copy = [&](const std::string& name) -> size_t {
-    const std::string copy = tmp.file(name);
-    std::filesystem::remove(copy);
-    std::filesystem::copy_file(db, copy);
-    auto cc = open_ok(copy);
-    auto images = cc->list_images();
-    REQUIRE(images);
-    return images->size();
-  };
   {
     auto c = open_ok(db);
     c->checkpoint_in_background(16);  // an image here writes about 20 pages: every commit wakes the thread
@@ -966,16 +957,10 @@ TEST_CASE("catalog: background checkpoints copy the log into the database file w
     // The thread runs on its own time: wait (boundedly) until the database file alone shows the rows.
     size_t seen = 0;
     for (int tries = 0; tries < 500 && seen < 30; ++tries) {
-      seen = count_in_copy("copy.db");
+      seen = images_in_copy(tmp, db, "copy.db");
       if (seen < 30) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     CHECK(seen == 30);
   }  // closing stops the thread (a hang here is a failure of its own)
-  auto c = open_ok(db);
-  auto images = c->list_images();
-  REQUIRE(images);
-  CHECK(images->size() == 30);
-  auto ic = c->integrity_check();
-  REQUIRE(ic);
-  CHECK(*ic == "ok");
+  check_whole(*open_ok(db), 30);
 }
