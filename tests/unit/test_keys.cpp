@@ -1,6 +1,7 @@
 // Key material validators: pem, der-x509, der-private-key, pkcs12, jks/jceks, and the DER reader they share.
 // Synthetic inputs are generated with the OpenSSL 3 API at run time (no binary fixtures); fixed validity dates.
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -13,6 +14,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/formats/der.hpp"
 #include "support.hpp"
 
@@ -231,6 +233,101 @@ TEST_CASE("der_certificate_size: generated certificates, truncation and damage",
   REQUIRE(last != mismatch.end());
   last[8] = 0x0c;
   CHECK_FALSE(fwcert::der_certificate_size(fwcert::ByteView(mismatch.data(), mismatch.size())));
+}
+
+// ===============================================================================================================
+// d2i_x509_without_key: the walker's cheap certificate read must accept exactly what d2i_X509 accepts.
+
+namespace {
+
+struct ReadBoth {
+  Cert full, bare;
+  long full_used = 0, bare_used = 0;
+};
+
+ReadBoth read_both(const Bytes& der) {
+  ReadBoth r;
+  const unsigned char* p = der.data();
+  r.full.reset(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  r.full_used = p - der.data();
+  p = der.data();
+  r.bare.reset(fwcert::d2i_x509_without_key(&p, static_cast<long>(der.size())));
+  r.bare_used = p - der.data();
+  return r;
+}
+
+// Same verdict; when both read it, the same length, subject, dates and re-encoding.
+void check_same_reading(const Bytes& der) {
+  ReadBoth r = read_both(der);
+  REQUIRE(bool(r.full) == bool(r.bare));
+  if (!r.full) return;
+  CHECK(r.bare_used == r.full_used);
+  CHECK(X509_NAME_cmp(X509_get_subject_name(r.bare.get()), X509_get_subject_name(r.full.get())) == 0);
+  CHECK(ASN1_TIME_compare(X509_get0_notAfter(r.bare.get()), X509_get0_notAfter(r.full.get())) == 0);
+  CHECK(cert_der(r.bare.get()) == cert_der(r.full.get()));
+}
+
+}  // namespace
+
+TEST_CASE("d2i_x509_without_key: same reading as d2i_X509, without the key", "[keys][x509-structure]") {
+  for (EVP_PKEY* key : {rsa_key(), ec_key()}) {
+    Bytes der = cert_der(make_cert(key, "structure", 9).get());
+    ReadBoth r = read_both(der);
+    REQUIRE(r.bare);
+    CHECK(r.bare_used == static_cast<long>(der.size()));
+    CHECK(X509_get0_pubkey(r.full.get()) != nullptr);
+    CHECK(X509_get0_pubkey(r.bare.get()) == nullptr);  // the decoder search was skipped
+    check_same_reading(der);
+
+    for (size_t n = 0; n < der.size(); n += 7) check_same_reading(Bytes(der.begin(), der.begin() + n));
+    for (size_t i = 0; i < 64; ++i)
+      for (int bit = 0; bit < 8; ++bit) {
+        Bytes d = der;
+        d[i] ^= static_cast<uint8_t>(1 << bit);
+        check_same_reading(d);
+      }
+  }
+  const unsigned char* p = nullptr;
+  CHECK(fwcert::d2i_x509_without_key(&p, 0) == nullptr);
+}
+
+TEST_CASE("corpus: d2i_x509_without_key reads the NIST PKITS and x509-limbo certificates as d2i_X509 does",
+          "[keys][corpus][x509-structure]") {
+  int certs = 0;
+  if (auto dir = corpus_file("boringssl/pki/testdata/nist-pkits/certs"))
+    for (const auto& e : fs::directory_iterator(*dir)) {
+      if (e.path().extension() != ".crt") continue;
+      INFO(e.path().filename().string());
+      check_same_reading(read_file(e.path().string()));
+      ++certs;
+    }
+  // PEM files with one or more certificates, some deliberately malformed.
+  for (const char* sub : {"x509-limbo", "zlint", "houseofkeys"}) {
+    auto dir = corpus_file(sub);
+    if (!dir) continue;
+    for (const auto& e : fs::recursive_directory_iterator(*dir)) {
+      if (!e.is_regular_file() || e.path().extension() != ".pem") continue;
+      INFO(e.path().string());
+      Bytes text = read_file(e.path().string());
+      BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
+      char *name = nullptr, *header = nullptr;
+      unsigned char* data = nullptr;
+      long len = 0;
+      while (PEM_read_bio(bio, &name, &header, &data, &len) == 1) {
+        if (std::string(name) == "CERTIFICATE") {
+          check_same_reading(Bytes(data, data + len));
+          ++certs;
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+      }
+      BIO_free(bio);
+      ERR_clear_error();
+    }
+  }
+  if (certs == 0) return;  // no corpus
+  CHECK(certs > 100);
 }
 
 // ===============================================================================================================

@@ -1,7 +1,9 @@
 #include "fwcert/core/crypto_providers.hpp"
 
+#include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/provider.h>
+#include <openssl/x509.h>
 
 namespace fwcert {
 
@@ -24,7 +26,29 @@ struct Providers {
   Providers& operator=(const Providers&) = delete;
 };
 
+// Never freed: like the default context, it lives as long as the process.
+struct StructureOnly {
+  OSSL_LIB_CTX* ctx = nullptr;
+  StructureOnly() {
+    ctx = OSSL_LIB_CTX_new();
+    // Loading any provider explicitly stops the context from loading "default" on its first fetch.
+    if (ctx && !OSSL_PROVIDER_load(ctx, "null")) {
+      OSSL_LIB_CTX_free(ctx);
+      ctx = nullptr;
+    }
+    ERR_clear_error();
+  }
+};
+
 }  // namespace
+
+X509* d2i_x509_without_key(const unsigned char** in, long len) {
+  static const StructureOnly bare;  // thread-safe initialisation
+  if (!bare.ctx) return nullptr;
+  // The ASN.1 decoding d2i_X509 does, in our library context; the test compares the two on generated, damaged and
+  // corpus certificates.
+  return reinterpret_cast<X509*>(ASN1_item_d2i_ex(nullptr, in, len, ASN1_ITEM_rptr(X509), bare.ctx, nullptr));
+}
 
 bool load_crypto_providers() {
   static const Providers providers;  // thread-safe initialisation: concurrent first callers wait for it

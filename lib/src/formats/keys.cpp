@@ -76,8 +76,9 @@ struct CertInfo {
 // Subject and validity of a DER certificate that already passed der_certificate_size.
 std::optional<CertInfo> cert_info(ByteView der) {
   load_crypto_providers();  // every use of OpenSSL waits for them (see core/crypto_providers.hpp)
+  // The key itself is not described here, so the certificate is read without decoding it (crypto_providers.hpp).
   const unsigned char* p = der.data();
-  std::unique_ptr<X509, X509Free> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  std::unique_ptr<X509, X509Free> x(d2i_x509_without_key(&p, static_cast<long>(der.size())));
   if (!x) return std::nullopt;
   CertInfo info;
   info.version = X509_get_version(x.get());
