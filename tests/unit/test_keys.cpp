@@ -8,11 +8,13 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/formats/der.hpp"
@@ -256,11 +258,30 @@ ReadBoth read_both(const Bytes& der) {
   return r;
 }
 
-// Same verdict; when both read it, the same length, subject, dates and re-encoding.
+Bytes spki_der(X509* x) {
+  unsigned char* p = nullptr;
+  int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &p);
+  Bytes out(p, p + std::max(n, 0));
+  OPENSSL_free(p);
+  return out;
+}
+
+// decode_spki gives the key d2i_X509 decoded, or nothing when it decoded none.
+void check_same_key(X509* full) {
+  Bytes spki = spki_der(full);
+  Pkey key(fwcert::decode_spki(spki.data(), spki.size()));
+  EVP_PKEY* expected = X509_get0_pubkey(full);
+  REQUIRE(bool(key) == bool(expected));
+  if (key) CHECK(EVP_PKEY_eq(key.get(), expected) == 1);
+  ERR_clear_error();
+}
+
+// Same verdict; when both read it, the same length, subject, dates and re-encoding, and the same key.
 void check_same_reading(const Bytes& der) {
   ReadBoth r = read_both(der);
   REQUIRE(bool(r.full) == bool(r.bare));
   if (!r.full) return;
+  check_same_key(r.full.get());
   CHECK(r.bare_used == r.full_used);
   CHECK(X509_NAME_cmp(X509_get_subject_name(r.bare.get()), X509_get_subject_name(r.full.get())) == 0);
   CHECK(ASN1_TIME_compare(X509_get0_notAfter(r.bare.get()), X509_get0_notAfter(r.full.get())) == 0);
@@ -289,6 +310,46 @@ TEST_CASE("d2i_x509_without_key: same reading as d2i_X509, without the key", "[k
   }
   const unsigned char* p = nullptr;
   CHECK(fwcert::d2i_x509_without_key(&p, 0) == nullptr);
+}
+
+TEST_CASE("decode_spki: the certificate's key, from a decoder each thread reuses", "[keys][x509-structure]") {
+  Pkey ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  REQUIRE(ed);
+  ERR_clear_error();  // earlier tests may leave errors behind
+  for (EVP_PKEY* key : {rsa_key(), ec_key(), ed.get()}) {
+    unsigned char* der = nullptr;
+    const int size = i2d_PUBKEY(key, &der);
+    REQUIRE(size > 0);
+    Bytes spki(der, der + size);
+    OPENSSL_free(der);
+    Pkey got(fwcert::decode_spki(spki.data(), spki.size()));
+    REQUIRE(got);
+    CHECK(EVP_PKEY_eq(got.get(), key) == 1);
+    // Truncated: nothing, and the reused decoder still works afterwards.
+    for (size_t n = 0; n < spki.size(); n += 5) CHECK_FALSE(Pkey(fwcert::decode_spki(spki.data(), n)));
+    Pkey again(fwcert::decode_spki(spki.data(), spki.size()));
+    CHECK(EVP_PKEY_eq(again.get(), key) == 1);
+  }
+  Bytes junk(300, 0x30);
+  CHECK_FALSE(Pkey(fwcert::decode_spki(junk.data(), junk.size())));
+  CHECK_FALSE(Pkey(fwcert::decode_spki(nullptr, 0)));
+  CHECK(ERR_peek_error() == 0);  // failures leave nothing on the error queue
+
+  // Two threads at once, each with its own decoder, alternating key types.
+  Bytes rsa = spki_der(make_cert(rsa_key(), "a", 1).get()), ec = spki_der(make_cert(ec_key(), "b", 2).get());
+  std::atomic<int> right{0};
+  auto work = [&](bool rsa_first) {
+    for (int i = 0; i < 50; ++i) {
+      const bool use_rsa = (i % 2 == 0) == rsa_first;
+      const Bytes& b = use_rsa ? rsa : ec;
+      Pkey k(fwcert::decode_spki(b.data(), b.size()));
+      if (k && EVP_PKEY_eq(k.get(), use_rsa ? rsa_key() : ec_key()) == 1) ++right;
+    }
+  };
+  std::thread t1(work, true), t2(work, false);
+  t1.join();
+  t2.join();
+  CHECK(right == 100);
 }
 
 TEST_CASE("corpus: d2i_x509_without_key reads the NIST PKITS and x509-limbo certificates as d2i_X509 does",

@@ -1,6 +1,7 @@
 #include "fwcert/core/crypto_providers.hpp"
 
 #include <openssl/asn1.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
@@ -40,7 +41,39 @@ struct StructureOnly {
   }
 };
 
+// One per thread, never copied: the context writes each key it decodes into `out`.
+struct SpkiDecoder {
+  EVP_PKEY* out = nullptr;
+  OSSL_DECODER_CTX* ctx = nullptr;
+  SpkiDecoder() {
+    load_crypto_providers();
+    ctx = OSSL_DECODER_CTX_new_for_pkey(&out, "DER", "SubjectPublicKeyInfo", nullptr, EVP_PKEY_PUBLIC_KEY, nullptr,
+                                        nullptr);
+  }
+  ~SpkiDecoder() { OSSL_DECODER_CTX_free(ctx); }
+  SpkiDecoder(const SpkiDecoder&) = delete;
+  SpkiDecoder& operator=(const SpkiDecoder&) = delete;
+};
+
 }  // namespace
+
+EVP_PKEY* decode_spki(const unsigned char* der, size_t len) {
+  thread_local SpkiDecoder d;
+  if (!d.ctx || der == nullptr || len == 0) return nullptr;
+  d.out = nullptr;
+  const unsigned char* p = der;
+  size_t left = len;
+  ERR_set_mark();
+  const bool ok = OSSL_DECODER_from_data(d.ctx, &p, &left) == 1;
+  ERR_pop_to_mark();
+  EVP_PKEY* key = d.out;
+  d.out = nullptr;
+  if (!ok) {
+    EVP_PKEY_free(key);
+    return nullptr;
+  }
+  return key;
+}
 
 X509* d2i_x509_without_key(const unsigned char** in, long len) {
   static const StructureOnly bare;  // thread-safe initialisation
