@@ -897,7 +897,8 @@ Result<Certificate> parse_certificate_uncached(ByteView der) {
   if (auto tlv = der::read_tlv(der, 0, der::kSequence)) len = static_cast<size_t>(tlv->size());
   if (len > static_cast<size_t>(LONG_MAX)) return make_error(der.base(), "too large");
   // The structure first, then its key with this thread's reused decoder (crypto_providers.hpp): the same result as
-  // d2i_X509, at a fifth of the cost. A key that decoder cannot read is left to d2i_X509 itself.
+  // d2i_X509, at a fifth of the cost. A key that decoder cannot read is left to d2i_X509 itself. X509_verify on such
+  // a certificate still finds its digest (test_x509's self-signed cases would fail otherwise).
   const unsigned char* p = der.data();
   X509Ptr x(d2i_x509_without_key(&p, static_cast<long>(len)));
   PkeyPtr key;
