@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "fwcert/formats/der.hpp"
 
@@ -322,8 +323,18 @@ void fill_key_from_spki(Certificate& c, const X509_PUBKEY* xpk, EVP_PKEY* pkey) 
   }
 }
 
-// pkey: the certificate's key (nullptr when OpenSSL cannot decode it).
-void fill_from_x509(Certificate& c, X509* x, EVP_PKEY* pkey) {
+// The DER of a certificate's SubjectPublicKeyInfo (empty if it cannot be encoded).
+std::vector<uint8_t> spki_der(X509* x) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+  std::vector<uint8_t> out;
+  if (n > 0 && der != nullptr) out.assign(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+// pkey: the certificate's key (nullptr when OpenSSL cannot decode it); spki: spki_der(x).
+void fill_from_x509(Certificate& c, X509* x, EVP_PKEY* pkey, const std::vector<uint8_t>& spki) {
   c.subject = name_text(X509_get_subject_name(x));
   c.issuer = name_text(X509_get_issuer_name(x));
   c.common_name = common_name(X509_get_subject_name(x));
@@ -337,14 +348,8 @@ void fill_from_x509(Certificate& c, X509* x, EVP_PKEY* pkey) {
   c.not_before = time_from_asn1(X509_get0_notBefore(x));
   c.not_after = time_from_asn1(X509_get0_notAfter(x));
 
-  X509_PUBKEY* xpk = X509_get_X509_PUBKEY(x);
-  fill_key_from_spki(c, xpk, pkey);
-  unsigned char* spki = nullptr;
-  int n = i2d_X509_PUBKEY(xpk, &spki);
-  if (n > 0 && spki != nullptr) {
-    c.spki_sha256 = digest_hex(spki, static_cast<size_t>(n), EVP_sha256());
-    OPENSSL_free(spki);
-  }
+  fill_key_from_spki(c, X509_get_X509_PUBKEY(x), pkey);
+  if (!spki.empty()) c.spki_sha256 = digest_hex(spki.data(), spki.size(), EVP_sha256());
 
   const X509_ALGOR* sig_alg = nullptr;
   X509_get0_signature(nullptr, &sig_alg, x);
@@ -902,11 +907,10 @@ Result<Certificate> parse_certificate_uncached(ByteView der) {
   const unsigned char* p = der.data();
   X509Ptr x(d2i_x509_without_key(&p, static_cast<long>(len)));
   PkeyPtr key;
+  std::vector<uint8_t> spki;
   if (x) {
-    unsigned char* spki = nullptr;
-    const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x.get()), &spki);
-    if (n > 0) key.reset(decode_spki(spki, static_cast<size_t>(n)));
-    OPENSSL_free(spki);
+    spki = spki_der(x.get());
+    key.reset(decode_spki(spki.data(), spki.size()));
     if (!key) {
       p = der.data();
       x.reset(d2i_X509(nullptr, &p, static_cast<long>(len)));
@@ -918,7 +922,7 @@ Result<Certificate> parse_certificate_uncached(ByteView der) {
     c.der.assign(der.data(), der.data() + used);
     c.sha256 = digest_hex(c.der.data(), c.der.size(), EVP_sha256());
     c.sha1 = digest_hex(c.der.data(), c.der.size(), EVP_sha1());
-    fill_from_x509(c, x.get(), key ? key.get() : X509_get0_pubkey(x.get()));
+    fill_from_x509(c, x.get(), key ? key.get() : X509_get0_pubkey(x.get()), spki);
     return c;
   }
   std::string openssl_why = openssl_error();

@@ -15,10 +15,10 @@ namespace fwcert {
 bool load_crypto_providers();
 
 // d2i_X509(nullptr, in, len) without decoding the public key: the same ASN.1 decoding (the tests compare the two on
-// generated, damaged and corpus certificates), but X509_get0_pubkey returns NULL on the result. Decoding the key (a search of OpenSSL 3.0's decoders) is most of the
-// cost of a certificate: about 90 us against 7 us. The certificate is read in a library context with no algorithms
-// (only OpenSSL's "null" provider), shared by all threads. Returns NULL when d2i_X509 would, and when that context
-// cannot be made.
+// generated, damaged and corpus certificates), but X509_get0_pubkey returns NULL on the result. Decoding the key (a
+// search of OpenSSL 3.0's decoders) is most of the cost of a certificate: about 90 us against 7 us. The certificate
+// is read in a library context with no algorithms (only OpenSSL's "null" provider), shared by all threads. Returns
+// NULL when d2i_X509 would, and when that context cannot be made.
 X509* d2i_x509_without_key(const unsigned char** in, long len);
 
 // The key in a DER SubjectPublicKeyInfo, decoded as d2i_X509 decodes a certificate's key (OpenSSL 3.0's decoders,
