@@ -553,18 +553,12 @@ struct PkeyResult {
   std::string format;
 };
 
+// Both as d2i_PrivateKey / EVP_PKCS82PKEY read them, with decoder contexts each thread reuses (crypto_providers.hpp).
 PkeyPtr d2i_key(int type, const std::vector<uint8_t>& der) {
-  const unsigned char* p = der.data();
-  PkeyPtr k(d2i_PrivateKey(type, nullptr, &p, static_cast<long>(der.size())));
-  return k;
+  return PkeyPtr(decode_private_key(der.data(), der.size(), type));
 }
 
-PkeyPtr d2i_pkcs8(const std::vector<uint8_t>& der) {
-  const unsigned char* p = der.data();
-  P8Ptr p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(der.size())));
-  if (!p8) return nullptr;
-  return PkeyPtr(EVP_PKCS82PKEY(p8.get()));
-}
+PkeyPtr d2i_pkcs8(const std::vector<uint8_t>& der) { return PkeyPtr(decode_pkcs8_private_key(der.data(), der.size())); }
 
 bool is_encrypted_pkcs8(const std::vector<uint8_t>& der) {
   const unsigned char* p = der.data();

@@ -1,10 +1,17 @@
 #include "fwcert/core/crypto_providers.hpp"
 
 #include <openssl/asn1.h>
+#include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
+
+#include <climits>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace fwcert {
 
@@ -55,7 +62,149 @@ struct SpkiDecoder {
   SpkiDecoder& operator=(const SpkiDecoder&) = delete;
 };
 
+// Decoder contexts for private keys, one per (structure, key type), kept by each thread. Each context writes the key
+// it decodes into its entry's `out`, so entries never move (they are held by pointer).
+struct PrivateKeyDecoders {
+  struct Entry {
+    std::string structure, key_name;
+    EVP_PKEY* out = nullptr;
+    OSSL_DECODER_CTX* ctx = nullptr;
+    ~Entry() { OSSL_DECODER_CTX_free(ctx); }
+  };
+  static constexpr size_t kMax = 16;  // key type names come from the input (PKCS#8 OIDs): bounded
+  std::vector<std::unique_ptr<Entry>> entries;
+
+  Entry* get(const char* structure, const std::string& key_name) {
+    for (auto& e : entries)
+      if (e->structure == structure && e->key_name == key_name) return e->ctx ? e.get() : nullptr;
+    if (entries.size() >= kMax) return nullptr;
+    auto e = std::make_unique<Entry>();
+    e->structure = structure;
+    e->key_name = key_name;
+    e->ctx = OSSL_DECODER_CTX_new_for_pkey(&e->out, "DER", structure, key_name.empty() ? nullptr : key_name.c_str(),
+                                           EVP_PKEY_KEYPAIR, nullptr, nullptr);
+    entries.push_back(std::move(e));
+    return entries.back()->ctx ? entries.back().get() : nullptr;
+  }
+};
+
+// True when the key holds its private part, for the key types this is known for; false for anything else.
+bool has_private_part(const EVP_PKEY* k) {
+  BIGNUM* bn = nullptr;
+  bool found = false;
+  switch (EVP_PKEY_get_base_id(k)) {
+    case EVP_PKEY_RSA:
+    case EVP_PKEY_RSA_PSS:
+      found = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_D, &bn) == 1;
+      break;
+    case EVP_PKEY_EC:
+    case EVP_PKEY_DSA:
+      found = EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &bn) == 1;
+      break;
+    case EVP_PKEY_ED25519:
+    case EVP_PKEY_ED448:
+    case EVP_PKEY_X25519:
+    case EVP_PKEY_X448: {
+      size_t n = 0;
+      found = EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PRIV_KEY, nullptr, 0, &n) == 1 && n > 0;
+      break;
+    }
+    default: break;
+  }
+  BN_clear_free(bn);
+  return found;
+}
+
+thread_local size_t reused_decodes = 0;
+
+// Decodes with the thread's context for (structure, key_name); nullptr unless that gives a key with a private part.
+EVP_PKEY* decode_reused(const char* structure, const std::string& key_name, const unsigned char* der, size_t len) {
+  thread_local PrivateKeyDecoders decoders;
+  load_crypto_providers();
+  PrivateKeyDecoders::Entry* e = decoders.get(structure, key_name);
+  if (!e) return nullptr;
+  e->out = nullptr;
+  const unsigned char* p = der;
+  size_t left = len;
+  const bool ok = OSSL_DECODER_from_data(e->ctx, &p, &left) == 1;
+  EVP_PKEY* key = e->out;
+  e->out = nullptr;
+  if (ok && key && has_private_part(key)) {
+    ++reused_decodes;
+    return key;
+  }
+  EVP_PKEY_free(key);
+  return nullptr;
+}
+
+struct P8Free {
+  void operator()(PKCS8_PRIV_KEY_INFO* p) const { PKCS8_PRIV_KEY_INFO_free(p); }
+};
+using P8Ptr = std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free>;
+
+// The key type name OpenSSL's decoders take for a PKCS#8 algorithm OID ("rsaEncryption", "id-ecPublicKey", ...), or
+// "" when it has none.
+std::string pkcs8_key_name(const PKCS8_PRIV_KEY_INFO* p8) {
+  const ASN1_OBJECT* alg = nullptr;
+  char name[80];
+  if (PKCS8_pkey_get0(&alg, nullptr, nullptr, nullptr, p8) != 1 || alg == nullptr) return {};
+  const int n = OBJ_obj2txt(name, sizeof name, alg, 0);
+  return n > 0 && static_cast<size_t>(n) < sizeof name ? std::string(name, static_cast<size_t>(n)) : std::string();
+}
+
+const char* traditional_name(int key_type) {
+  switch (key_type) {
+    case EVP_PKEY_RSA: return "RSA";
+    case EVP_PKEY_EC: return "EC";
+    case EVP_PKEY_DSA: return "DSA";
+    default: return nullptr;
+  }
+}
+
 }  // namespace
+
+EVP_PKEY* decode_private_key(const unsigned char* der, size_t len, int key_type) {
+  if (der == nullptr || len == 0 || len > static_cast<size_t>(LONG_MAX)) return nullptr;
+  const char* type_name = traditional_name(key_type);
+  ERR_set_mark();
+  EVP_PKEY* key = nullptr;
+  if (type_name != nullptr || key_type == EVP_PKEY_NONE) {
+    // As d2i_PrivateKey does: a PKCS#8 PrivateKeyInfo is read as one, anything else as the type's own encoding.
+    const unsigned char* p = der;
+    P8Ptr p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(len)));
+    std::string name = type_name ? type_name : "";
+    if (p8 && name.empty()) name = pkcs8_key_name(p8.get());
+    if (!p8 || !name.empty()) key = decode_reused(p8 ? "PrivateKeyInfo" : "type-specific", name, der, len);
+  }
+  if (!key) {
+    const unsigned char* p = der;
+    key = key_type == EVP_PKEY_NONE ? d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(len))
+                                    : d2i_PrivateKey(key_type, nullptr, &p, static_cast<long>(len));
+  }
+  ERR_pop_to_mark();
+  return key;
+}
+
+EVP_PKEY* decode_pkcs8_private_key(const unsigned char* der, size_t len) {
+  if (der == nullptr || len == 0 || len > static_cast<size_t>(LONG_MAX)) return nullptr;
+  ERR_set_mark();
+  const unsigned char* p = der;
+  P8Ptr p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(len)));
+  EVP_PKEY* key = nullptr;
+  if (p8) {
+    // EVP_PKCS82PKEY decodes the structure's own DER encoding, not the input's bytes: so does this.
+    unsigned char* enc = nullptr;
+    const int n = i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &enc);
+    const std::string name = pkcs8_key_name(p8.get());
+    if (n > 0 && !name.empty()) key = decode_reused("PrivateKeyInfo", name, enc, static_cast<size_t>(n));
+    OPENSSL_clear_free(enc, n > 0 ? static_cast<size_t>(n) : 0);
+    if (!key) key = EVP_PKCS82PKEY(p8.get());
+  }
+  ERR_pop_to_mark();
+  return key;
+}
+
+size_t reused_private_key_decodes() { return reused_decodes; }
 
 EVP_PKEY* decode_spki(const unsigned char* der, size_t len) {
   thread_local SpkiDecoder d;

@@ -117,10 +117,7 @@ std::string pkey_text(const EVP_PKEY* k) {
 // EVP_PKEY_NONE for PKCS#8 / auto-detection.
 std::optional<std::string> private_key_text_uncached(ByteView der, int key_type) {
   load_crypto_providers();
-  const unsigned char* p = der.data();
-  const long len = static_cast<long>(der.size());
-  std::unique_ptr<EVP_PKEY, PkeyFree> k(key_type == EVP_PKEY_NONE ? d2i_AutoPrivateKey(nullptr, &p, len)
-                                                                  : d2i_PrivateKey(key_type, nullptr, &p, len));
+  std::unique_ptr<EVP_PKEY, PkeyFree> k(decode_private_key(der.data(), der.size(), key_type));
   if (!k) return std::nullopt;
   return pkey_text(k.get());
 }
