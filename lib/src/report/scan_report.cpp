@@ -43,7 +43,7 @@ std::string display(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   decode_utf8(s, [&](int32_t cp, std::string_view bytes) {
-    char buf[8];
+    char buf[16];  // "\\xNN" needs 5; 16 also fits any unsigned, which GCC at -O0 cannot rule out
     if (cp < 0) {
       std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(-1 - cp));
       out += buf;
