@@ -19,10 +19,26 @@ bench=$(cd "$(dirname "$0")" && pwd)
 here=$(cd "$bench/../samples" && pwd)      # common.sh expects $here = samples/
 work="$bench/work"
 export TZ=UTC LC_ALL=C SOURCE_DATE_EPOCH=1594976572
+export PATH="$PATH:/usr/sbin:/sbin"  # mkfs.cramfs, for users whose PATH has no sbin (Debian's default)
 umask 022
 
 force=no
 [[ "${1:-}" == "--force" ]] && force=yes
+
+# What the images are made with, from Debian's packages (installed here when missing, as the other bench scripts do).
+sudo=""
+[[ $EUID -ne 0 ]] && sudo=sudo
+need=()
+for pair in mkimage:u-boot-tools zip:zip gzip:gzip python3:python3 mkfs.cramfs:util-linux fakeroot:fakeroot; do
+    [[ ${pair%%:*} == fakeroot && $EUID -eq 0 ]] && continue  # root records file owners itself
+    command -v "${pair%%:*}" >/dev/null || need+=("${pair##*:}")
+done
+if ((${#need[@]})); then
+    echo "make-bench-image.sh: installing ${need[*]}" >&2
+    $sudo apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 ||
+        { $sudo apt-get update -qq && $sudo apt-get install -y -qq "${need[@]}" >/dev/null; } ||
+        { echo "make-bench-image.sh: cannot install ${need[*]}" >&2; exit 1; }
+fi
 
 if [[ $EUID -ne 0 ]]; then
     if command -v fakeroot >/dev/null && [[ -z "${FAKEROOTKEY:-}" ]]; then
