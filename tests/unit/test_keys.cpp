@@ -406,46 +406,78 @@ int check_same_private_key(const Bytes& der) {
 
 }  // namespace
 
-TEST_CASE("decode_private_key: what d2i_PrivateKey reads, from contexts each thread reuses", "[keys][x509-structure]") {
-  Pkey ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")), x(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
-  Pkey dsa;
-  {
+namespace {
+
+// DSA 1024 (from generated parameters), RSA-PSS 2048, or DH on a named group.
+Pkey keygen_with(const char* type, const char* group) {
+  EVP_PKEY* params = nullptr;
+  if (std::string(type) == "DSA") {
     EVP_PKEY_CTX* pc = EVP_PKEY_CTX_new_from_name(nullptr, "DSA", nullptr);
-    EVP_PKEY* params = nullptr;
     if (pc && EVP_PKEY_paramgen_init(pc) == 1 && EVP_PKEY_CTX_set_dsa_paramgen_bits(pc, 1024) == 1)
       EVP_PKEY_paramgen(pc, &params);
     EVP_PKEY_CTX_free(pc);
-    EVP_PKEY_CTX* kc = params ? EVP_PKEY_CTX_new(params, nullptr) : nullptr;
-    EVP_PKEY* k = nullptr;
-    if (kc && EVP_PKEY_keygen_init(kc) == 1) EVP_PKEY_keygen(kc, &k);
-    EVP_PKEY_CTX_free(kc);
-    EVP_PKEY_free(params);
-    dsa.reset(k);
   }
+  EVP_PKEY_CTX* kc = params ? EVP_PKEY_CTX_new(params, nullptr) : EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
+  EVP_PKEY* k = nullptr;
+  if (kc && EVP_PKEY_keygen_init(kc) == 1) {
+    if (group) {
+      OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string("group", const_cast<char*>(group), 0), OSSL_PARAM_END};
+      EVP_PKEY_CTX_set_params(kc, p);
+    }
+    if (std::string(type) == "RSA-PSS") EVP_PKEY_CTX_set_rsa_keygen_bits(kc, 2048);
+    EVP_PKEY_keygen(kc, &k);
+  }
+  EVP_PKEY_CTX_free(kc);
+  EVP_PKEY_free(params);
+  return Pkey(k);
+}
+
+}  // namespace
+
+TEST_CASE("decode_private_key: what d2i_PrivateKey reads, from contexts each thread reuses", "[keys][x509-structure]") {
+  Pkey ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")), x(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+  Pkey ed448(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED448")), x448(EVP_PKEY_Q_keygen(nullptr, nullptr, "X448"));
+  Pkey pss = keygen_with("RSA-PSS", nullptr);
+  Pkey dsa = keygen_with("DSA", nullptr), dh = keygen_with("DH", "ffdhe2048");
+  Pkey explicit_ec(EVP_PKEY_dup(ec_key()));
   REQUIRE(ed);
   REQUIRE(x);
+  REQUIRE(ed448);
+  REQUIRE(x448);
+  REQUIRE(pss);
   REQUIRE(dsa);
+  REQUIRE(dh);
+  REQUIRE(explicit_ec);
+  REQUIRE(EVP_PKEY_set_utf8_string_param(explicit_ec.get(), "encoding", "explicit") == 1);
   ERR_clear_error();
-  const size_t reused_before = fwcert::reused_private_key_decodes();
   struct Case {
     const char* what;
     Bytes der;
+    size_t reused;  // how many of check_same_private_key's five reads must take a reused context
   };
+  // RSA PKCS#1 and SEC1: the automatic read and the type's own; PKCS#8: also the PKCS#8 read; EdDSA and X25519/X448
+  // (PKCS#8 only, no traditional type): the automatic and the PKCS#8 read.
   std::vector<Case> cases = {
-      {"RSA PKCS#1", private_der(rsa_key())}, {"RSA PKCS#8", pkcs8_der(rsa_key())},
-      {"EC SEC1", private_der(ec_key())},     {"EC PKCS#8", pkcs8_der(ec_key())},
-      {"DSA", private_der(dsa.get())},        {"DSA PKCS#8", pkcs8_der(dsa.get())},
-      {"Ed25519 PKCS#8", pkcs8_der(ed.get())}, {"X25519 PKCS#8", pkcs8_der(x.get())},
+      {"RSA PKCS#1", private_der(rsa_key()), 2},    {"RSA PKCS#8", pkcs8_der(rsa_key()), 3},
+      {"RSA-PSS PKCS#8", pkcs8_der(pss.get()), 2},  {"EC SEC1", private_der(ec_key()), 2},
+      {"EC PKCS#8", pkcs8_der(ec_key()), 3},        {"DSA", private_der(dsa.get()), 2},
+      {"DSA PKCS#8", pkcs8_der(dsa.get()), 3},      {"Ed25519 PKCS#8", pkcs8_der(ed.get()), 2},
+      {"X25519 PKCS#8", pkcs8_der(x.get()), 2},     {"Ed448 PKCS#8", pkcs8_der(ed448.get()), 2},
+      {"X448 PKCS#8", pkcs8_der(x448.get()), 2},    {"EC explicit curve SEC1", private_der(explicit_ec.get()), 0},
+      {"EC explicit curve PKCS#8", pkcs8_der(explicit_ec.get()), 0},
   };
   for (const Case& c : cases) {
     INFO(c.what);
     REQUIRE_FALSE(c.der.empty());
-    // Accepted as NONE (auto) and as its own type at least, and read the same way both times.
-    CHECK(check_same_private_key(c.der) >= 1);
+    // Accepted as NONE (auto) at least, and read the same way as OpenSSL's own calls read it.
+    const size_t before = fwcert::reused_private_key_decodes();
+    CHECK(check_same_private_key(c.der) >= 2);
+    CHECK(fwcert::reused_private_key_decodes() - before >= c.reused);
     Pkey auto_read(fwcert::decode_private_key(c.der.data(), c.der.size(), EVP_PKEY_NONE));
     REQUIRE(auto_read);
-    // Truncated, and damaged in its first 40 bytes: the same verdicts as OpenSSL's own calls.
-    for (size_t n = 0; n < c.der.size(); n += 17) check_same_private_key(Bytes(c.der.begin(), c.der.begin() + n));
+    // Truncated (about 40 lengths), and damaged in its first 40 bytes: the same verdicts as OpenSSL's own calls.
+    const size_t step = std::max<size_t>(17, c.der.size() / 40);
+    for (size_t n = 0; n < c.der.size(); n += step) check_same_private_key(Bytes(c.der.begin(), c.der.begin() + n));
     for (size_t i = 0; i < std::min<size_t>(40, c.der.size()); ++i)
       for (int bit : {0, 7}) {
         Bytes d = c.der;
@@ -457,8 +489,54 @@ TEST_CASE("decode_private_key: what d2i_PrivateKey reads, from contexts each thr
     padded.insert(padded.end(), 16, 0);
     check_same_private_key(padded);
   }
-  // Every case was read by a reused context (none needed the fallback), several times each.
-  CHECK(fwcert::reused_private_key_decodes() - reused_before >= cases.size() * 3);
+
+  // Left to OpenSSL's own calls, with the same results: a PKCS#8 version other than 0 or 1 (OpenSSL 3.5 refuses it
+  // where 3.0 reads it), DH keys, and PKCS#8 algorithms nobody knows. The last do not fill the thread's contexts: an
+  // RSA key after twenty of them still takes one.
+  const Bytes rsa8 = pkcs8_der(rsa_key());
+  REQUIRE(rsa8.size() > 8);
+  REQUIRE(rsa8[4] == 0x02);
+  REQUIRE(rsa8[6] == 0x00);  // 30 82 LL LL 02 01 00: version 0
+  for (uint8_t version : {1, 2, 3}) {
+    INFO("PKCS#8 version " << int(version));
+    Bytes v = rsa8;
+    v[6] = version;
+    const size_t before = fwcert::reused_private_key_decodes();
+    check_same_private_key(v);
+    if (version == 1) CHECK(fwcert::reused_private_key_decodes() > before);
+    else CHECK(fwcert::reused_private_key_decodes() == before);
+  }
+  {
+    const size_t before = fwcert::reused_private_key_decodes();
+    CHECK(check_same_private_key(pkcs8_der(dh.get())) >= 1);  // DH: read by the calls themselves
+    CHECK(fwcert::reused_private_key_decodes() == before);
+  }
+  const Bytes ed8 = pkcs8_der(ed.get());
+  REQUIRE(ed8.size() > 12);
+  REQUIRE(ed8[11] == 0x70);  // 30 2e 02 01 00 30 05 06 03 2b 65 70: OID 1.3.101.112
+  // On a new thread (its own contexts, none made yet): twenty unknown algorithms, then an RSA key.
+  size_t odd_reused = 99, rsa_reused = 0;
+  std::thread fresh([&] {
+    const size_t before = fwcert::reused_private_key_decodes();
+    for (uint8_t last = 0x01; last <= 0x14; ++last) {
+      Bytes odd = ed8;
+      odd[11] = last;
+      for (int type : {EVP_PKEY_NONE, EVP_PKEY_RSA}) Pkey(fwcert::decode_private_key(odd.data(), odd.size(), type));
+      Pkey(fwcert::decode_pkcs8_private_key(odd.data(), odd.size()));
+    }
+    odd_reused = fwcert::reused_private_key_decodes() - before;
+    const Bytes rsa1 = private_der(rsa_key());
+    Pkey k(fwcert::decode_private_key(rsa1.data(), rsa1.size(), EVP_PKEY_RSA));
+    if (k && EVP_PKEY_eq(k.get(), rsa_key()) == 1) rsa_reused = fwcert::reused_private_key_decodes() - before;
+  });
+  fresh.join();
+  CHECK(odd_reused == 0);
+  CHECK(rsa_reused == 1);
+  for (uint8_t last = 0x01; last <= 0x14; last += 3) {  // and they read as OpenSSL reads them
+    Bytes odd = ed8;
+    odd[11] = last;
+    check_same_private_key(odd);
+  }
 
   // Public keys only (an SPKI, a PKCS#1 RSAPublicKey) are no private keys, for either path.
   for (EVP_PKEY* k : {rsa_key(), ec_key()}) {

@@ -71,7 +71,7 @@ struct PrivateKeyDecoders {
     OSSL_DECODER_CTX* ctx = nullptr;
     ~Entry() { OSSL_DECODER_CTX_free(ctx); }
   };
-  static constexpr size_t kMax = 16;  // key type names come from the input (PKCS#8 OIDs): bounded
+  static constexpr size_t kMax = 16;  // a fixed set of names (see pkcs8_key_name) needs 15 at most
   std::vector<std::unique_ptr<Entry>> entries;
 
   Entry* get(const char* structure, const std::string& key_name) {
@@ -120,7 +120,6 @@ thread_local size_t reused_decodes = 0;
 // Decodes with the thread's context for (structure, key_name); nullptr unless that gives a key with a private part.
 EVP_PKEY* decode_reused(const char* structure, const std::string& key_name, const unsigned char* der, size_t len) {
   thread_local PrivateKeyDecoders decoders;
-  load_crypto_providers();
   PrivateKeyDecoders::Entry* e = decoders.get(structure, key_name);
   if (!e) return nullptr;
   e->out = nullptr;
@@ -142,12 +141,37 @@ struct P8Free {
 };
 using P8Ptr = std::unique_ptr<PKCS8_PRIV_KEY_INFO, P8Free>;
 
-// The key type name OpenSSL's decoders take for a PKCS#8 algorithm OID ("rsaEncryption", "id-ecPublicKey", ...), or
-// "" when it has none.
+// True when a DER or BER PrivateKeyInfo starts with version 0 or 1 in minimal form (RFC 5958). OpenSSL 3.5 and later
+// refuse other versions before their decoders run, 3.0 does not: such keys always take the call itself.
+bool pkcs8_version_0_or_1(const unsigned char* d, size_t n) {
+  if (n < 2 || d[0] != 0x30) return false;
+  size_t i = 2;
+  if (d[1] & 0x80) {
+    const size_t k = d[1] & 0x7f;
+    if (k == 0 || k > 4) return false;  // indefinite length, or more than 4 GiB
+    i += k;
+  }
+  return n >= i + 3 && d[i] == 0x02 && d[i + 1] == 0x01 && (d[i + 2] == 0 || d[i + 2] == 1);
+}
+
+// The key type name OpenSSL's decoders take for a PKCS#8 key ("rsaEncryption", "id-ecPublicKey", ...: OBJ_obj2txt, as
+// OpenSSL's own calls do), for the algorithms has_private_part knows only; "" for any other. So the names, and the
+// contexts a thread keeps, are a fixed set whatever OIDs the input holds.
 std::string pkcs8_key_name(const PKCS8_PRIV_KEY_INFO* p8) {
   const ASN1_OBJECT* alg = nullptr;
-  char name[80];
   if (PKCS8_pkey_get0(&alg, nullptr, nullptr, nullptr, p8) != 1 || alg == nullptr) return {};
+  switch (OBJ_obj2nid(alg)) {
+    case NID_rsaEncryption:
+    case NID_rsassaPss:
+    case NID_X9_62_id_ecPublicKey:
+    case NID_dsa:
+    case NID_ED25519:
+    case NID_ED448:
+    case NID_X25519:
+    case NID_X448: break;
+    default: return {};
+  }
+  char name[50];  // OpenSSL's own buffer for it (OSSL_MAX_NAME_SIZE); these names are far shorter
   const int n = OBJ_obj2txt(name, sizeof name, alg, 0);
   return n > 0 && static_cast<size_t>(n) < sizeof name ? std::string(name, static_cast<size_t>(n)) : std::string();
 }
@@ -166,15 +190,19 @@ const char* traditional_name(int key_type) {
 EVP_PKEY* decode_private_key(const unsigned char* der, size_t len, int key_type) {
   if (der == nullptr || len == 0 || len > static_cast<size_t>(LONG_MAX)) return nullptr;
   const char* type_name = traditional_name(key_type);
+  load_crypto_providers();  // before the mark: the first load clears the error queue
   ERR_set_mark();
   EVP_PKEY* key = nullptr;
   if (type_name != nullptr || key_type == EVP_PKEY_NONE) {
     // As d2i_PrivateKey does: a PKCS#8 PrivateKeyInfo is read as one, anything else as the type's own encoding.
     const unsigned char* p = der;
     P8Ptr p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(len)));
-    std::string name = type_name ? type_name : "";
-    if (p8 && name.empty()) name = pkcs8_key_name(p8.get());
-    if (!p8 || !name.empty()) key = decode_reused(p8 ? "PrivateKeyInfo" : "type-specific", name, der, len);
+    if (!p8) {
+      key = decode_reused("type-specific", type_name ? type_name : "", der, len);
+    } else if (pkcs8_version_0_or_1(der, len)) {
+      const std::string known = pkcs8_key_name(p8.get());  // "" for the algorithms left to the call itself
+      if (!known.empty()) key = decode_reused("PrivateKeyInfo", type_name ? type_name : known, der, len);
+    }
   }
   if (!key) {
     const unsigned char* p = der;
@@ -187,6 +215,7 @@ EVP_PKEY* decode_private_key(const unsigned char* der, size_t len, int key_type)
 
 EVP_PKEY* decode_pkcs8_private_key(const unsigned char* der, size_t len) {
   if (der == nullptr || len == 0 || len > static_cast<size_t>(LONG_MAX)) return nullptr;
+  load_crypto_providers();  // before the mark: the first load clears the error queue
   ERR_set_mark();
   const unsigned char* p = der;
   P8Ptr p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(len)));
@@ -196,7 +225,8 @@ EVP_PKEY* decode_pkcs8_private_key(const unsigned char* der, size_t len) {
     unsigned char* enc = nullptr;
     const int n = i2d_PKCS8_PRIV_KEY_INFO(p8.get(), &enc);
     const std::string name = pkcs8_key_name(p8.get());
-    if (n > 0 && !name.empty()) key = decode_reused("PrivateKeyInfo", name, enc, static_cast<size_t>(n));
+    if (n > 0 && !name.empty() && pkcs8_version_0_or_1(enc, static_cast<size_t>(n)))
+      key = decode_reused("PrivateKeyInfo", name, enc, static_cast<size_t>(n));
     OPENSSL_clear_free(enc, n > 0 ? static_cast<size_t>(n) : 0);
     if (!key) key = EVP_PKCS82PKEY(p8.get());
   }
