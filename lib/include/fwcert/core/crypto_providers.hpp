@@ -29,13 +29,13 @@ EVP_PKEY* decode_spki(const unsigned char* der, size_t len);
 
 // The private key d2i_PrivateKey(key_type, ...) reads from `der` (key_type EVP_PKEY_RSA, EVP_PKEY_EC or EVP_PKEY_DSA:
 // the traditional encodings or PKCS#8), or d2i_AutoPrivateKey for EVP_PKEY_NONE; nullptr where that call gives
-// nothing. Those calls make an OpenSSL 3.0 decoder context for every key, 200-400 us each. Here each thread keeps the
-// contexts it made (one per structure and key type, at most 15) and reuses them, a few microseconds a key. The
-// reused context's key is taken only when it holds a private part of a known type (RSA, RSA-PSS, EC, DSA, EdDSA,
-// X25519/X448); anything else goes to the call above, so what is accepted is never more than before. So do PKCS#8 keys
-// of other algorithms, or of a version other than 0 or 1 (newer OpenSSL refuses those in its decoder step).
-// This call's own errors are dropped (OpenSSL's d2i_AutoPrivateKey may also clear what was queued before it). The
-// caller owns the key.
+// nothing. Those calls make an OpenSSL 3.0 decoder context for every key: 110-400 us a key (RSA and EC, traditional
+// and PKCS#8). Here each thread keeps the contexts it made (one per structure and key type, at most 15) and reuses
+// them: 13-38 us a key. The reused context's key is taken only when it holds a private part of a known type (RSA,
+// RSA-PSS, EC, DSA, EdDSA, X25519/X448); anything else goes to the call above, so what is accepted is never more than
+// before. So do PKCS#8 keys of other algorithms, or of a version other than 0 or 1 (newer OpenSSL refuses those in
+// its decoder step). This call's own errors are dropped (OpenSSL's d2i_AutoPrivateKey may also clear what was queued
+// before it). The caller owns the key.
 EVP_PKEY* decode_private_key(const unsigned char* der, size_t len, int key_type);
 
 // The key in a DER PKCS#8 PrivateKeyInfo, as d2i_PKCS8_PRIV_KEY_INFO and then EVP_PKCS82PKEY read it, or nullptr;
