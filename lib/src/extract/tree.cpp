@@ -525,7 +525,9 @@ class Builder {
         if (i == 1 || i == 3 || records[i].name.find("fs") != std::string::npos)
           candidates.emplace_back(records[i].base, records[i].length);
     }
-    for (auto [off, length] : candidates) {
+    // Plain variables, not a structured binding: the lambdas below capture `off`, which clang before 16 refuses.
+    for (const auto& candidate : candidates) {
+      const uint64_t off = candidate.first, length = candidate.second;
       if (off >= c.size()) continue;
       const bool known = std::any_of(hits.begin(), hits.end(), [&](const Hit& h) { return h.offset == off; });
       const bool inside = std::any_of(consumed.begin(), consumed.end(),
