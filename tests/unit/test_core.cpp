@@ -1,5 +1,11 @@
 // Byte views, readers, results, checksums and time formatting.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
 #include <atomic>
 #include <cstring>
 #include <limits>
@@ -94,6 +100,25 @@ TEST_CASE("MappedFile reports missing files and directories by name") {
   REQUIRE(self);
   CHECK(self->size() > 100);
   CHECK(self->view().matches(0, "cmake_minimum_required"));
+}
+
+TEST_CASE("MappedFile refuses a FIFO at once, even with no writer (never blocks)") {
+  char dir[] = "/tmp/fwcert-fifo-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string fifo = std::string(dir) + "/pipe";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  auto opening = std::async(std::launch::async, [&] { return MappedFile::open(fifo); });
+  const bool done = opening.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  if (!done) {  // blocked in open(): a writer releases it, so the test ends either way
+    const int w = ::open(fifo.c_str(), O_WRONLY);
+    if (w >= 0) ::close(w);
+  }
+  CHECK(done);
+  auto r = opening.get();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("not a regular file") != std::string::npos);
+  ::unlink(fifo.c_str());
+  ::rmdir(dir);
 }
 
 TEST_CASE("Memo computes each key once, keeps only what it is told to, and is bounded") {

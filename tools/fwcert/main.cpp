@@ -226,7 +226,7 @@ struct AddOptions {
 
 // True when the file starts with a zip local header ("PK\3\4"), the only kind whose scan work differs from its size.
 bool starts_like_zip(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block (MappedFile too)
   if (fd < 0) return false;
   char magic[4] = {};
   const bool zip = ::pread(fd, magic, sizeof magic, 0) == static_cast<ssize_t>(sizeof magic) &&

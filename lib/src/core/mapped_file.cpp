@@ -40,7 +40,9 @@ void MappedFile::reset() {
 }
 
 Result<MappedFile> MappedFile::open(const std::string& path, bool prefault) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO with no writer would block open() for ever; it is refused below as not a regular file. For
+  // regular files and block devices the flag changes nothing.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return make_error(0, path + ": " + std::strerror(errno));
   struct stat st {};
   if (fstat(fd, &st) != 0) {
