@@ -2,7 +2,9 @@
 // shard merge, crash safety under SIGKILL, manifests, name heuristics, hostile database files.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <sqlite3.h>
@@ -10,8 +12,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -893,6 +897,26 @@ TEST_CASE("catalog: the work an input will take orders the scans: a zip counts w
     CHECK(est(m) >= m.size());
     CHECK(est(m) <= 65 * m.size());
   }
+}
+
+TEST_CASE("catalog: a file's work is estimated from disk, mapping only zips, never blocking") {
+  TempDir tmp;
+  const Bytes zip = zip_of({200000, 100000}, false);
+  const std::string zpath = tmp.file("v.zip"), plain = tmp.file("p.bin"), fifo = tmp.file("pipe");
+  std::ofstream(zpath, std::ios::binary).write(reinterpret_cast<const char*>(zip.data()), static_cast<long>(zip.size()));
+  { std::ofstream(plain, std::ios::binary) << std::string(5000, 'P') + "K\x03\x04"; }
+  CHECK(fwcert::estimated_file_scan_bytes(zpath, zip.size()) == zip.size() + 300000);
+  CHECK(fwcert::estimated_file_scan_bytes(plain, 5003) == 5003);  // "PK\3\4" not at the start: its size
+  CHECK(fwcert::estimated_file_scan_bytes(tmp.file("missing"), 7) == 7);
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  auto est = std::async(std::launch::async, [&] { return fwcert::estimated_file_scan_bytes(fifo, 0); });
+  const bool done = est.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  if (!done) {  // blocked in open(): a writer releases it, so the test ends either way
+    const int w = ::open(fifo.c_str(), O_WRONLY);
+    if (w >= 0) ::close(w);
+  }
+  CHECK(done);
+  CHECK(est.get() == 0);
 }
 
 TEST_CASE("catalog: a checkpoint puts what the log holds into the database file itself") {

@@ -1,5 +1,4 @@
 // fwcert: which TLS certificates and private keys a firmware image carries, and when each stops working.
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -8,7 +7,6 @@
 #include <mutex>
 #include <thread>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <optional>
 #include <ctime>
@@ -224,17 +222,6 @@ struct AddOptions {
   bool rescan = false;
 };
 
-// True when the file starts with a zip local header ("PK\3\4"), the only kind whose scan work differs from its size.
-bool starts_like_zip(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block (MappedFile too)
-  if (fd < 0) return false;
-  char magic[4] = {};
-  const bool zip = ::pread(fd, magic, sizeof magic, 0) == static_cast<ssize_t>(sizeof magic) &&
-                   std::memcmp(magic, "PK\3\4", sizeof magic) == 0;
-  ::close(fd);
-  return zip;
-}
-
 // Write-ahead log pages after which the catalog is checkpointed in the background (an image's record writes about 35).
 constexpr int kCheckpointFrames = 128;
 
@@ -320,13 +307,8 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     todo.push_back(std::move(t));
   }
   // Largest work first (a vendor zip counts what it holds, not what it weighs): with one image per worker, that
-  // keeps every core busy to the end. Only a zip, told by its first four bytes, is mapped for this (to list its central
-  // directory); any other file counts its size.
-  for (Todo& t : todo) {
-    t.work = t.meta.size;
-    if (!starts_like_zip(t.path)) continue;
-    if (auto mf = fwcert::MappedFile::open(t.path, /*prefault=*/false)) t.work = fwcert::estimated_scan_bytes(mf->view());
-  }
+  // keeps every core busy to the end. Only zips are mapped for this.
+  for (Todo& t : todo) t.work = fwcert::estimated_file_scan_bytes(t.path, t.meta.size);
   std::stable_sort(todo.begin(), todo.end(), [](const Todo& x, const Todo& y) { return x.work > y.work; });
 
   // Workers scan images in parallel; recording is done by whichever worker holds `db_mu`. A worker that finishes a

@@ -4,11 +4,14 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <condition_variable>
 #include <mutex>
@@ -18,6 +21,7 @@
 #include <utility>
 
 #include "fwcert/certs/x509.hpp"
+#include "fwcert/core/mapped_file.hpp"
 
 namespace fwcert {
 namespace {
@@ -578,6 +582,18 @@ uint64_t estimated_scan_bytes(ByteView file) {
     if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0)
       total += std::min<uint64_t>(static_cast<uint64_t>(archive_entry_size(e)), ceiling);
   return size + std::min(total, ceiling);
+}
+
+uint64_t estimated_file_scan_bytes(const std::string& path, uint64_t size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block
+  if (fd < 0) return size;
+  char magic[4] = {};
+  const bool zip = ::pread(fd, magic, sizeof magic, 0) == static_cast<ssize_t>(sizeof magic) &&
+                   std::memcmp(magic, "PK\3\4", sizeof magic) == 0;
+  ::close(fd);
+  if (!zip) return size;
+  auto mf = MappedFile::open(path, /*prefault=*/false);
+  return mf ? estimated_scan_bytes(mf->view()) : size;
 }
 
 // -----------------------------------------------------------------------------------------------------------------

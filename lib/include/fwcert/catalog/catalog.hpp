@@ -93,6 +93,10 @@ bool in_shard(const std::string& key, int k, int n);
 // file look arbitrarily large). Only an ordering hint: nothing depends on it being right.
 uint64_t estimated_scan_bytes(ByteView file);
 
+// The same for a file on disk of `size` bytes, without mapping it unless it is a zip: its first four bytes are read
+// (a FIFO or an unreadable file never blocks: it counts `size`). Only a zip is mapped, to list its central directory.
+uint64_t estimated_file_scan_bytes(const std::string& path, uint64_t size);
+
 // One recorded image.
 struct ImageRow {
   int64_t id = 0;
