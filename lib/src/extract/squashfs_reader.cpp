@@ -18,9 +18,10 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "fwcert/extract/readers.hpp"
@@ -142,10 +143,15 @@ bool is_dir(const sqfs_inode_generic_t& in) {
   return in.base.type == SQFS_INODE_DIR || in.base.type == SQFS_INODE_EXT_DIR;
 }
 
-// Where a directory's listing lives in the directory table (metadata block start << 16 | offset in the block): the
-// identity used to expand every directory at most once.
-uint64_t listing_location(const sqfs_inode_generic_t& in) {
-  if (in.base.type == SQFS_INODE_DIR) return (uint64_t{in.data.dir.start_block} << 16) | in.data.dir.offset;
+// Where a directory's listing lives in the directory table (metadata block start << 16 | offset in the block), or
+// nothing for an empty directory. An empty directory has no listing of its own: its stored size is 3 (the size
+// counts 3 bytes for the "." and ".." the kernel makes up) and mksquashfs gives it the position where the next
+// listing will be written, so its position is shared with another directory and identifies nothing.
+std::optional<uint64_t> listing_location(const sqfs_inode_generic_t& in) {
+  const bool basic = in.base.type == SQFS_INODE_DIR;
+  const uint32_t size = basic ? in.data.dir.size : in.data.dir_ext.size;
+  if (size <= 3) return std::nullopt;
+  if (basic) return (uint64_t{in.data.dir.start_block} << 16) | in.data.dir.offset;
   return (uint64_t{in.data.dir_ext.start_block} << 16) | in.data.dir_ext.offset;
 }
 
@@ -163,7 +169,7 @@ class SquashfsReader {
       } else if (!is_dir(*root)) {
         diag(super_.inode_table_start, Severity::Error, "the root inode is not a directory");
       } else {
-        expanded_.insert(listing_location(*root));
+        first_expansion(*root, "/");
         walk(*root, "", 0);
       }
     }
@@ -318,16 +324,33 @@ class SquashfsReader {
              child_path + ": not descended: deeper than " + std::to_string(kMaxDepth) + " levels");
         continue;
       }
-      // A v4 image never lists one directory twice; a repeat is a loop or a crafted DAG, which would otherwise be
-      // expanded again for every reference.
-      if (!expanded_.insert(listing_location(*c.inode)).second) {
-        diag(super_.directory_table_start, Severity::Warning,
-             child_path + ": not descended: its listing was already read (directory loop or hard-linked directory)");
+      if (auto seen = first_expansion(*c.inode, child_path)) {
+        diag(super_.directory_table_start, Severity::Warning, child_path + ": not descended: " + *seen);
         continue;
       }
       walk(*c.inode, child_path, depth + 1);
       c.inode.reset();
     }
+  }
+
+  // Every directory is expanded at most once, so a loop or a crafted DAG (which would otherwise be expanded again for
+  // every reference, exponentially) costs nothing. A directory is identified by its inode number: a v4 image numbers
+  // inodes uniquely and cannot hard-link a directory, so a number seen twice is a loop (an entry naming an ancestor)
+  // or a directory referenced from two places. Two directory inodes sharing one non-empty listing are also refused:
+  // mksquashfs never writes that, and each could otherwise expand the same listing again. Records this directory and
+  // returns nothing the first time; otherwise why it is not descended.
+  std::optional<std::string> first_expansion(const sqfs_inode_generic_t& dir, const std::string& path) {
+    auto [inode, fresh] = expanded_inodes_.try_emplace(dir.base.inode_number, path);
+    if (!fresh) {
+      return "directory inode " + std::to_string(dir.base.inode_number) + " was already read as " + inode->second +
+             " (directory loop or hard-linked directory)";
+    }
+    if (auto at = listing_location(dir)) {
+      auto [listing, first] = expanded_listings_.try_emplace(*at, path);
+      if (!first)
+        return "its listing was already read as " + listing->second + " (two directories share one listing)";
+    }
+    return std::nullopt;
   }
 
   static std::string join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
@@ -471,7 +494,8 @@ class SquashfsReader {
   IdTable ids_;
   DirReader dir_;
   DataReader data_;
-  std::unordered_set<uint64_t> expanded_;
+  std::unordered_map<uint32_t, std::string> expanded_inodes_;    // inode number -> path where it was expanded
+  std::unordered_map<uint64_t, std::string> expanded_listings_;  // listing location -> path where it was read
   uint64_t looked_at_ = 0;
   size_t diag_count_ = 0;
   bool stop_ = false;
