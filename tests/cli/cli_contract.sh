@@ -52,12 +52,14 @@ n=0
 # Runs "${P[@]}" with OPTIONS placed before, between (with two files or more) and after "${FILES[@]}". Each run must
 # exit WANT_RC, name every one of "${NAMES[@]}" in its output (stdout, plus the output of $AFTER, a command run
 # afterwards), match the extended regex MUST and not match MUST_NOT. In OPTIONS and AFTER, @DB@ and @OUT@ are a
-# fresh path for each run, and @FULL@ a fresh non-empty folder.
+# fresh path for each run, and @FULL@ a fresh non-empty folder. With @FILES@ in OPTIONS, the files go there instead
+# (options on both sides: `fwextract --cramfs-at 0x80000 IMAGE -o out` once took IMAGE as an offset).
 row() {
   local want=$1 opts=$2 must=$3 mustnot=$4 place
   local -a places=(before)
   [ "${#FILES[@]}" -gt 0 ] && places+=(after)
   [ "${#FILES[@]}" -gt 1 ] && places+=(between)
+  [[ $opts == *@FILES@* ]] && places=(marked)
   for place in "${places[@]}"; do
     n=$((n + 1))
     local db="$W/db$n.sqlite" o="$W/out$n" full="$W/full$n"
@@ -71,6 +73,11 @@ row() {
     read -ra O <<<"$line"
     local tok
     for tok in "${O[@]}"; do [[ $tok == -?* ]] && covered["${P[*]}|${tok%%=*}"]=1; done
+    if [ "$place" = marked ]; then
+      for tok in "${O[@]}"; do
+        if [ "$tok" = @FILES@ ]; then args+=("${FILES[@]}"); else args+=("$tok"); fi
+      done
+    fi
     case $place in
       before) args=("${O[@]}" "${FILES[@]}") ;;
       after) args=("${FILES[@]}" "${O[@]}") ;;
@@ -114,7 +121,9 @@ row 0 "--type=cramfs" "CramFS" "uImage"
 row 0 "-t cramfs -t uimage" "uImage header" "CRC32 polynomial"
 row 0 "-t cramfs,uimage" "uImage header" "CRC32 polynomial"
 row 0 "--signatures $SIGS" "CramFS" ""
-FILES=()
+row 0 "-t cramfs @FILES@ --json" '"type": "cramfs"' '"type": "uimage"'
+FILES=()  # the files among the options themselves
+row 0 "-t cramfs A.bin -t uimage B.bin -a" "uImage header" "CRC32 polynomial"
 NAMES=()
 row 0 "--list-signatures" "cramfs" ""
 row 0 "--list-validators" "cramfs" ""
@@ -138,6 +147,8 @@ row 0 "--list --cramfs-at 0x80000" "" ""
 row 0 "--list --cramfs-at 0x80000 --cramfs-at 0x2E0000" "" ""
 row 0 "--list --cramfs-at 0x80000,0x2E0000" "" ""
 row 0 "--list --signatures $SIGS" "" ""
+row 0 "--cramfs-at 0x80000 @FILES@ --list" "" ""
+row 0 "--cramfs-at 0x80000,0x2E0000 --max-depth 8 @FILES@ --list --json" '"location"' ""
 NAMES=('"input": "A.bin"' "server.crt")
 AFTER="cat @OUT@/manifest.json"
 row 0 "-o @OUT@" "" ""
@@ -169,6 +180,8 @@ row 1 "--now 2026-01-01 --fail-on expired --fail-on not-yet-valid" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password foo" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password foo --pkcs12-password bar" "" ""
 row 0 "--now 2026-01-01 --signatures $SIGS" "" ""
+row 0 "--pkcs12-password foo @FILES@ --now 2026-01-01 --pkcs12-password bar --format json" '"format_version"' ""
+row 1 "--fail-on not-yet-valid @FILES@ --now 2026-01-01" "" ""
 
 # ----------------------------------------------------------------------------------------------------------------
 # fwcert catalog add: the images land in the catalog named by --db.
@@ -186,6 +199,7 @@ row 0 "--db @DB@ --manifest $W/manifest.csv" "Acme" ""
 row 0 "--db @DB@ --now 2026-01-01" "" ""
 row 0 "--db @DB@ --now 2026-01-01 --warn-days 30" "" ""
 row 0 "--db @DB@ --rescan" "" ""
+row 0 "--manifest $W/manifest.csv @FILES@ --db @DB@ -j 1" "Acme" ""
 
 # The catalog the queries read, and two shards for merge.
 cat="$W/catalog.sqlite"
