@@ -355,6 +355,11 @@ out=$(cat A.bin | "$FWWALK" -) || fail "cat A.bin | fwwalk - exited $?"
 grep -q "CramFS filesystem" <<<"$out" || fail "piped fwwalk found no CramFS"
 out=$(cat A.bin | "$FWEXTRACT" - --list) || fail "cat A.bin | fwextract - --list exited $?"
 grep -qxF -- "-!cramfs@0x80000:/etc/stunnel/server.crt" <<<"$out" || fail "piped fwextract: no server.crt"
+# A catalog records images by path: standard input is refused, and no catalog is created for it.
+if run 2 "$FWCERT" catalog add --db "$W/stdin.sqlite" - <A.bin && ! grep -q "standard input" <<<"$err"; then
+  fail "catalog add -: $err"
+fi
+[ ! -e "$W/stdin.sqlite" ] || fail "catalog add - created a catalog"
 for tool in "$FWWALK" "$FWEXTRACT --list" "$FWCERT scan"; do
   read -ra T <<<"$tool"
   err=$(true | "${T[@]}" - 2>&1 >/dev/null)

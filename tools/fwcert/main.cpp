@@ -655,6 +655,11 @@ int main(int argc, char** argv) {
   if (auto rc = fwcert::cli::parse(app, argc, argv)) return *rc;
   try {
     if (*add) {
+      // A catalog records images by path, size and mtime, which standard input has not: refused before anything is
+      // created.
+      if (std::find(add_paths.begin(), add_paths.end(), fwcert::MappedFile::kStdin) != add_paths.end())
+        return std::cerr << "fwcert catalog add: '-' (standard input) cannot be catalogued: give the image as a file\n",
+               fwcert::cli::kExitUsage;
       add_opts.db = db;
       return catalog_add(add_paths, add_opts, argv[0]);
     }
