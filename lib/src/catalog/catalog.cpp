@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <condition_variable>
@@ -558,6 +559,40 @@ Result<std::map<std::string, ImageMeta>> read_manifest_csv(std::string_view text
   return out;
 }
 
+std::string normalize_image_path(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(path, ec);
+  if (ec) p = path;
+  std::string s = p.lexically_normal().string();
+  if (s.size() > 1 && s.back() == '/') s.pop_back();  // "dir/x/" and "dir/x" name one file
+  return s;
+}
+
+Result<std::string> parse_sha256_query(std::string_view text) {
+  auto is_space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  // "SHA256 Fingerprint=AB:CD:..." (openssl x509 -fingerprint -sha256; older releases print "SHA256 Fingerprint=" too)
+  // or "sha256:abcd...": whatever precedes the last '=' or the first ':' after "sha256" is a label.
+  const std::string low = lower(std::string(text));
+  if (auto eq = low.rfind('='); eq != std::string::npos && low.find("fingerprint") < eq) {
+    text.remove_prefix(eq + 1);
+  } else if (low.rfind("sha256:", 0) == 0 || low.rfind("sha-256:", 0) == 0) {
+    text.remove_prefix(low.find(':') + 1);
+  }
+  std::string hex;
+  for (char ch : text) {
+    if (ch == ':' || is_space(ch)) continue;
+    if (!std::isxdigit(static_cast<unsigned char>(ch)))
+      return make_error(0, "'" + std::string(1, ch) + "' is not a hex digit: give a SHA-256 (or 8+ of its hex digits)");
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  if (hex.size() > 64) return make_error(0, "a SHA-256 has 64 hex digits, not " + std::to_string(hex.size()));
+  if (hex.size() < 8)
+    return make_error(0, "give at least 8 hex digits of the SHA-256 (" + std::to_string(hex.size()) + " given)");
+  return hex;
+}
+
 bool in_shard(const std::string& key, int k, int n) {
   if (n < 1 || k < 1 || k > n) return false;
   uint64_t h = 14695981039346656037ULL;  // FNV-1a 64 offset basis
@@ -681,6 +716,31 @@ void Catalog::checkpoint_in_background(int wal_frames) {
   });
 }
 
+namespace {
+
+// What a database file holds, read before anything writes to it. Reading sqlite_master is the first read of the file:
+// a file that is not an SQLite database fails here, with nothing written (no journal mode switched, no table made).
+enum class Holds { Empty, Catalog, Foreign };
+Result<Holds> inspect(sqlite3* db, const std::string& path) {
+  auto s = Stmt::prepare(db,
+                         "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'),"
+                         " (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')");
+  if (!s) return make_error(0, path + ": " + s.error().message);
+  auto st = s->step();
+  if (!st) return make_error(0, path + ": " + st.error().message);
+  if (s->i64(0) == 0) return Holds::Empty;
+  return s->i64(1) == 0 ? Holds::Foreign : Holds::Catalog;
+}
+
+constexpr const char* kForeign = ": an SQLite database but not an fwcert catalog";
+
+Error newer_schema(const std::string& path, int64_t version) {
+  return make_error(0, path + ": catalog schema version " + std::to_string(version) + ", this fwcert reads version " +
+                           std::to_string(kSchemaVersion));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -688,20 +748,13 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
   if (rc != SQLITE_OK) return db_error(db.get(), "cannot open " + path);
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), 30000);
-  // journal_mode is the first statement that reads the file: a file that is not a database fails here.
+  // Refuse to touch somebody else's database: checked before the switch to WAL, which rewrites the file's header.
+  auto holds = inspect(db.get(), path);
+  if (!holds) return holds.error();
+  if (*holds == Holds::Foreign) return make_error(0, path + kForeign);
   if (auto r = exec(db.get(), "PRAGMA journal_mode=WAL"); !r) return make_error(0, path + ": " + r.error().message);
   if (auto r = exec(db.get(), "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL"); !r) return r.error();
 
-  // Refuse to add our tables to somebody else's database.
-  {
-    auto s = Stmt::prepare(db.get(),
-                           "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'),"
-                           " (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')");
-    if (!s) return make_error(0, path + ": " + s.error().message);
-    auto st = s->step();
-    if (!st) return make_error(0, path + ": " + st.error().message);
-    if (s->i64(0) > 0 && s->i64(1) == 0) return make_error(0, path + ": an SQLite database but not an fwcert catalog");
-  }
   Transaction tx(db.get());
   if (auto r = tx.begin(); !r) return r.error();
   if (auto r = exec(db.get(), kSchema); !r) return r.error();
@@ -716,14 +769,77 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
       ins->bind(1, int64_t{kSchemaVersion});
       if (auto r = ins->run(); !r) return r.error();
     } else if (s->i64(0) != kSchemaVersion) {
-      return make_error(0, path + ": catalog schema version " + std::to_string(s->i64(0)) +
-                               ", this fwcert reads version " + std::to_string(kSchemaVersion));
+      return newer_schema(path, s->i64(0));
     }
   }
   if (auto r = tx.commit(); !r) return r.error();
   auto impl = std::make_unique<Impl>();
   impl->stmts = StmtCache(db.get());
   impl->db = std::move(db);
+  impl->path = path;
+  return std::unique_ptr<Catalog>(new Catalog(std::move(impl)));
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::open_read_only(const std::string& path) {
+  // SQLite would report a missing file or a directory as "unable to open database file": say which it is.
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(st))
+    return make_error(0, path + ": no such catalog (a catalog is created by 'fwcert catalog add' or 'merge')");
+  if (std::filesystem::is_directory(st)) return make_error(0, path + ": is a directory, not a catalog file");
+  if (!std::filesystem::is_regular_file(st)) return make_error(0, path + ": not a regular file, not a catalog");
+  // A read-only connection leaves the -wal and -shm files it needs behind (only a connection that may write removes
+  // them at close), so where the file and its folder are writable the connection is read-write with
+  // PRAGMA query_only, which refuses every change; elsewhere it is SQLITE_OPEN_READONLY. Never SQLITE_OPEN_CREATE: a
+  // file removed since the check above is an error, not a new empty database.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
+  auto connect = [&](const std::string& name, int flags) -> Result<DbPtr> {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+    DbPtr db(raw);
+    if (rc != SQLITE_OK) return db_error(db.get(), "cannot open " + path);
+    sqlite3_extended_result_codes(db.get(), 1);
+    sqlite3_busy_timeout(db.get(), 30000);
+    if (auto r = exec(db.get(), "PRAGMA query_only=ON"); !r) return make_error(0, path + ": " + r.error().message);
+    return db;
+  };
+  auto db = connect(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
+  if (!db) return db.error();
+  auto holds = inspect(db->get(), path);
+  std::error_code wal_ec;
+  if (!holds && !writable && !std::filesystem::exists(path + "-wal", wal_ec)) {
+    // A WAL catalog in a folder we cannot write to: SQLite cannot create the -shm file readers share, and refuses.
+    // With no -wal file, no writer is at work (a writer needs one, and could not create it here either), so the
+    // file is read as immutable: no locks, no -shm.
+    std::string uri = "file:";
+    for (unsigned char ch : path) {
+      if (std::isalnum(ch) || ch == '/' || ch == '.' || ch == '-' || ch == '_') {
+        uri += static_cast<char>(ch);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", ch);
+        uri += buf;
+      }
+    }
+    db = connect(uri + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+    if (!db) return db.error();
+    holds = inspect(db->get(), path);
+  }
+  if (!holds) return holds.error();
+  if (*holds == Holds::Empty) return make_error(0, path + ": an empty SQLite database, not an fwcert catalog");
+  if (*holds == Holds::Foreign) return make_error(0, path + kForeign);
+  {
+    auto s = Stmt::prepare(db->get(), "SELECT MAX(version) FROM schema_version");
+    if (!s) return make_error(0, path + ": " + s.error().message);
+    auto v = s->step();
+    if (!v) return make_error(0, path + ": " + v.error().message);
+    if (!*v || s->opt_i64(0).value_or(0) != kSchemaVersion) return newer_schema(path, s->opt_i64(0).value_or(0));
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->stmts = StmtCache(db->get());
+  impl->db = std::move(*db);
   impl->path = path;
   return std::unique_ptr<Catalog>(new Catalog(std::move(impl)));
 }
@@ -735,6 +851,18 @@ std::optional<ImageRow> Catalog::find_image(const std::string& path) {
   auto st = s->step();
   if (!st || !*st) return std::nullopt;
   return read_image(*s);
+}
+
+std::optional<ImageRow> Catalog::find_or_adopt_image(const std::string& path, const std::string& spelled) {
+  if (auto found = find_image(path); found || spelled == path) return found;
+  auto legacy = find_image(spelled);
+  if (!legacy) return std::nullopt;
+  auto s = Stmt::prepare(impl_->db.get(), "UPDATE images SET path = ?1 WHERE id = ?2");
+  if (!s) return std::nullopt;
+  s->bind(1, path).bind(2, legacy->id);
+  if (!s->run()) return std::nullopt;
+  legacy->meta.path = path;
+  return legacy;
 }
 
 namespace {
@@ -931,6 +1059,25 @@ Result<std::vector<ImageRow>> Catalog::list_images() {
     if (!st) return st.error();
     if (!*st) break;
     out.push_back(read_image(*s));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> Catalog::find_certificates(const std::string& prefix, size_t limit) {
+  // A range on the primary key instead of LIKE (which ignores the index and treats '_' and '%' specially): every
+  // string that starts with the prefix sorts between it and the prefix followed by the highest character.
+  auto s = Stmt::prepare(impl_->db.get(),
+                         "SELECT c.sha256 FROM certificates c WHERE c.sha256 >= ?1 AND c.sha256 < ?2"
+                         " AND EXISTS (SELECT 1 FROM placements p WHERE p.cert_sha256 = c.sha256)"
+                         " ORDER BY c.sha256 LIMIT ?3");
+  if (!s) return s.error();
+  s->bind(1, prefix).bind(2, prefix + "\x7f").bind(3, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  for (;;) {
+    auto st = s->step();
+    if (!st) return st.error();
+    if (!*st) break;
+    out.push_back(s->text(0));
   }
   return out;
 }
@@ -1271,16 +1418,29 @@ CatalogStatus merge_one(sqlite3* db, const std::string& input) {
 
 }  // namespace
 
-CatalogStatus Catalog::merge(const std::string& out_path, const std::vector<std::string>& inputs) {
+Result<MergeReport> Catalog::merge(const std::string& out_path, const std::vector<std::string>& inputs) {
   auto out = Catalog::open(out_path);
   if (!out) return out.error();
+  MergeReport report;
+  // A bad shard is named and skipped, never the end of the merge: the shards after it are merged all the same (each
+  // in its own transaction, so a failure in the middle of one leaves none of it behind).
   for (const auto& input : inputs) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(input, ec)) return make_error(0, input + ": no such catalog file");
-    if (std::filesystem::equivalent(input, out_path, ec)) return make_error(0, input + ": is the output catalog");
-    if (auto r = merge_one((*out)->impl_->db.get(), input); !r) return r.error();
+    if (!std::filesystem::is_regular_file(input, ec)) {
+      report.failed.push_back(input + ": no such catalog file");
+      continue;
+    }
+    if (std::filesystem::equivalent(input, out_path, ec)) {
+      report.failed.push_back(input + ": is the output catalog");
+      continue;
+    }
+    if (auto r = merge_one((*out)->impl_->db.get(), input); !r) {
+      report.failed.push_back(r.error().message);
+      continue;
+    }
+    ++report.merged;
   }
-  return ok();
+  return report;
 }
 
 }  // namespace fwcert
