@@ -753,18 +753,21 @@ TEST_CASE("catalog: garbage and foreign database files give a clean error") {
   CHECK(om->merged == 0);
   CHECK(om->failed.size() == 1);
 
-  // A catalog from a newer fwcert (schema version 2) is refused rather than misread.
+  // A catalog from a newer fwcert (schema version 99) is refused rather than misread.
   std::string future = tmp.file("future.db");
   { open_ok(future); }
   {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(future.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "UPDATE schema_version SET version = 2", nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
   }
   auto fut = Catalog::open(future);
   REQUIRE_FALSE(fut);
-  CHECK(fut.error().message.find("schema version 2") != std::string::npos);
+  CHECK(fut.error().message.find("schema version 99") != std::string::npos);
+  auto fut_ro = Catalog::open_read_only(future);
+  REQUIRE_FALSE(fut_ro);
+  CHECK(fut_ro.error().message.find("schema version 99") != std::string::npos);
 }
 
 TEST_CASE("catalog: manifest CSV with header, quotes, CRLF; errors with offsets") {
@@ -1300,4 +1303,171 @@ TEST_CASE("catalog: CSV guards text cells against formulas but never a negative 
   fwcert::write_catalog_text(table, fwcert::catalog_certs_table(*certs, f.now, f.warn_days));
   CHECK(table.str().find("-4507") != std::string::npos);
   CHECK(table.str().find("STATUS") == 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// JKS aliases, and catalogs from before they were stored (schema version 1).
+
+namespace {
+
+// The DER inside the first PEM block of a file (a test fixture: no error handling beyond REQUIRE).
+Bytes pem_der(const std::string& path) {
+  const Bytes file = read_file(path);
+  std::string text(file.begin(), file.end());
+  const auto begin = text.find("-----\n"), end = text.find("-----END");
+  REQUIRE(begin != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  static const std::string kDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  Bytes out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = begin + 6; i < end; ++i) {
+    const auto d = kDigits.find(text[i]);
+    if (d == std::string::npos) continue;  // line breaks and '=' padding
+    acc = (acc << 6) | static_cast<uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(acc >> bits));
+    }
+  }
+  return out;
+}
+
+void put_jks_utf(Bytes& b, const std::string& s) {
+  put_u16be(b, b.size(), static_cast<uint16_t>(s.size()));
+  append(b, s);
+}
+
+// A JKS v2: a key entry "ikvm-server" (chain: server.crt) and a trusted entry "bmc-root" (ca.crt).
+Bytes sample_jks() {
+  const Bytes server = pem_der(source_dir() + "/samples/certs/server.crt");
+  const Bytes ca = pem_der(source_dir() + "/samples/certs/ca.crt");
+  Bytes b;
+  put_u32be(b, 0, 0xFEEDFEED);
+  put_u32be(b, 4, 2);
+  put_u32be(b, 8, 2);
+  put_u32be(b, b.size(), 1);
+  put_jks_utf(b, "ikvm-server");
+  put_u64be(b, b.size(), 1463338262000ULL);
+  const Bytes protected_key = {0x30, 0x0b, 0x30, 0x04, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x03, 0x01, 0x02, 0x03};
+  put_u32be(b, b.size(), static_cast<uint32_t>(protected_key.size()));
+  append(b, protected_key);
+  put_u32be(b, b.size(), 1);
+  put_jks_utf(b, "X.509");
+  put_u32be(b, b.size(), static_cast<uint32_t>(server.size()));
+  append(b, server);
+  put_u32be(b, b.size(), 2);
+  put_jks_utf(b, "bmc-root");
+  put_u64be(b, b.size(), 1463338262000ULL);
+  put_jks_utf(b, "X.509");
+  put_u32be(b, b.size(), static_cast<uint32_t>(ca.size()));
+  append(b, ca);
+  append(b, Bytes(20, 0x5a));  // SHA-1 trailer
+  return b;
+}
+
+// Turns a fresh catalog into what fwcert wrote before schema version 2.
+void downgrade_to_v1(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
+  char* msg = nullptr;
+  const int rc = sqlite3_exec(db,
+                              "DROP TABLE cert_aliases; ALTER TABLE private_keys DROP COLUMN alias;"
+                              " UPDATE schema_version SET version = 1",
+                              nullptr, nullptr, &msg);
+  INFO((msg ? msg : ""));
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("catalog: JKS entries show their alias in where, certs and keys") {
+  const Bytes jks = sample_jks();
+  fwcert::ScanOptions o;
+  o.now = k2026Jan1;
+  auto r = fwcert::scan_input(fwcert::ByteView(jks.data(), jks.size()), "store.jks", walker(), o);
+  REQUIRE(r.certificates.size() == 2);
+  REQUIRE(r.keys.size() == 1);
+  CHECK(r.keys[0].alias == "ikvm-server");
+  std::set<std::string> aliases;
+  for (const auto& c : r.certificates) aliases.insert(c.aliases.begin(), c.aliases.end());
+  CHECK(aliases == std::set<std::string>{"bmc-root", "ikvm-server"});
+
+  TempDir tmp;
+  auto c = open_ok(tmp.file("c.db"));
+  for (const char* name : {"a.bin", "b.bin"}) record_ok(*c, meta(name), r);
+  for (const auto& rec : r.certificates) {
+    auto w = c->where(rec.cert.sha256);
+    REQUIRE(w);
+    REQUIRE(w->size() == 2);
+    CHECK((*w)[0].aliases == rec.aliases);
+    auto doc = fwcert::catalog_to_json(fwcert::catalog_where_table(rec.cert.sha256, *w));
+    CHECK(doc["placements"][0]["aliases"] == nlohmann::json(rec.aliases));
+  }
+  fwcert::CertFilter f;
+  f.now = k2026Jan1;
+  auto certs = c->certificates(f);
+  REQUIRE(certs);
+  for (const auto& e : *certs) CHECK(e.aliases.size() == 1);
+  auto keys = c->shared_keys();
+  REQUIRE(keys);
+  REQUIRE(keys->size() == 1);
+  CHECK((*keys)[0].placements.at(0).alias == "ikvm-server");
+  auto kj = fwcert::catalog_to_json(fwcert::catalog_keys_table(*keys));
+  CHECK(kj["keys"][0]["alias"] == "ikvm-server");
+  std::ostringstream table;
+  fwcert::write_catalog_text(table, fwcert::catalog_keys_table(*keys));
+  CHECK(table.str().find("ikvm-server") != std::string::npos);
+}
+
+TEST_CASE("catalog: a version 1 catalog (before aliases) is read as it is, merged, and migrated when written") {
+  TempDir tmp;
+  const std::string old = tmp.file("v1.db");
+  std::string expected;
+  {
+    auto c = open_ok(old);
+    record_three(*c);
+    expected = dump(*c);
+  }
+  downgrade_to_v1(old);
+  const auto bytes = read_file(old);
+  {
+    auto ro = Catalog::open_read_only(old);
+    INFO((ro ? std::string() : ro.error().message));
+    REQUIRE(ro);
+    CHECK(dump(**ro) == expected);
+  }
+  CHECK(read_file(old) == bytes);  // queries do not migrate
+
+  auto m = Catalog::merge(tmp.file("merged.db"), {old});
+  REQUIRE(m);
+  CHECK(m->failed.empty());
+  CHECK(dump(*open_ok(tmp.file("merged.db"))) == expected);
+
+  {
+    auto c = open_ok(old);  // for writing: migrated
+    CHECK(dump(*c) == expected);
+    const Bytes jks = sample_jks();
+    fwcert::ScanOptions o;
+    o.now = k2026Jan1;
+    record_ok(*c, meta("j.bin"),
+              fwcert::scan_input(fwcert::ByteView(jks.data(), jks.size()), "store.jks", walker(), o));
+    auto images = c->list_images();
+    REQUIRE(images);
+    CHECK(images->size() == 4);
+  }
+  auto again = Catalog::open_read_only(old);
+  REQUIRE(again);
+  auto found = (*again)->find_certificates("");
+  REQUIRE(found);
+  bool saw_alias = false;
+  for (const auto& sha : *found) {
+    auto w = (*again)->where(sha);
+    REQUIRE(w);
+    for (const auto& p : *w) saw_alias = saw_alias || !p.aliases.empty();
+  }
+  CHECK(saw_alias);
 }

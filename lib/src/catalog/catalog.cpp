@@ -27,7 +27,10 @@
 namespace fwcert {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// Version 2 added the JKS/JCEKS aliases (cert_aliases, private_keys.alias). A version 1 catalog is migrated when it is
+// opened for writing; opened for queries it is read as it is, without aliases.
+constexpr int kSchemaVersion = 2;
+constexpr int kOldestReadable = 1;
 
 // ---------------------------------------------------------------------------------------------------------------
 // RAII around the C API.
@@ -240,7 +243,8 @@ CREATE TABLE IF NOT EXISTS private_keys(
   bits INTEGER NOT NULL DEFAULT 0,
   curve TEXT NOT NULL DEFAULT '',
   encrypted INTEGER NOT NULL DEFAULT 0,
-  spki_sha256 TEXT NOT NULL DEFAULT '');
+  spki_sha256 TEXT NOT NULL DEFAULT '',
+  alias TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS private_keys_image ON private_keys(image_id);
 CREATE INDEX IF NOT EXISTS private_keys_spki ON private_keys(spki_sha256);
 CREATE TABLE IF NOT EXISTS key_matches(
@@ -252,6 +256,11 @@ CREATE TABLE IF NOT EXISTS key_roles(
   key_id INTEGER NOT NULL REFERENCES private_keys(id) ON DELETE CASCADE,
   role TEXT NOT NULL,
   PRIMARY KEY(key_id, role));
+CREATE TABLE IF NOT EXISTS cert_aliases(
+  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  cert_sha256 TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  PRIMARY KEY(image_id, cert_sha256, alias));
 CREATE TABLE IF NOT EXISTS findings(
   id INTEGER PRIMARY KEY,
   image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
@@ -283,7 +292,9 @@ CREATE INDEX IF NOT EXISTS findings_cert ON findings(cert_sha256);
   "excluded.not_after, excluded.not_before_raw, excluded.not_after_raw, excluded.not_before_type, "               \
   "excluded.not_after_type, excluded.no_expiry, excluded.key_algorithm, excluded.key_bits, excluded.key_curve, "  \
   "excluded.signature_algorithm, excluded.self_signed, excluded.is_ca, excluded.spki_sha256"
-#define FWCERT_KEY_COLS "location, format, algorithm, bits, curve, encrypted, spki_sha256"
+#define FWCERT_KEY_COLS "location, format, algorithm, bits, curve, encrypted, spki_sha256, alias"
+// What a version 1 shard has of them, for merge.
+#define FWCERT_KEY_COLS_V1 "location, format, algorithm, bits, curve, encrypted, spki_sha256, ''"
 
 // A certificate already recorded (same SHA-256, so the same DER) is rewritten only when what this fwcert reads from
 // it differs from what was stored: an unchanged row leaves its pages (and its index entry) untouched.
@@ -637,6 +648,7 @@ uint64_t estimated_file_scan_bytes(const std::string& path, uint64_t size) {
 struct Catalog::Impl {
   DbPtr db;
   std::string path;
+  int schema = kSchemaVersion;  // of the file: lower only when opened for queries (never migrated then)
   StmtCache stmts{nullptr};  // on db; declared after it, so finalized before it closes
   std::mutex checkpoint_mu;  // guards checkpoint_db
   DbPtr checkpoint_db;       // checkpoint()'s own connection, opened on first use; closed before db (the last one)
@@ -768,6 +780,13 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
       if (!ins) return ins.error();
       ins->bind(1, int64_t{kSchemaVersion});
       if (auto r = ins->run(); !r) return r.error();
+    } else if (s->i64(0) == 1) {
+      // Version 1 -> 2: the aliases (cert_aliases was made by kSchema above). Images recorded before have none.
+      if (auto r = exec(db.get(),
+                        "ALTER TABLE private_keys ADD COLUMN alias TEXT NOT NULL DEFAULT '';"
+                        " UPDATE schema_version SET version = 2");
+          !r)
+        return make_error(0, path + ": migrating the catalog to schema version 2: " + r.error().message);
     } else if (s->i64(0) != kSchemaVersion) {
       return newer_schema(path, s->i64(0));
     }
@@ -830,14 +849,17 @@ Result<std::unique_ptr<Catalog>> Catalog::open_read_only(const std::string& path
   if (!holds) return holds.error();
   if (*holds == Holds::Empty) return make_error(0, path + ": an empty SQLite database, not an fwcert catalog");
   if (*holds == Holds::Foreign) return make_error(0, path + kForeign);
+  int64_t version = 0;
   {
     auto s = Stmt::prepare(db->get(), "SELECT MAX(version) FROM schema_version");
     if (!s) return make_error(0, path + ": " + s.error().message);
     auto v = s->step();
     if (!v) return make_error(0, path + ": " + v.error().message);
-    if (!*v || s->opt_i64(0).value_or(0) != kSchemaVersion) return newer_schema(path, s->opt_i64(0).value_or(0));
+    version = s->opt_i64(0).value_or(0);
+    if (!*v || version < kOldestReadable || version > kSchemaVersion) return newer_schema(path, version);
   }
   auto impl = std::make_unique<Impl>();
+  impl->schema = static_cast<int>(version);
   impl->stmts = StmtCache(db->get());
   impl->db = std::move(*db);
   impl->path = path;
@@ -920,7 +942,7 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
 
   // The statements, prepared on first use and then reused.
   Stmt *image_ins = nullptr, *cert_ins = nullptr, *place_ins = nullptr, *role_ins = nullptr, *finding_ins = nullptr,
-       *key_ins = nullptr, *match_ins = nullptr, *key_role_ins = nullptr;
+       *key_ins = nullptr, *match_ins = nullptr, *key_role_ins = nullptr, *alias_ins = nullptr;
   const std::pair<Stmt**, const char*> wanted[] = {
       {&image_ins, "INSERT INTO images(" FWCERT_IMAGE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
       {&cert_ins, kCertUpsert},
@@ -929,7 +951,8 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
       {&finding_ins,
        "INSERT INTO findings(image_id, cert_sha256, kind, location, severity, offset, text)"
        " VALUES(?1,?2,?3,?4,?5,?6,?7)"},
-      {&key_ins, "INSERT INTO private_keys(image_id, " FWCERT_KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"},
+      {&key_ins, "INSERT INTO private_keys(image_id, " FWCERT_KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
+      {&alias_ins, "INSERT OR IGNORE INTO cert_aliases(image_id, cert_sha256, alias) VALUES(?1,?2,?3)"},
       {&match_ins, "INSERT OR IGNORE INTO key_matches(key_id, cert_sha256) VALUES(?1,?2)"},
       {&key_role_ins, "INSERT OR IGNORE INTO key_roles(key_id, role) VALUES(?1,?2)"},
   };
@@ -984,6 +1007,11 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
       place_ins->bind(1, image_id).bind(2, c.sha256).bind(3, loc);
       if (auto r = place_ins->run(); !r) return r.error();
     }
+    for (const auto& alias : rec.aliases) {
+      alias_ins->reset();
+      alias_ins->bind(1, image_id).bind(2, c.sha256).bind(3, alias);
+      if (auto r = alias_ins->run(); !r) return r.error();
+    }
     for (const auto& role : rec.roles) {
       role_ins->reset();
       role_ins->bind(1, image_id).bind(2, c.sha256).bind(3, role);
@@ -1010,7 +1038,8 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
         .bind(5, int64_t{k.key.bits})
         .bind(6, k.key.curve)
         .bind(7, int64_t{k.encrypted})
-        .bind(8, k.spki_sha256);
+        .bind(8, k.spki_sha256)
+        .bind(9, k.alias);
     if (auto r = key_ins->run(); !r) return r.error();
     const int64_t key_id = sqlite3_last_insert_rowid(db);
     for (const auto& sha : k.certificates) {
@@ -1096,6 +1125,18 @@ Result<std::vector<Placement>> Catalog::where(const std::string& cert_sha256) {
       roles[s->i64(0)].push_back(s->text(1));
     }
   }
+  std::map<int64_t, std::vector<std::string>> aliases;  // image id -> JKS aliases (none before schema version 2)
+  if (impl_->schema >= 2) {
+    auto s = Stmt::prepare(db, "SELECT image_id, alias FROM cert_aliases WHERE cert_sha256 = ?1 ORDER BY alias");
+    if (!s) return s.error();
+    s->bind(1, cert_sha256);
+    for (;;) {
+      auto st = s->step();
+      if (!st) return st.error();
+      if (!*st) break;
+      aliases[s->i64(0)].push_back(s->text(1));
+    }
+  }
   auto s = Stmt::prepare(db,
                          "SELECT i.path, p.location, p.image_id FROM placements p JOIN images i ON i.id = p.image_id"
                          " WHERE p.cert_sha256 = ?1 ORDER BY i.path, p.location");
@@ -1106,8 +1147,9 @@ Result<std::vector<Placement>> Catalog::where(const std::string& cert_sha256) {
     auto st = s->step();
     if (!st) return st.error();
     if (!*st) break;
-    Placement p{s->text(0), s->text(1), {}};
+    Placement p{s->text(0), s->text(1), {}, {}};
     if (auto it = roles.find(s->i64(2)); it != roles.end()) p.roles = it->second;
+    if (auto it = aliases.find(s->i64(2)); it != aliases.end()) p.aliases = it->second;
     out.push_back(std::move(p));
   }
   return out;
@@ -1143,9 +1185,13 @@ Result<std::vector<CertEntry>> Catalog::certificates(const CertFilter& filter) {
     auto where_r = where(e.cert.sha256);
     if (!where_r) return where_r.error();
     e.placements = std::move(*where_r);
-    std::set<std::string> roles;
-    for (const auto& p : e.placements) roles.insert(p.roles.begin(), p.roles.end());
+    std::set<std::string> roles, aliases;
+    for (const auto& p : e.placements) {
+      roles.insert(p.roles.begin(), p.roles.end());
+      aliases.insert(p.aliases.begin(), p.aliases.end());
+    }
     e.roles.assign(roles.begin(), roles.end());
+    e.aliases.assign(aliases.begin(), aliases.end());
     anomalies->reset();
     anomalies->bind(1, e.cert.sha256);
     for (;;) {
@@ -1164,10 +1210,13 @@ Result<std::vector<SharedKey>> Catalog::shared_keys() {
   auto groups = Stmt::prepare(db,
                               "SELECT spki_sha256, COUNT(DISTINCT image_id) FROM private_keys WHERE spki_sha256 <> ''"
                               " GROUP BY spki_sha256 HAVING COUNT(DISTINCT image_id) > 1 ORDER BY spki_sha256");
-  auto keys = Stmt::prepare(db,
-                            "SELECT k.id, i.path, k.location, k.format, k.encrypted, k.algorithm, k.bits, k.curve"
-                            " FROM private_keys k JOIN images i ON i.id = k.image_id WHERE k.spki_sha256 = ?1"
-                            " ORDER BY i.path, k.location");
+  auto keys = Stmt::prepare(db, impl_->schema >= 2
+                                    ? "SELECT k.id, i.path, k.location, k.format, k.encrypted, k.algorithm, k.bits,"
+                                      " k.curve, k.alias FROM private_keys k JOIN images i ON i.id = k.image_id"
+                                      " WHERE k.spki_sha256 = ?1 ORDER BY i.path, k.location"
+                                    : "SELECT k.id, i.path, k.location, k.format, k.encrypted, k.algorithm, k.bits,"
+                                      " k.curve, '' FROM private_keys k JOIN images i ON i.id = k.image_id"
+                                      " WHERE k.spki_sha256 = ?1 ORDER BY i.path, k.location");
   auto roles = Stmt::prepare(db, "SELECT role FROM key_roles WHERE key_id = ?1 ORDER BY role");
   auto certs = Stmt::prepare(db,
                              "SELECT DISTINCT m.cert_sha256 FROM key_matches m JOIN private_keys k ON k.id = m.key_id"
@@ -1188,7 +1237,7 @@ Result<std::vector<SharedKey>> Catalog::shared_keys() {
       auto k = keys->step();
       if (!k) return k.error();
       if (!*k) break;
-      KeyPlacement p{keys->text(1), keys->text(2), keys->text(3), keys->i64(4) != 0, {}};
+      KeyPlacement p{keys->text(1), keys->text(2), keys->text(3), keys->i64(4) != 0, {}, keys->text(8)};
       if (g.key.algorithm.empty()) g.key = KeyDesc{keys->text(5), static_cast<int>(keys->i64(6)), keys->text(7)};
       roles->reset();
       roles->bind(1, keys->i64(0));
@@ -1319,7 +1368,7 @@ class Attached {
   bool attached_ = false;
 };
 
-CatalogStatus copy_children(sqlite3* db, int64_t old_id, int64_t new_id) {
+CatalogStatus copy_children(sqlite3* db, int64_t old_id, int64_t new_id, int64_t src_schema) {
   static constexpr const char* kCopies[] = {
       "INSERT OR IGNORE INTO main.placements(image_id, cert_sha256, location)"
       " SELECT ?2, cert_sha256, location FROM src.placements WHERE image_id = ?1",
@@ -1335,9 +1384,19 @@ CatalogStatus copy_children(sqlite3* db, int64_t old_id, int64_t new_id) {
     s->bind(1, old_id).bind(2, new_id);
     if (auto r = s->run(); !r) return r.error();
   }
+  if (src_schema >= 2) {
+    auto s = Stmt::prepare(db, "INSERT OR IGNORE INTO main.cert_aliases(image_id, cert_sha256, alias)"
+                               " SELECT ?2, cert_sha256, alias FROM src.cert_aliases WHERE image_id = ?1");
+    if (!s) return s.error();
+    s->bind(1, old_id).bind(2, new_id);
+    if (auto r = s->run(); !r) return r.error();
+  }
   auto keys = Stmt::prepare(db, "SELECT id FROM src.private_keys WHERE image_id = ?1 ORDER BY id");
-  auto key_ins = Stmt::prepare(db, "INSERT INTO main.private_keys(image_id, " FWCERT_KEY_COLS
-                                   ") SELECT ?2, " FWCERT_KEY_COLS " FROM src.private_keys WHERE id = ?1");
+  auto key_ins = Stmt::prepare(db, src_schema >= 2 ? "INSERT INTO main.private_keys(image_id, " FWCERT_KEY_COLS
+                                                     ") SELECT ?2, " FWCERT_KEY_COLS " FROM src.private_keys WHERE id = ?1"
+                                                   : "INSERT INTO main.private_keys(image_id, " FWCERT_KEY_COLS
+                                                     ") SELECT ?2, " FWCERT_KEY_COLS_V1
+                                                     " FROM src.private_keys WHERE id = ?1");
   auto matches = Stmt::prepare(db, "INSERT OR IGNORE INTO main.key_matches(key_id, cert_sha256)"
                                    " SELECT ?2, cert_sha256 FROM src.key_matches WHERE key_id = ?1");
   auto roles = Stmt::prepare(db, "INSERT OR IGNORE INTO main.key_roles(key_id, role)"
@@ -1367,14 +1426,16 @@ CatalogStatus copy_children(sqlite3* db, int64_t old_id, int64_t new_id) {
 CatalogStatus merge_one(sqlite3* db, const std::string& input) {
   Attached att(db);
   if (auto r = att.attach(input); !r) return make_error(0, input + ": " + r.error().message);
+  int64_t src_schema = 0;
   {
     auto v = Stmt::prepare(db, "SELECT MAX(version) FROM src.schema_version");
     if (!v) return make_error(0, input + ": not an fwcert catalog (" + v.error().message + ")");
     auto st = v->step();
     if (!st) return make_error(0, input + ": " + st.error().message);
-    if (!*st || v->i64(0) != kSchemaVersion)
-      return make_error(0, input + ": catalog schema version " + std::to_string(v->i64(0)) + ", expected " +
-                               std::to_string(kSchemaVersion));
+    src_schema = *st ? v->i64(0) : 0;
+    if (src_schema < kOldestReadable || src_schema > kSchemaVersion)
+      return make_error(0, input + ": catalog schema version " + std::to_string(src_schema) + ", expected " +
+                               std::to_string(kOldestReadable) + " to " + std::to_string(kSchemaVersion));
   }
   Transaction tx(db);
   if (auto r = tx.begin(); !r) return r.error();
@@ -1410,7 +1471,7 @@ CatalogStatus merge_one(sqlite3* db, const std::string& input) {
     if (auto r = del->run(); !r) return r.error();
     ins->bind(1, old_id);
     if (auto r = ins->run(); !r) return r.error();
-    if (auto r = copy_children(db, old_id, sqlite3_last_insert_rowid(db)); !r) return r.error();
+    if (auto r = copy_children(db, old_id, sqlite3_last_insert_rowid(db), src_schema); !r) return r.error();
   }
   if (auto r = exec(db, kPruneAll); !r) return r.error();
   return tx.commit();

@@ -122,7 +122,8 @@ CatalogTable catalog_certs_table(const std::vector<CertEntry>& certs, int64_t no
                {"no_expiry", false}, {"subject", false},     {"issuer", false},
                {"serial", false},    {"key_algorithm", false}, {"key_bits", false},
                {"key_curve", false}, {"signature_algorithm", false}, {"self_signed", false},
-               {"is_ca", false},     {"spki_sha256", false}, {"anomalies", false}};
+               {"is_ca", false},     {"spki_sha256", false}, {"anomalies", false},
+               {"aliases", false}};
   for (const auto& e : certs) {
     const Certificate& c = e.cert;
     t.rows.push_back({std::string(to_string(e.status)), time_or_null(c.not_after.unix),
@@ -132,7 +133,7 @@ CatalogTable catalog_certs_table(const std::vector<CertEntry>& certs, int64_t no
                       text_or_null(c.issuer), text_or_null(c.serial), text_or_null(c.key.algorithm),
                       c.key.bits > 0 ? number(c.key.bits) : CatalogCell{}, text_or_null(c.key.curve),
                       text_or_null(c.signature_algorithm), c.self_signed, c.is_ca, text_or_null(c.spki_sha256),
-                      e.anomalies});
+                      e.anomalies, e.aliases});
   }
   return t;
 }
@@ -142,8 +143,8 @@ CatalogTable catalog_where_table(const std::string& sha256, const std::vector<Pl
   t.query = "where";
   t.rows_name = "placements";
   t.context = {{"sha256", valid_utf8(sha256)}};
-  t.columns = {{"image"}, {"location"}, {"roles"}};
-  for (const auto& p : placements) t.rows.push_back({p.image_path, p.location, p.roles});
+  t.columns = {{"image"}, {"location"}, {"aliases"}, {"roles"}};
+  for (const auto& p : placements) t.rows.push_back({p.image_path, p.location, p.aliases, p.roles});
   return t;
 }
 
@@ -152,12 +153,12 @@ CatalogTable catalog_keys_table(const std::vector<SharedKey>& keys) {
   t.query = "keys";
   t.rows_name = "keys";
   t.columns = {{"public_key_sha256"}, {"key"},          {"images"},          {"image"},
-               {"location"},          {"roles"},        {"algorithm", false}, {"bits", false},
+               {"location"},          {"alias"},        {"roles"},           {"algorithm", false}, {"bits", false},
                {"curve", false},      {"format", false}, {"encrypted", false}, {"certificates", false}};
   for (const auto& k : keys)
     for (const auto& p : k.placements)
       t.rows.push_back({k.spki_sha256, text_or_null(key_text(k.key)), number(k.image_count), p.image_path,
-                        p.location, p.roles, text_or_null(k.key.algorithm),
+                        p.location, text_or_null(p.alias), p.roles, text_or_null(k.key.algorithm),
                         k.key.bits > 0 ? number(k.key.bits) : CatalogCell{}, text_or_null(k.key.curve),
                         text_or_null(p.format), p.encrypted, k.certificates});
   return t;

@@ -1,7 +1,7 @@
 // The catalog: a SQLite database of scan results across many firmware images, for the questions "which certificates
 // expire when, and in which images" and "which certificates and private keys are shared across images".
 //
-// Storage (SQLite 3, schema version 1; WAL journal, foreign keys on, busy_timeout 30 s, synchronous=NORMAL, which in
+// Storage (SQLite 3, schema version 2; WAL journal, foreign keys on, busy_timeout 30 s, synchronous=NORMAL, which in
 // WAL mode keeps the database consistent on a crash or power loss and may only lose the last commits on power loss):
 //   schema_version(version)                  one row
 //   images(id, path UNIQUE, sha256, size, mtime, vendor, board, version, release_date, source, scanned_at,
@@ -15,13 +15,17 @@
 //                                            locations because the scan gives them per certificate and input, not
 //                                            per location (a stunnel.conf line names a path that may be one of
 //                                            several copies).
-//   private_keys(id, image_id, location, format, algorithm, bits, curve, encrypted, spki_sha256)
+//   private_keys(id, image_id, location, format, algorithm, bits, curve, encrypted, spki_sha256, alias)
+//   cert_aliases(image_id, cert_sha256, alias)  JKS/JCEKS entry aliases of a certificate in an image (version 2)
 //   key_matches(key_id, cert_sha256)         the certificates whose public key the private key matches
 //   key_roles(key_id, role)
 //   findings(id, image_id, cert_sha256 NULL, kind, location, severity, offset, text)
 //                                            kind "anomaly" (cert_sha256 set: CertRecord::anomalies) or "problem"
 //                                            (ScanReport::problems). The status is NOT stored: it goes stale; queries
 //                                            recompute it from not_before/not_after at the clock they are given.
+// Version 1 (before the aliases) is migrated when opened for writing (open, merge's output: private_keys.alias and
+// cert_aliases added, images recorded before keep no alias); opened for queries it is read as it is, without aliases,
+// and merge accepts version 1 shards.
 // Every child row references images(id) ON DELETE CASCADE, so dropping an image row drops everything it recorded.
 // Certificates no longer placed in any image are pruned when an image is replaced or removed.
 //
@@ -128,6 +132,7 @@ struct Placement {
   std::string image_path;
   std::string location;
   std::vector<std::string> roles;
+  std::vector<std::string> aliases;  // JKS/JCEKS entry aliases of the certificate in that image, sorted
 };
 
 struct CertFilter {
@@ -147,6 +152,7 @@ struct CertEntry {
   std::vector<Placement> placements;    // sorted by image path, then location
   std::vector<std::string> roles;       // distinct over all images, sorted
   std::vector<std::string> anomalies;   // distinct over all images, sorted
+  std::vector<std::string> aliases;     // JKS/JCEKS entry aliases, distinct over all images, sorted
 };
 
 struct KeyPlacement {
@@ -155,6 +161,7 @@ struct KeyPlacement {
   std::string format;
   bool encrypted = false;
   std::vector<std::string> roles;
+  std::string alias;  // JKS/JCEKS entry alias, else ""
 };
 
 // A private key (identified by the SHA-256 of its public key) found in more than one image. Encrypted keys whose
