@@ -803,6 +803,8 @@ Result<std::unique_ptr<Catalog>> Catalog::open_read_only(const std::string& path
   // SQLite would report a missing file or a directory as "unable to open database file": say which it is.
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    return make_error(0, path + ": " + ec.message());  // e.g. a folder on the way that may not be searched
   if (!std::filesystem::exists(st))
     return make_error(0, path + ": no such catalog (a catalog is created by 'fwcert catalog add' or 'merge')");
   if (std::filesystem::is_directory(st)) return make_error(0, path + ": is a directory, not a catalog file");
