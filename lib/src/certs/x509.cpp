@@ -1203,6 +1203,9 @@ KeystoreContents read_pkcs12(ByteView der, const std::vector<std::string>& passw
   return out;
 }
 
+// Longer aliases are cut: an alias is a name for people, and the format allows 64 KiB of it per entry.
+constexpr size_t kMaxAliasBytes = 256;
+
 KeystoreContents read_jks(ByteView data) {
   load_crypto_providers();
   ErrGuard guard;
@@ -1248,7 +1251,9 @@ KeystoreContents read_jks(ByteView data) {
   auto truncated = [&out]() { out.notes.push_back("keystore truncated or malformed"); };
   for (uint32_t e = 0; e < *count; ++e) {
     auto tag = r.u32();
-    if (!tag || !read_utf() || !r.u64()) return truncated(), out;  // tag, alias, timestamp
+    auto alias = tag ? read_utf() : std::nullopt;
+    if (!alias || !r.u64()) return truncated(), out;  // tag, alias, timestamp
+    if (alias->size() > kMaxAliasBytes) alias->resize(kMaxAliasBytes);
     if (*tag == 1) {
       auto klen = r.u32();
       if (!klen || !r.skip(*klen)) return truncated(), out;  // EncryptedPrivateKeyInfo (JKS KeyProtector)
@@ -1257,6 +1262,7 @@ KeystoreContents read_jks(ByteView data) {
       PrivateKey k;
       k.format = jceks ? "JCEKS (protected)" : "JKS (protected)";
       k.encrypted = true;
+      k.alias = *alias;
       for (uint32_t i = 0; i < *chain; ++i) {
         auto cert = read_cert();
         if (!cert) return truncated(), out;
@@ -1269,12 +1275,16 @@ KeystoreContents read_jks(ByteView data) {
           }
         }
         out.certificates.push_back(std::move(*cert));
+        out.certificate_aliases.push_back(i == 0 ? *alias : std::string());  // the chain's CAs are not the entry
       }
       out.keys.push_back(std::move(k));
     } else if (*tag == 2) {
       auto cert = read_cert();
       if (!cert) return truncated(), out;
-      if (!cert->empty()) out.certificates.push_back(std::move(*cert));
+      if (!cert->empty()) {
+        out.certificates.push_back(std::move(*cert));
+        out.certificate_aliases.push_back(*alias);
+      }
     } else if (*tag == 3) {
       // FORMATS.md 5.1: a Java-serialized SealedObject without a length prefix; it cannot be skipped.
       out.notes.push_back("JCEKS secret-key entry: cannot be skipped without a Java deserializer; later entries not read");
