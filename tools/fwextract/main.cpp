@@ -7,6 +7,7 @@
 #include "fwcert/core/mapped_file.hpp"
 #include "fwcert/extract/tree.hpp"
 #include "fwcert/extract/writer.hpp"
+#include "fwcert/report/text.hpp"
 #include "fwcert/scan/walker.hpp"
 
 int main(int argc, char** argv) {
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
     for (const auto& d : tree.diagnostics) std::cerr << "fwextract: " << image << ": " << d.message << "\n";
     if (list) {
       if (json) {
-        std::cout << fwcert::tree_manifest(tree, nullptr).dump(2) << "\n";
+        std::cout << fwcert::dump_json(fwcert::tree_manifest(tree, nullptr)) << "\n";
       } else {
         // Depth first, so that what a file holds is listed right under it.
         std::vector<size_t> order, stack{0};
@@ -88,12 +89,13 @@ int main(int argc, char** argv) {
         }
         for (size_t id : order) {
           const auto& n = tree.nodes[id];
-          std::cout << n.location;
-          if (n.kind == fwcert::EntryKind::Symlink) std::cout << " -> " << n.link_target;
+          // display(): member names are firmware bytes; control characters must not reach the terminal raw.
+          std::cout << fwcert::display(n.location);
+          if (n.kind == fwcert::EntryKind::Symlink) std::cout << " -> " << fwcert::display(n.link_target);
           if (n.kind != fwcert::EntryKind::File) std::cout << "  [" << fwcert::to_string(n.kind) << "]";
           for (const auto& d : n.diagnostics)
             if (d.severity != fwcert::Severity::Info)
-              std::cout << "  (" << fwcert::to_string(d.severity) << ": " << d.message << ")";
+              std::cout << "  (" << fwcert::to_string(d.severity) << ": " << fwcert::display(d.message) << ")";
           std::cout << "\n";
         }
       }
