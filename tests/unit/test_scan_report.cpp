@@ -663,7 +663,7 @@ TEST_CASE("scan table: a findings column and a summary per input and overall") {
   CHECK(os.str().find("Overall") == std::string::npos);
 }
 
-TEST_CASE("--fail-on names what matched") {
+TEST_CASE("fail_on_matches names what matched (the --fail-on line)") {
   const auto reports = sample_reports();
   CHECK(fwcert::fail_on_matches(reports[0], {"expired", "private-key", "weak"}) ==
         std::vector<std::string>{"expired (1 certificate)", "weak (2 certificates)", "private-key (2 keys)"});
