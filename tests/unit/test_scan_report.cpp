@@ -873,3 +873,21 @@ TEST_CASE("JSON output survives names that are not UTF-8 (tar, zip, file names)"
     CHECK(walked.at(0).at("file_bytes").is_string());
   }
 }
+
+TEST_CASE("fwwalk table: firmware text in descriptions reaches the terminal escaped") {
+  fwcert::Hit h;
+  h.offset = 64;
+  h.type = "uimage";
+  h.description = "uImage header, image name: \"\x1b]0;PWNED\x07\xE9\"";
+  h.diag(64, fwcert::Severity::Warning, "name \x1b[2J");
+  fwcert::FileWalk fw{"fw\xE2\x80\xAE.bin", {}};
+  fw.result.hits.push_back(h);
+  std::ostringstream os;
+  fwcert::write_walk_table(os, fw, true);
+  const std::string t = os.str();
+  CHECK(t.find('\x1b') == std::string::npos);
+  CHECK(t.find('\x07') == std::string::npos);
+  CHECK(t.find("image name: \"\\x1B]0;PWNED\\x07\\xE9\"") != std::string::npos);
+  CHECK(t.find("warning: name \\x1B[2J") != std::string::npos);
+  CHECK(t.find("Target File:   fw\\u{202E}.bin") != std::string::npos);
+}
