@@ -136,7 +136,7 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
     const bool color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
     fwcert::write_scan_table(std::cout, reports, {color, wide ? 0 : fwcert::table_columns(STDOUT_FILENO)});
   }
-  for (const auto& e : errors) std::cerr << "fwcert scan: " << e << "\n";
+  for (const auto& e : errors) std::cerr << "fwcert scan: " << fwcert::display(e) << "\n";
   if (!errors.empty()) return 2;
   bool failed = false;
   for (const auto& r : reports) failed = fails(r, fail_on) || failed;  // every input's matches are named

@@ -73,7 +73,9 @@ int main(int argc, char** argv) {
     }
     const std::string name = std::filesystem::path(image).filename().string();
     fwcert::Tree tree = fwcert::extract_tree(mf->view(), name, **walker, opts);
-    for (const auto& d : tree.diagnostics) std::cerr << "fwextract: " << image << ": " << d.message << "\n";
+    // Diagnostics quote member names from the image: display() keeps their control characters off the terminal.
+    for (const auto& d : tree.diagnostics)
+      std::cerr << "fwextract: " << fwcert::display(image) << ": " << fwcert::display(d.message) << "\n";
     if (list) {
       if (json) {
         std::cout << fwcert::dump_json(fwcert::tree_manifest(tree, nullptr)) << "\n";
@@ -106,7 +108,7 @@ int main(int argc, char** argv) {
       std::cerr << "fwextract: " << report.error().message << "\n";
       return 2;
     }
-    for (const auto& d : report->diagnostics) std::cerr << "fwextract: " << d.message << "\n";
+    for (const auto& d : report->diagnostics) std::cerr << "fwextract: " << fwcert::display(d.message) << "\n";
     std::cerr << "fwextract: " << image << ": " << tree.nodes.size() << " nodes, " << report->files << " files, "
               << report->dirs << " directories, " << report->links << " symlinks, " << report->placeholders
               << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << out_dir
