@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -47,12 +48,26 @@ locale_t utf8_locale() {
   return loc;
 }
 
+bool is_valid_utf8(std::string_view s) {
+  bool ok = true;
+  decode_utf8(s, [&](int32_t cp, std::string_view) { ok = ok && cp >= 0; });
+  return ok;
+}
+
+// Read-only check first, so that the usual document (all valid) is not copied.
+bool all_valid(const nlohmann::json& j) {
+  if (j.is_string()) return is_valid_utf8(j.get_ref<const std::string&>());
+  if (j.is_array()) return std::all_of(j.begin(), j.end(), [](const nlohmann::json& e) { return all_valid(e); });
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (!is_valid_utf8(it.key()) || !all_valid(it.value())) return false;
+  return true;
+}
+
 void sanitize_strings(nlohmann::json& j) {
   if (j.is_string()) {
     auto& s = j.get_ref<std::string&>();
-    bool ok = true;
-    decode_utf8(s, [&](int32_t cp, std::string_view) { ok = ok && cp >= 0; });
-    if (!ok) s = valid_utf8(s);
+    if (!is_valid_utf8(s)) s = valid_utf8(s);
   } else if (j.is_array()) {
     for (auto& e : j) sanitize_strings(e);
   } else if (j.is_object()) {
@@ -60,7 +75,7 @@ void sanitize_strings(nlohmann::json& j) {
     bool keys_ok = true;
     for (auto it = j.begin(); it != j.end(); ++it) {
       sanitize_strings(it.value());
-      if (valid_utf8(it.key()) != it.key()) keys_ok = false;
+      if (!is_valid_utf8(it.key())) keys_ok = false;
     }
     if (!keys_ok) {
       nlohmann::json fixed = nlohmann::json::object();
@@ -202,6 +217,7 @@ size_t table_columns(int fd, size_t fallback) {
 }
 
 std::string dump_json(const nlohmann::json& doc, int indent) {
+  if (all_valid(doc)) return doc.dump(indent);
   nlohmann::json copy = doc;
   sanitize_strings(copy);
   // The replace handler is a second line of defence only: after sanitize_strings every string is valid UTF-8.
