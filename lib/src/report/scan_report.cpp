@@ -89,14 +89,13 @@ std::string finding_mark(const std::string& a) {
   const auto starts = [&](const char* p) { return a.rfind(p, 0) == 0; };
   if (starts("weak key: ")) return "weak key " + a.substr(10);
   if (starts("weak signature: ")) {
-    std::string alg = a.substr(16), lower;
+    const std::string alg = a.substr(16);
+    std::string lower;
     for (char ch : alg) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    for (const char* h : {"md2", "md4", "md5", "sha1"})
-      if (lower.find(h) != std::string::npos)
-        return std::string(h == std::string_view("sha1") ? "SHA-1" : h == std::string_view("md5") ? "MD5"
-                                                                 : h == std::string_view("md4") ? "MD4"
-                                                                                                : "MD2") +
-               " signature";
+    static constexpr std::pair<const char*, const char*> kHashes[] = {
+        {"md2", "MD2"}, {"md4", "MD4"}, {"md5", "MD5"}, {"sha1", "SHA-1"}};
+    for (const auto& [needle, name] : kHashes)
+      if (lower.find(needle) != std::string::npos) return std::string(name) + " signature";
     return "weak signature " + alg;
   }
   if (starts("notBefore in 1970")) return "notBefore 1970";
