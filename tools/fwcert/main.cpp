@@ -57,19 +57,19 @@ std::vector<std::string> expand_path(const std::string& path, std::vector<std::s
   return out;
 }
 
+// Says on stderr what matched, so that an exit 1 in CI names its reason.
 bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
-  for (const auto& c : r.certificates) {
-    if (fail_on.count(std::string(fwcert::to_string(c.status)))) return true;
-    if (fail_on.count("weak"))
-      for (const auto& a : c.anomalies)
-        if (a.find("weak") != std::string::npos) return true;
-  }
-  return fail_on.count("private-key") && !r.keys.empty();
+  const auto matched = fwcert::fail_on_matches(r, fail_on);
+  if (matched.empty()) return false;
+  std::string line;
+  for (const auto& m : matched) line += (line.empty() ? "" : ", ") + m;
+  std::cerr << "fwcert scan: --fail-on matched in " << fwcert::display(r.input) << ": " << line << "\n";
+  return true;
 }
 
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
-             const char* argv0) {
+             const char* argv0, bool wide) {
   fwcert::ScanOptions opts;
   opts.warn_days = warn_days;
   opts.pkcs12_passwords = passwords;
@@ -108,8 +108,12 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   }
 
   std::vector<std::string> errors, files;
-  for (const auto& p : paths)
+  std::vector<fwcert::UnreadableInput> unreadable;  // for SARIF's tool execution notifications
+  for (const auto& p : paths) {
+    const size_t before = errors.size();
     for (auto& f : expand_path(p, errors)) files.push_back(std::move(f));
+    for (size_t e = before; e < errors.size(); ++e) unreadable.push_back({p, errors[e]});
+  }
   const bool progress = isatty(STDERR_FILENO) && files.size() > 1;
   std::vector<fwcert::ScanReport> reports;
   for (size_t i = 0; i < files.size(); ++i) {
@@ -117,6 +121,7 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
     auto mf = fwcert::MappedFile::open_input(files[i]);
     if (!mf) {
       errors.push_back(mf.error().message);
+      unreadable.push_back({files[i], mf.error().message});
       continue;
     }
     reports.push_back(fwcert::scan_input(mf->view(), files[i], **walker, opts));
@@ -124,21 +129,21 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   if (progress) std::cerr << "\r\033[K";
 
   if (format == "json") {
-    std::cout << fwcert::scan_to_json(reports).dump(2) << "\n";
+    std::cout << fwcert::dump_json(fwcert::scan_to_json(reports)) << "\n";
   } else if (format == "sarif") {
-    std::cout << fwcert::scan_to_sarif(reports).dump(2) << "\n";
+    std::cout << fwcert::dump_json(fwcert::scan_to_sarif(reports, unreadable)) << "\n";
   } else if (format == "csv") {
     fwcert::write_scan_csv(std::cout, reports);
   } else {
     const char* no_color = std::getenv("NO_COLOR");
     const bool color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
-    fwcert::write_scan_table(std::cout, reports, color);
+    fwcert::write_scan_table(std::cout, reports, {color, wide ? 0 : fwcert::table_columns(STDOUT_FILENO)});
   }
-  for (const auto& e : errors) std::cerr << "fwcert scan: " << e << "\n";
+  for (const auto& e : errors) std::cerr << "fwcert scan: " << fwcert::display(e) << "\n";
   if (!errors.empty()) return 2;
-  for (const auto& r : reports)
-    if (fails(r, fail_on)) return 1;
-  return 0;
+  bool failed = false;
+  for (const auto& r : reports) failed = fails(r, fail_on) || failed;  // every input's matches are named
+  return failed ? 1 : 0;
 }
 
 
@@ -477,7 +482,7 @@ int calendar_export(const std::string& db, const std::string& now_text, const st
     events.push_back(std::move(ev));
   }
   std::string text = format == "csv" ? fwcert::calendar_csv(events, opts)
-                     : format == "json" ? fwcert::calendar_json(events, opts).dump(2) + "\n"
+                     : format == "json" ? fwcert::dump_json(fwcert::calendar_json(events, opts)) + "\n"
                                         : fwcert::calendar_ics(events, opts);
   if (out == "-") {
     std::cout << text;
@@ -518,6 +523,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> paths, passwords;
   std::string now_text, format = "table", fail_on, sig_path;
   int warn_days = 90;
+  bool wide = false;
   scan->add_option("PATH", paths,
                    "Firmware images, vendor zips, directories (recursive), certificate/key/keystore files ('-': "
                    "standard input)")
@@ -537,6 +543,7 @@ int main(int argc, char** argv) {
                    "Password to try on PKCS#12 files (one per use, repeatable; default: empty and a few vendor "
                    "defaults)");
   scan->add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");
+  scan->add_flag("--wide", wide, "Table: every cell in full (default: fit $COLUMNS or the terminal, else 120 columns)");
 
   // catalog
   auto* catalog = app.add_subcommand("catalog", "A SQLite catalog of many firmware images: what expires when, where, "
@@ -645,7 +652,7 @@ int main(int argc, char** argv) {
       return r->failed.empty() ? 0 : 2;
     }
     if (*cal) return calendar_export(db, cal_now, cal_until, cal_alarm, cal_all, cal_warn, cal_format, cal_out);
-    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0]);
+    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide);
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";
     return 3;

@@ -337,8 +337,7 @@ std::vector<uint8_t> spki_der(X509* x) {
 void fill_from_x509(Certificate& c, X509* x, EVP_PKEY* pkey, const std::vector<uint8_t>& spki) {
   c.subject = name_text(X509_get_subject_name(x));
   c.issuer = name_text(X509_get_issuer_name(x));
-  c.common_name = common_name(X509_get_subject_name(x));
-  if (c.common_name.empty()) c.common_name = c.subject;
+  c.common_name = common_name(X509_get_subject_name(x));  // empty without a CN: reporters fall back, not the record
 
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
   if (serial != nullptr) {
@@ -424,7 +423,6 @@ std::optional<Certificate> fallback_walk(ByteView der, std::string& why) {
   c.subject = subj ? name_text(subj.get()) : "(unreadable name)";
   c.issuer = iss ? name_text(iss.get()) : "(unreadable name)";
   c.common_name = subj ? common_name(subj.get()) : std::string();
-  if (c.common_name.empty()) c.common_name = c.subject;
 
   ByteView spki_bytes = whole(*spki);
   c.spki_sha256 = digest_hex(spki_bytes.data(), spki_bytes.size(), EVP_sha256());

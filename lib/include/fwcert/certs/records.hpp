@@ -34,7 +34,7 @@ struct KeyDesc {
 struct Certificate {
   std::string sha256, sha1;  // of the DER, lowercase hex
   std::string subject, issuer;  // RFC 2253-like one-liners
-  std::string common_name;      // subject CN (or the subject when there is none)
+  std::string common_name;      // subject CN; empty when the subject has none (tables may show the subject instead)
   std::string serial;           // uppercase hex, "-" prefixed when negative, "0" for zero
   TimeValue not_before, not_after;
   KeyDesc key;
