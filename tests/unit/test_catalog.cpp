@@ -1070,6 +1070,8 @@ TEST_CASE("catalog: below the background threshold nothing is checkpointed until
   }
   CHECK(images_in_copy(tmp, db, "copy2.db") == 30);  // the close copied the log
   check_whole(*open_ok(db), 30);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Read-only opening: queries never create or change a database.
 

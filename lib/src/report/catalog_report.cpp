@@ -64,34 +64,6 @@ std::string cell_text(const CatalogCell& c, bool& is_text) {
   return "";
 }
 
-// For the terminal: control characters (C0, DEL, C1) and invalid bytes become \xNN.
-std::string display(std::string_view s) {
-  std::string out;
-  decode_utf8(s, [&](int32_t cp, std::string_view bytes) {
-    char buf[16];
-    if (cp < 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
-      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp < 0 ? -1 - cp : cp));
-      out += buf;
-    } else {
-      out += bytes;
-    }
-  });
-  return out;
-}
-
-size_t code_points(std::string_view s) {
-  return static_cast<size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-// The first `n` code points of a valid UTF-8 string.
-std::string first_code_points(const std::string& s, size_t n) {
-  size_t i = 0;
-  for (size_t seen = 0; i < s.size(); ++i)
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && seen++ == n) break;
-  return s.substr(0, i);
-}
-
 }  // namespace
 
 CatalogTable catalog_images_table(const std::vector<ImageRow>& images) {
@@ -215,19 +187,21 @@ void write_catalog_text(std::ostream& out, const CatalogTable& table) {
       bool is_text = false;
       std::string s = i < r.size() && !std::holds_alternative<std::monostate>(r[i]) ? display(cell_text(r[i], is_text))
                                                                                      : "-";
-      if (code_points(s) > kMax) s = first_code_points(s, kMax - 3) + "...";
+      s = table.columns[i].name == "location" || table.columns[i].name == "path" || table.columns[i].name == "image"
+              ? fit_middle(s, kMax)  // both the image and the file name survive
+              : fit_end(s, kMax);
       line.push_back(std::move(s));
     }
     lines.push_back(std::move(line));
   }
   std::vector<size_t> w(shown.size(), 0);
   for (const auto& l : lines)
-    for (size_t c = 0; c < l.size(); ++c) w[c] = std::max(w[c], code_points(l[c]));
+    for (size_t c = 0; c < l.size(); ++c) w[c] = std::max(w[c], display_width(l[c]));
   for (const auto& l : lines) {
     std::string text;
     for (size_t c = 0; c < l.size(); ++c) {
       text += l[c];
-      if (c + 1 < l.size()) text += std::string(w[c] - code_points(l[c]) + 2, ' ');
+      if (c + 1 < l.size()) text += std::string(w[c] - display_width(l[c]) + 2, ' ');
     }
     out << text << "\n";
   }
@@ -235,7 +209,7 @@ void write_catalog_text(std::ostream& out, const CatalogTable& table) {
 
 void write_catalog(std::ostream& out, const CatalogTable& table, const std::string& format) {
   if (format == "json") {
-    out << catalog_to_json(table).dump(2) << "\n";
+    out << dump_json(catalog_to_json(table)) << "\n";
   } else if (format == "csv") {
     write_catalog_csv(out, table);
   } else {
