@@ -68,8 +68,11 @@ _fwcert() {
       fi
       case $type in INT | UINT | FLOAT | NUMBER) COMPREPLY=(); return ;; esac
       # Text that is not a file name: clocks, dates, shard numbers, offsets, passwords, signature types.
-      case $prev in --now | --until | --expiring-before | --shard | --alarm | --cramfs-at | --pkcs12-password | -t | --type)
-        COMPREPLY=(); return ;;
+      case $prev in
+        --now | --until | --expiring-before | --shard | --alarm | --cramfs-at | --pkcs12-password | -t | --type)
+          COMPREPLY=()
+          return
+          ;;
       esac
       compopt -o filenames 2>/dev/null
       if [[ $tool == fwextract && ($prev == -o || $prev == --output) ]]; then

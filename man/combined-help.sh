@@ -17,7 +17,9 @@ esac
 name=$(basename "$tool")
 
 # The names listed under "Subcommands:" (indented two spaces; their descriptions are indented further).
-subcommands() { awk '/^Subcommands:/ {on = 1; next} on && /^[^ ]/ {on = 0} on && /^  [a-z][a-z0-9-]*( |$)/ {print $1}'; }
+subcommands() {
+  awk '/^Subcommands:/ {on = 1; next} on && /^[^ ]/ {on = 0} on && /^  [a-z][a-z0-9-]*( |$)/ {print $1}'
+}
 
 # Every subcommand path ("scan", "catalog", "catalog add", ...), parents before their children.
 paths=()

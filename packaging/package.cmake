@@ -20,7 +20,8 @@ endif()
 set(FWCERT_CHANGELOG_GZ ${CMAKE_CURRENT_BINARY_DIR}/packaging/changelog.Debian.gz)
 add_custom_command(
   OUTPUT ${FWCERT_CHANGELOG_GZ}
-  COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_CURRENT_LIST_DIR}/changelog ${CMAKE_CURRENT_BINARY_DIR}/packaging/changelog.Debian
+  COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_CURRENT_LIST_DIR}/changelog
+          ${CMAKE_CURRENT_BINARY_DIR}/packaging/changelog.Debian
   COMMAND gzip -9nf ${CMAKE_CURRENT_BINARY_DIR}/packaging/changelog.Debian
   DEPENDS ${CMAKE_CURRENT_LIST_DIR}/changelog
   COMMENT "Compressing packaging/changelog"

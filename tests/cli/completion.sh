@@ -42,11 +42,14 @@ help_options() {
 }
 
 help_subcommands() {
-  "$@" --help | awk '/^Subcommands:/ {on = 1; next} on && /^[^ ]/ {on = 0} on && /^  [a-z][a-z0-9-]*( |$)/ {print $1}' | sorted
+  "$@" --help | awk '/^Subcommands:/ {on = 1; next} on && /^[^ ]/ {on = 0} on && /^  [a-z][a-z0-9-]*( |$)/ {print $1}' |
+    sorted
 }
 # Every subcommand --help lists (other branches add some), among them at least these.
 subs=$(help_subcommands "$FWCERT")
-for s in scan catalog calendar; do [[ " $subs " == *" $s "* ]] || fail "fwcert --help lists no '$s' (parser broken?)"; done
+for s in scan catalog calendar; do
+  [[ " $subs " == *" $s "* ]] || fail "fwcert --help lists no '$s' (parser broken?)"
+done
 expect "$subs" "$FWCERT" ""
 expect "scan" "$FWCERT" sc
 catalog_subs=$(help_subcommands "$FWCERT" catalog)

@@ -20,8 +20,12 @@ plain() { sed -e 's/\\f[BIRP]//g' -e 's/\\f(CW//g' -e 's/\\[/,&]//g' -e 's/\\-/-
 # The lines of section $2 (as .SH writes it, without quotes) in plain roff $1.
 section() { awk -v want="$2" '/^\.SH / {t = substr($0, 5); gsub(/"/, "", t); on = (t == want); next} on' "$1"; }
 # The options a --help text lists: "  -j,--jobs INT  ..." gives -j and --jobs.
-options() { sed -nE 's/^ +(-[[:alnum:]])?,?(--[[:alnum:]][[:alnum:]-]*)?([ {=:].*)?$/\1 \2/p' | tr ' ' '\n' | grep -v '^$'; }
-subcommands() { awk '/^Subcommands:/ {on = 1; next} on && /^[^ ]/ {on = 0} on && /^  [a-z][a-z0-9-]*( |$)/ {print $1}'; }
+options() {
+  sed -nE 's/^ +(-[[:alnum:]])?,?(--[[:alnum:]][[:alnum:]-]*)?([ {=:].*)?$/\1 \2/p' | tr ' ' '\n' | grep -v '^$'
+}
+subcommands() {
+  awk '/^Subcommands:/ {on = 1; next} on && /^[^ ]/ {on = 0} on && /^  [a-z][a-z0-9-]*( |$)/ {print $1}'
+}
 
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
@@ -70,7 +74,8 @@ done
 n=0
 for var in $(grep -rhoE 'getenv\("[A-Z_]+"\)' "$SRC/lib" "$SRC/tools" | sed -E 's/getenv\("(.*)"\)/\1/' | sort -u); do
   n=$((n + 1))
-  grep -qE "^(\.B )?$var\$" <<<"$env_documented" || fail "environment variable $var (read in the sources) is in no ENVIRONMENT section"
+  grep -qE "^(\.B )?$var\$" <<<"$env_documented" ||
+    fail "environment variable $var (read in the sources) is in no ENVIRONMENT section"
 done
 [ "$n" -gt 0 ] || fail "no getenv found in the sources (the pattern in this test is broken?)"
 echo "ok: $n environment variables documented"

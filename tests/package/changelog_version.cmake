@@ -15,6 +15,7 @@ endif()
 # The entry's trailer: " -- NAME <MAIL>  RFC 5322 date".
 set(date "[A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] [0-9][0-9][0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] [+-][0-9]+")
 if(NOT text MATCHES "\n\n  \\* [^\n]+\n.*\n -- [^<\n]+ <[^>\n]+>  ${date}\n")
-  message(FATAL_ERROR "packaging/changelog: the latest entry has no '  * change' line or no ' -- NAME <MAIL>  DATE' line")
+  message(FATAL_ERROR "packaging/changelog: the latest entry has no '  * change' line, "
+                      "or no ' -- NAME <MAIL>  DATE' line")
 endif()
 message(STATUS "packaging/changelog: latest entry ${VERSION}-${REVISION}")

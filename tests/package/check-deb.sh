@@ -43,7 +43,8 @@ if [ ${#debs[@]} -ne 1 ] || [ ! -f "${debs[0]}" ]; then die "cpack made no singl
 deb=${debs[0]}
 version=$(dpkg-deb -f "$deb" Version)
 arch=$(dpkg --print-architecture)
-[ "$(basename "$deb")" = "fwcert_${version}_${arch}.deb" ] || die "$(basename "$deb") is not fwcert_${version}_${arch}.deb"
+[ "$(basename "$deb")" = "fwcert_${version}_${arch}.deb" ] ||
+  die "$(basename "$deb") is not named fwcert_${version}_${arch}.deb"
 upstream=${version%-*}
 say "built $(basename "$deb"): $(dpkg-deb -f "$deb" Depends | sed 's/^/Depends: /')"
 lintian_rc=0
@@ -93,7 +94,8 @@ else
   for tool in fwcert fwwalk fwextract; do
     [ "$(man -w "$tool")" = "/usr/share/man/man1/$tool.1.gz" ] || die "man -w $tool says '$(man -w "$tool" 2>&1)'"
   done
-  MANPAGER=cat MANWIDTH=80 man fwcert 2>/dev/null | grep -q '^FWCERT SCAN' || die "man fwcert has no FWCERT SCAN section"
+  MANPAGER=cat MANWIDTH=80 man fwcert 2>/dev/null | grep -q '^FWCERT SCAN' ||
+    die "man fwcert has no FWCERT SCAN section"
   say "man -w fwcert: $(man -w fwcert)"
 fi
 
