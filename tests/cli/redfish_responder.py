@@ -12,6 +12,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 
 
 def main():
@@ -21,6 +22,7 @@ def main():
     ap.add_argument("--skew", type=int, default=0, help="seconds added to the real clock (negative: behind)")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--lifetime", type=float, default=60.0, help="exit after this many seconds")
+    ap.add_argument("--delay", type=float, default=0.0, help="seconds before answering the manager (a slow BMC)")
     args = ap.parse_args()
     user = os.environ.get("REDFISH_TEST_USER", "")
     password = os.environ.get("REDFISH_TEST_PASSWORD", "")
@@ -66,6 +68,8 @@ def main():
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", 'Basic realm="Redfish"')
             elif path in resources:
+                if path == "/redfish/v1/Managers/1" and args.delay > 0:
+                    time.sleep(args.delay)
                 body = json.dumps(resources[path]()).encode()
                 self.send_response(200)
             else:
