@@ -476,7 +476,7 @@ ClockReport analyze_clock(const ScanReport& report, const ClockOptions& opts) {
         service(match.first, "").certificates.push_back(std::move(v2));
       }
     }
-    if (!modelled) roleless.push_back(label_of(r) + " at " + (r.locations.empty() ? "?" : r.locations.front()));
+    if (!modelled && r.roles.empty()) roleless.push_back(label_of(r) + " at " + (r.locations.empty() ? "?" : r.locations.front()));
   }
   // Notes tying the stunnel CA copy to the jar's copy of the same certificate.
   for (ServiceClock& s : out.services)
