@@ -282,6 +282,8 @@ TEST_CASE("clock: windows, trust stores, unverified CA files and unknown roles")
                                                            "option: peers not checked)"}));
   rep.certificates.push_back(record("d5", "mystery", 0, 10, {"something new"}));
   rep.certificates.push_back(record("d6", "nobody", 0, 10, {}));
+  // Code signing is no TLS handshake: a status and a sentence, but no alert.
+  rep.certificates.push_back(record("d7", "signer", 0, 10, {"jar signing certificate (kvm.jar)"}));
   fwcert::ClockOptions o;
   o.now = 250;
   const auto r = fwcert::analyze_clock(rep, o);
@@ -302,6 +304,12 @@ TEST_CASE("clock: windows, trust stores, unverified CA files and unknown roles")
   CHECK_FALSE(unused.certificates.at(0).tls_alert);
   REQUIRE(r.bmc_window);
   CHECK(r.bmc_window->empty);
+  const auto& jar = *service(r, "jar signing (kvm.jar)");
+  CHECK(jar.certificates.at(0).verifier == Verifier::Workstation);
+  CHECK(jar.certificates.at(0).status == CertStatus::Expired);
+  CHECK_FALSE(jar.certificates.at(0).tls_alert);
+  CHECK(jar.certificates.at(0).sentence.find("has expired (1970-01-01T00:00:10Z); the BMC clock plays no part") !=
+        std::string::npos);
   CHECK(r.problems.size() == 2);
   CHECK(r.problems[0].find("role not modelled: \"something new\"") == 0);
   CHECK(r.problems[1].find("no role known from the configuration") == 0);

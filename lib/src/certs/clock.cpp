@@ -54,6 +54,7 @@ struct RoleModel {
   bool bundle = false;       // a CA bundle / trust store: each peer needs only its own root; no window
   bool client_auth = false;  // the BMC verifies its clients' certificates (stunnel CAfile + verify, lighttpd, ...)
   bool unchecked = false;    // the config names it as trusted but does not verify peers
+  bool tls = true;           // verified in a TLS handshake (false: code signing, where no alert is sent)
   std::string consequence;   // "iKVM console refuses to connect", ...
 };
 
@@ -210,9 +211,11 @@ RoleModel model_role(const std::string& role) {
     m.known = true;
     m.service = "jar signing" + (inner.empty() ? "" : " (" + inner + ")");
     m.verifier = Verifier::Workstation;
-    m.verifier_name = "Java on the workstation, at its own clock";
+    m.verifier_name = "Java on the workstation, at its own clock (or at the signature's timestamp when it has one)";
     m.presenter = "the signed jar";
-    m.consequence = "Java warns about or blocks the signed jar";
+    m.tls = false;
+    m.consequence = "Java warns about or blocks the signed jar unless its signature carries a timestamp from within "
+                    "the signer's window";
     return m;
   }
   if (role == "JNLP embedded certificate") {
@@ -221,6 +224,7 @@ RoleModel model_role(const std::string& role) {
     m.service = "JNLP";
     m.verifier = Verifier::Workstation;
     m.verifier_name = "Java Web Start on the workstation, at its own clock";
+    m.tls = false;
     m.consequence = "Java Web Start refuses the application";
     return m;
   }
@@ -256,6 +260,7 @@ std::string label_of(const CertRecord& r) {
   const auto has = [&](std::string_view role) { return std::find(r.roles.begin(), r.roles.end(), role) != r.roles.end(); };
   if (has("iKVM client certificate")) return "the iKVM client certificate";
   if (has("iKVM server certificate")) return "the iKVM server certificate";
+  if (r.cert.common_name == r.cert.subject) return "the certificate " + r.cert.subject;  // no CN in the subject
   return "the certificate CN=" + r.cert.common_name;
 }
 
@@ -274,6 +279,15 @@ void judge(CertVerdict& v, const RoleModel& m, const ClockOptions& opts, bool bm
     return;
   }
   if (v.verifier == Verifier::Unknown) return;
+  if (!m.tls) {
+    // No handshake, no alert: only the consequence.
+    if (v.status == CertStatus::NotYetValid || v.status == CertStatus::Expired)
+      v.sentence = m.consequence + ": at the " + std::string(clock_name(v.clock)) + " " + clock_text(v.clock_value) +
+                   " " + v.label + (v.status == CertStatus::Expired ? " has expired (" + rfc3339_utc(*v.not_after.unix)
+                                                                    : " is not yet valid (" + rfc3339_utc(*v.not_before.unix)) +
+                   "); the BMC clock plays no part";
+    return;
+  }
   v.tls_alert = openssl_alert_for(v.status);
   if (!v.tls_alert) return;
   v.alert_name = std::string(tls_alert_name(*v.tls_alert));

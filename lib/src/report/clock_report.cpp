@@ -122,7 +122,8 @@ void write_clock_table(std::ostream& out, const std::vector<ClockReport>& report
         for (const auto& n : v.notes) out << "        note: " << display(n) << "\n";
         if (v.tls_alert)
           out << "        ALERT " << *v.tls_alert << " " << v.alert_name << " sent by " << v.sender << " ("
-              << v.verify_error << ")\n        " << display(v.sentence) << "\n";
+              << v.verify_error << ")\n";
+        if (!v.sentence.empty()) out << "        " << display(v.sentence) << "\n";
         if (!v.locations.empty()) out << "        at " << display(v.locations.front()) << "\n";
         for (size_t i = 1; i < v.locations.size(); ++i) out << "           " << display(v.locations[i]) << "\n";
       }
@@ -136,15 +137,16 @@ void write_clock_table(std::ostream& out, const std::vector<ClockReport>& report
       std::vector<std::string> seen;
       for (const ServiceClock& s : r.services)
         for (const CertVerdict& v : s.certificates) {
-          if (v.clock != k || !v.tls_alert) continue;
+          if (v.clock != k || v.sentence.empty()) continue;
           const std::string key = v.sha256 + v.sentence;
           if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
           if (seen.empty())
             out << "  fails at the " << clock_name(k) << " " << rfc3339_utc(k == ClockKind::Bmc ? r.bmc_clock : r.now)
                 << ":\n";
           seen.push_back(key);
-          out << "    alert " << *v.tls_alert << " " << v.alert_name << " from " << v.sender << ": "
-              << display(v.sentence) << "\n";
+          out << "    ";
+          if (v.tls_alert) out << "alert " << *v.tls_alert << " " << v.alert_name << " from " << v.sender << ": ";
+          out << display(v.sentence) << "\n";
         }
     }
     out << "  " << r.failing << (r.failing == 1 ? " judgement fails" : " judgements fail")
