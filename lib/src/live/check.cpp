@@ -6,6 +6,7 @@
 #include <ostream>
 #include <thread>
 
+#include "fwcert/certs/clock.hpp"
 #include "fwcert/certs/x509.hpp"
 
 namespace fwcert {
@@ -216,7 +217,7 @@ nlohmann::json host_check_to_json(const HostCheck& h, const CheckOptions& o) {
   j["now"] = rfc3339(o.probe.now);
   j["error"] = std::string(to_string(h.probe.error));
   j["message"] = h.probe.message;
-  if (h.probe.alert >= 0) j["alert"] = {{"number", h.probe.alert}, {"name", tls_alert_name(h.probe.alert)}};
+  if (h.probe.alert >= 0) j["alert"] = {{"number", h.probe.alert}, {"name", std::string(tls_alert_name(h.probe.alert))}};
   j["protocol"] = h.probe.protocol;
   j["cipher"] = h.probe.cipher;
   j["servername"] = h.probe.servername;

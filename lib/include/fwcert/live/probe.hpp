@@ -21,10 +21,6 @@ struct Endpoint {
 Result<Endpoint> parse_endpoint(const std::string& text, uint16_t default_port = 443);
 std::string to_string(const Endpoint& e);  // "host:port", "[v6]:port"
 
-// The name of a TLS alert description (RFC 8446 6 / RFC 5246 7.2): 42 -> "bad_certificate", 45 ->
-// "certificate_expired"; "unknown" for numbers without one.
-std::string tls_alert_name(int description);
-
 struct ProbeOptions {
   std::string servername;  // SNI and the name checked in verification; default: the host when it is not an address
   std::string ca_file;     // trust anchors for verification; empty: OpenSSL's default (system) store
