@@ -192,6 +192,15 @@ timeout 30 "$FWCERT" probe "127.0.0.1:$PORT" --redfish="https://u:$SECRET_PW-url
 expect urlpw.txt "credentials in the URL are refused"
 grep -F -- "$SECRET_PW-url" urlpw.txt && fail "the password of a URL was echoed"
 
+echo "== $(date +%T) the sample's firmware judged at a BMC clock of 2015-06-01 read over Redfish (analyze_clock)"
+start_python python3 "$SRC/tests/cli/redfish_responder.py" --cert today.crt --key today.key --lifetime 60 \
+  --skew $(( $(date -d 2015-06-01 +%s) - $(date -d 2026-06-01 +%s) ))
+timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" --redfish "https://127.0.0.1:$PORT" --ca-file "$S/ca.crt" \
+  --db "$DB" --now 2026-06-01 > bmc2015.txt || true
+expect bmc2015.txt "at BMC   not-yet-valid at 2015-06-01T"
+expect bmc2015.txt "stunnel [ikvm]: safe BMC clock window 2016-05-19T09:46:36Z .. 2026-05-17T09:46:36Z: the BMC clock is"
+expect bmc2015.txt "when the iKVM client certificate becomes valid; fix the BMC clock (NTP), not the certificate (the BMC sends alert 42 bad_certificate)"
+
 echo "== $(date +%T) fleet check: good, skewed, down"
 start_python python3 "$SRC/tests/cli/redfish_responder.py" --cert today.crt --key today.key --skew 0 --lifetime 60
 GOOD_RF_PORT=$PORT

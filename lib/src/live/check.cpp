@@ -76,7 +76,63 @@ HostCheck run_host_check(const HostSpec& spec, const CheckOptions& o) {
   return h;
 }
 
-void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& o) {
+namespace {
+
+// The firmware's own model (analyze_clock) at the BMC's clock, for the image(s) the served leaf came from.
+void judge_firmware_at_bmc_clock(HostCheck& h, Catalog& catalog, const CheckOptions& o, FirmwareClockModels& models) {
+  if (!h.skew || h.served.empty() || h.served.front().placements.empty()) return;
+  if (!models.loaded) {
+    models.loaded = true;
+    auto images = clock_inputs_from_catalog(catalog, o.probe.now);
+    if (images) models.images = std::move(*images);
+    else models.error = images.error().message;
+  }
+  if (!models.error.empty()) {
+    h.notes.push_back("the firmware's clock model could not be read from the catalog: " + models.error);
+    return;
+  }
+  std::vector<std::string> seen;
+  for (const Placement& p : h.served.front().placements) {
+    if (std::find(seen.begin(), seen.end(), p.image_path) != seen.end()) continue;
+    seen.push_back(p.image_path);
+    auto it = std::find_if(models.images.begin(), models.images.end(),
+                           [&](const ScanReport& r) { return r.input == p.image_path; });
+    if (it == models.images.end()) continue;
+    ClockOptions co;
+    co.now = o.probe.now;
+    co.bmc_clock = o.probe.now + *h.skew;
+    ClockReport cr = analyze_clock(*it, co);
+    for (const ServiceClock& svc : cr.services) {
+      for (const CertVerdict& v : svc.certificates) {
+        if (v.verifier != Verifier::Bmc) continue;
+        std::string line = p.image_path + ": " + svc.service + ": " + v.label + " (" + std::string(to_string(v.status)) +
+                           " at the BMC clock " + rfc3339(*co.bmc_clock) + ")";
+        h.bmc_verified.push_back(line);
+        if (v.status != CertStatus::Valid)
+          h.findings.push_back("firmware " + p.image_path + ", " + svc.service + ": " +
+                               (v.sentence.empty() ? line : v.sentence) +
+                               (v.tls_alert ? " (" + v.sender + " sends alert " + std::to_string(*v.tls_alert) + " " +
+                                                  v.alert_name + ")"
+                                            : ""));
+      }
+      if (svc.bmc_window && svc.bmc_window->from && svc.bmc_window->until && !svc.bmc_window->empty) {
+        const int64_t bmc = *co.bmc_clock, from = *svc.bmc_window->from, until = *svc.bmc_window->until;
+        std::string line = p.image_path + ": " + svc.service + ": safe BMC clock window " + rfc3339(from) + " .. " +
+                           rfc3339(until);
+        if (bmc < from) line += ": the BMC clock is " + duration_text(from - bmc) + " before it (fails now)";
+        else if (bmc > until) line += ": the BMC clock is " + duration_text(bmc - until) + " after it (fails now)";
+        else
+          line += ": fails if the BMC clock falls " + duration_text(bmc - from) + " further behind or runs " +
+                  duration_text(until - bmc) + " ahead";
+        h.bmc_verified.push_back(line);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& o, FirmwareClockModels* models) {
   const int64_t now = o.probe.now;
   h.catalog_used = catalog != nullptr;
   h.served.clear();
@@ -135,6 +191,8 @@ void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& o) {
     h.served.push_back(std::move(s));
   }
   if (catalog && !h.served.empty() && h.served.front().placements.empty()) h.unknown_firmware = true;
+  h.bmc_verified.clear();
+  if (catalog && models) judge_firmware_at_bmc_clock(h, *catalog, o, *models);
   if (h.probe.error == ProbeError::Alert && h.probe.client_cert_offered) {
     // The Supermicro iKVM lesson: an OpenSSL server refuses a client certificate that is not yet valid at its own
     // clock with 42 bad_certificate (X509_V_ERR_CERT_NOT_YET_VALID), an expired one with 45.
@@ -205,6 +263,7 @@ void write_host_check_text(std::ostream& out, const HostCheck& h, const CheckOpt
     }
     out << "\n";
   }
+  for (const auto& b : h.bmc_verified) out << "  firmware: " << b << "\n";
   for (const auto& n : h.notes) out << "  note:     " << n << "\n";
   for (const auto& f : h.findings) out << "  FINDING:  " << f << "\n";
 }
@@ -261,6 +320,7 @@ nlohmann::json host_check_to_json(const HostCheck& h, const CheckOptions& o) {
   if (h.ipmi) j["ipmi"] = clock_json(*h.ipmi);
   j["findings"] = h.findings;
   j["notes"] = h.notes;
+  j["bmc_verified"] = h.bmc_verified;
   j["unreachable"] = h.unreachable;
   j["unknown_firmware"] = h.unknown_firmware;
   return j;
@@ -418,7 +478,8 @@ std::vector<HostCheck> run_fleet(const std::vector<HostSpec>& hosts, const Check
   for (size_t t = 1; t < n; ++t) threads.emplace_back(worker);
   worker();
   for (auto& t : threads) t.join();
-  for (auto& h : out) judge_host_check(h, catalog, o);  // the catalog connection is used by this thread only
+  FirmwareClockModels models;
+  for (auto& h : out) judge_host_check(h, catalog, o, &models);  // the catalog connection is used by this thread only
   return out;
 }
 

@@ -55,13 +55,26 @@ struct HostCheck {
   std::optional<int64_t> skew;    // the clock used for the BMC judgements (Redfish first, then IPMI)
   std::vector<std::string> findings;  // each a sentence; empty = all good
   std::vector<std::string> notes;     // things worth saying that are not findings
+  // The firmware the leaf came from, judged with analyze_clock at the BMC's clock: one line per certificate the BMC
+  // verifies (services that fail now because of the skew become findings) and per service's safe BMC clock window
+  // with the margin left at the BMC's clock.
+  std::vector<std::string> bmc_verified;
+};
+
+// The catalogued images rebuilt for analyze_clock, loaded once and shared by the hosts of one run.
+struct FirmwareClockModels {
+  bool loaded = false;
+  std::string error;
+  std::vector<ScanReport> images;
 };
 
 // The network part (no catalog): probe, then the clocks asked for. Safe to run on several threads at once.
 HostCheck run_host_check(const HostSpec& spec, const CheckOptions& options);
 
 // Judges what run_host_check gathered: statuses at both clocks, catalog placements (catalog may be null), findings.
-void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& options);
+// models: where the catalogued images are cached for analyze_clock (loaded on first need; nullptr: not judged).
+void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& options,
+                      FirmwareClockModels* models = nullptr);
 
 // Human-readable report of one host (fwcert probe's table format).
 void write_host_check_text(std::ostream& out, const HostCheck& h, const CheckOptions& options);
