@@ -140,7 +140,7 @@ openssl x509 -req -in today.csr -CA "$S/ca.crt" -CAkey "$S/ca.key" -set_serial 4
   -out today.crt 2> /dev/null
 NB=$(date -d "$(openssl x509 -in today.crt -noout -startdate | cut -d= -f2)" +%s)
 NOW=@$((NB + 3600))  # pinned: an hour after the certificate was issued
-SECRET_USER=fwcert-admin-$RANDOM
+SECRET_USER=fwadm$RANDOM  # IPMI user names are at most 16 bytes
 SECRET_PW="pw-$RANDOM-$RANDOM-s3cr3t"
 export REDFISH_TEST_USER=$SECRET_USER REDFISH_TEST_PASSWORD=$SECRET_PW
 start_python python3 "$SRC/tests/cli/redfish_responder.py" --cert today.crt --key today.key --skew -259200 \
@@ -244,6 +244,59 @@ printf 'host,port\n127.0.0.1,99999\n' > bad.csv
 rc=0; timeout 30 "$FWCERT" fleet check bad.csv > /dev/null 2> bad.err || rc=$?
 [ "$rc" = 2 ] || fail "fleet with a bad port: exit $rc, want 2"
 expect bad.err "line 2:"
+
+echo "== $(date +%T) IPMI: OpenIPMI's ipmi_sim, a fresh clock (never set), then three days behind"
+if command -v ipmi_sim > /dev/null && command -v ipmitool > /dev/null; then
+  IPMI_PORT=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  IPMI_PW="ipmi-$RANDOM-$RANDOM-pw"
+  mkdir -p ipmi_state
+  cat > lan.conf <<EOF
+name "fwcerttest"
+set_working_mc 0x20
+  startlan 1
+    addr 127.0.0.1 $IPMI_PORT
+    priv_limit admin
+    allowed_auths_callback none md2 md5 straight
+    allowed_auths_user none md2 md5 straight
+    allowed_auths_operator none md2 md5 straight
+    allowed_auths_admin none md2 md5 straight
+    guid a123456789abcdefa123456789abcdef
+  endlan
+  user 1 true  ""         ""          user  10 none md2 md5 straight
+  user 2 true  "$SECRET_USER" "$IPMI_PW" admin 10 none md2 md5 straight
+EOF
+  printf 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\n' > cmds.emu
+  printf 'sel_enable 0x20 1000 0x0a\nmc_enable 0x20\n' >> cmds.emu
+  timeout 60 ipmi_sim -c lan.conf -f cmds.emu -s "$WORK/ipmi_state" -n > ipmi_sim.log 2>&1 &
+  PIDS+=($!)
+  sleep 0.5
+  export FWCERT_IPMI_USER=$SECRET_USER FWCERT_IPMI_PASSWORD=$IPMI_PW
+  rc=0; timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" --ipmi "127.0.0.1:$IPMI_PORT" --now 2026-06-01 > ipmi-fresh.txt \
+    || rc=$?
+  [ "$rc" = 1 ] || fail "ipmi never set: exit $rc, want 1"
+  expect ipmi-fresh.txt "BMC clock not set: every certificate is judged at an unknown time"
+  # Set SEL Time to three days behind (ipmitool's own "sel time set" cannot parse its date format).
+  set_time=$(python3 -c 'import struct,time; print(" ".join("0x%02x" % b for b in struct.pack("<I", int(time.time()) - 259200)))')
+  IPMI_PASSWORD=$IPMI_PW timeout 20 ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$IPMI_PORT" -U "$SECRET_USER" -E \
+    raw 0x0a 0x49 $set_time > /dev/null
+  timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" --ipmi "127.0.0.1:$IPMI_PORT" --now 2026-06-01 --db "$DB" \
+    --format json > ipmi.json || true
+  python3 - ipmi.json <<'EOF'
+import json, sys
+h = json.load(open(sys.argv[1]))[0]
+assert h["ipmi"]["ok"] and not h["ipmi"]["never_set"], h["ipmi"]
+assert abs(h["ipmi"]["skew_s"] + 259200) <= 2, h["ipmi"]
+assert any("above the 60 s limit" in f for f in h["findings"]), h["findings"]
+# 2026-06-01 minus three days is after the iKVM client certificate's notAfter (2026-05-17): the BMC refuses it.
+assert any("alert 45 certificate_expired" in f for f in h["findings"]), h["findings"]
+EOF
+  FWCERT_IPMI_PASSWORD="$IPMI_PW-wrong" timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" \
+    --ipmi "127.0.0.1:$IPMI_PORT" --now 2026-06-01 > ipmi-badpw.txt 2>&1 || true
+  expect ipmi-badpw.txt "BMC clock unreadable (ipmi 127.0.0.1:$IPMI_PORT)"
+  for f in ipmi*.txt ipmi*.json; do if grep -qF -- "$IPMI_PW" "$f"; then fail "the IPMI password appears in $f"; fi; done
+else
+  echo "SKIP: ipmi_sim or ipmitool missing (Debian openipmi, ipmitool)"
+fi
 
 echo "== $(date +%T) no credential anywhere"
 for f in *.txt *.json *.err *.csv; do
