@@ -221,9 +221,10 @@ python3 - fleet.json <<'EOF'
 import json, sys
 rows = {r["label"]: r for r in json.load(open(sys.argv[1]))}
 assert rows["good"]["verdict"] == "ok" and abs(int(rows["good"]["skew_s"])) <= 2, rows["good"]
-assert rows["skewed"]["verdict"].startswith("FINDING:") and abs(int(rows["skewed"]["skew_s"]) + 259200) <= 2
+assert rows["skewed"]["verdict"].startswith("FINDING: skew -2591") or rows["skewed"]["verdict"].startswith("FINDING: skew -2592"), rows["skewed"]
+assert abs(int(rows["skewed"]["skew_s"]) + 259200) <= 2 and "not yet valid" in rows["skewed"]["details"], rows["skewed"]
 assert rows["skewed"]["bmc_status"] == "not-yet-valid", rows["skewed"]
-assert rows["down"]["verdict"].startswith("unreachable: connection to"), rows["down"]
+assert rows["down"]["verdict"] == "unreachable" and rows["down"]["details"].startswith("connection to"), rows["down"]
 assert rows["sample-ikvm"]["verdict"] == "ok" and rows["sample-ikvm"]["firmware"].endswith("bmc-sample.bin")
 assert rows["good"]["firmware"].startswith("unknown"), rows["good"]
 EOF

@@ -132,6 +132,7 @@ TEST_CASE("live: a served certificate judged at our clock and at the BMC's, thre
   CHECK(h.findings[1].find("BMC's clock 2020-07-15T09:00:00Z") != std::string::npos);
   FleetPolicy p;
   CHECK(fleet_host_fails(h, p));
+  CHECK(fleet_row(h, p)[7] == "FINDING: skew -259200 s; not-yet-valid at BMC clock");
 
   // The same BMC in step: nothing to report.
   h.redfish->skew = 30;
@@ -140,7 +141,7 @@ TEST_CASE("live: a served certificate judged at our clock and at the BMC's, thre
   CHECK(*h.served[0].bmc_status == CertStatus::Valid);
   CHECK(*h.served[0].margin_behind == 86400 + 30);
   CHECK_FALSE(fleet_host_fails(h, p));
-  CHECK(fleet_row(h, p).back() == "ok");
+  CHECK(fleet_row(h, p)[7] == "ok");
 }
 
 TEST_CASE("live: a BMC clock never set is a finding of its own; an unreachable host counts only when asked") {
@@ -170,7 +171,8 @@ TEST_CASE("live: a BMC clock never set is a finding of its own; an unreachable h
   CHECK_FALSE(fleet_host_fails(down, p));
   p.fail_on_unreachable = true;
   CHECK(fleet_host_fails(down, p));
-  CHECK(fleet_row(down, p).back().find("refused") != std::string::npos);
+  CHECK(fleet_row(down, p)[7] == "FINDING: unreachable");
+  CHECK(fleet_row(down, p)[8].find("refused") != std::string::npos);
 }
 
 TEST_CASE("live: probe errors are one line and bounded (refused, silent port)") {

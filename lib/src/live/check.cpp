@@ -59,6 +59,11 @@ std::string origin_text(const ServedCert& s, bool catalog_used, bool leaf) {
   return text;
 }
 
+void add_finding(HostCheck& h, std::string tag, std::string text) {
+  h.finding_tags.push_back(std::move(tag));
+  h.findings.push_back(std::move(text));
+}
+
 const BmcClock* clock_used(const HostCheck& h) {
   if (h.redfish && h.redfish->ok && h.redfish->bmc_time) return &*h.redfish;
   if (h.ipmi && h.ipmi->ok && h.ipmi->bmc_time) return &*h.ipmi;
@@ -109,7 +114,8 @@ void judge_firmware_at_bmc_clock(HostCheck& h, Catalog& catalog, const CheckOpti
                            " at the BMC clock " + rfc3339(*co.bmc_clock) + ")";
         h.bmc_verified.push_back(line);
         if (v.status != CertStatus::Valid)
-          h.findings.push_back("firmware " + p.image_path + ", " + svc.service + ": " +
+          add_finding(h, svc.service + (v.tls_alert ? " alert " + std::to_string(*v.tls_alert) : " fails") + " at BMC clock",
+                      "firmware " + p.image_path + ", " + svc.service + ": " +
                                (v.sentence.empty() ? line : v.sentence) +
                                (v.tls_alert ? " (" + v.sender + " sends alert " + std::to_string(*v.tls_alert) + " " +
                                                   v.alert_name + ")"
@@ -138,6 +144,7 @@ void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& o, Fir
   h.served.clear();
   h.findings.clear();
   h.notes.clear();
+  h.finding_tags.clear();
   h.unreachable = h.probe.chain.empty();
   const BmcClock* clock = clock_used(h);
   if (clock) h.skew = clock->skew;
@@ -145,12 +152,16 @@ void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& o, Fir
   for (const BmcClock* c : {h.redfish ? &*h.redfish : nullptr, h.ipmi ? &*h.ipmi : nullptr}) {
     if (!c) continue;
     if (!c->ok) {
-      (h.unreachable ? h.notes : h.findings).push_back("BMC clock unreadable (" + c->source + "): " + c->error);
+      std::string text = "BMC clock unreadable (" + c->source + "): " + c->error;
+      if (h.unreachable) h.notes.push_back(std::move(text));
+      else add_finding(h, "BMC clock unreadable", std::move(text));
     } else if (c->never_set) {
-      h.findings.push_back("BMC clock not set: every certificate is judged at an unknown time (" + c->source +
+      add_finding(h, "BMC clock not set",
+                  "BMC clock not set: every certificate is judged at an unknown time (" + c->source +
                            " reports SEL time " + c->raw + ", seconds since the BMC started)");
     } else if (c->skew > o.max_skew || c->skew < -o.max_skew) {
-      h.findings.push_back("BMC clock off by " + skew_text(c->skew) + " (" + c->source + "): above the " +
+      add_finding(h, "skew " + std::to_string(c->skew) + " s",
+                  "BMC clock off by " + skew_text(c->skew) + " (" + c->source + "): above the " +
                            std::to_string(o.max_skew) + " s limit; check the BMC's time source (NTP, UDP 123 from "
                            "the management network), not the certificates");
     }
@@ -176,7 +187,8 @@ void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& o, Fir
     }
     const std::string who = (i == 0 ? "served certificate " : "served chain certificate ") + s.cert.common_name;
     if (bad(s.status))
-      h.findings.push_back(who + " is " + status_sentence(s.status, s.cert) + " at " + rfc3339(now));
+      add_finding(h, "certificate " + std::string(to_string(s.status)),
+                  who + " is " + status_sentence(s.status, s.cert) + " at " + rfc3339(now));
     if (s.bmc_status && bad(*s.bmc_status) && *s.bmc_status != s.status) {
       std::string why = *s.bmc_status == CertStatus::NotYetValid
                             ? ": anything on the BMC that checks it at its own clock refuses it (OpenSSL sends alert "
@@ -185,7 +197,8 @@ void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& o, Fir
                             ? ": anything on the BMC that checks it at its own clock refuses it (alert 45 "
                               "certificate_expired); fix the BMC clock, not the certificate"
                             : "";
-      h.findings.push_back(who + " is " + status_sentence(*s.bmc_status, s.cert) + " at the BMC's clock " +
+      add_finding(h, std::string(to_string(*s.bmc_status)) + " at BMC clock",
+                  who + " is " + status_sentence(*s.bmc_status, s.cert) + " at the BMC's clock " +
                            rfc3339(*s.bmc_clock) + ", though " + std::string(to_string(s.status)) + " at ours" + why);
     }
     h.served.push_back(std::move(s));
@@ -202,7 +215,8 @@ void judge_host_check(HostCheck& h, Catalog* catalog, const CheckOptions& o, Fir
                        : h.probe.alert == 45 ? ": the client certificate is expired at the server's clock; if it is "
                                                "valid at ours, the BMC clock is after its notAfter"
                                              : "";
-    h.findings.push_back("the server refused the client certificate: " + h.probe.message + hint);
+    add_finding(h, "client certificate refused (alert " + std::to_string(h.probe.alert) + ")",
+                "the server refused the client certificate: " + h.probe.message + hint);
   } else if (h.probe.error == ProbeError::Alert && !h.probe.chain.empty()) {
     h.notes.push_back("the handshake ended with " + h.probe.message);
   }
@@ -484,7 +498,7 @@ std::vector<HostCheck> run_fleet(const std::vector<HostSpec>& hosts, const Check
 }
 
 std::vector<std::string> fleet_rows_header() {
-  return {"host", "label", "served_certificate", "status", "bmc_status", "firmware", "skew_s", "verdict"};
+  return {"host", "label", "served_certificate", "status", "bmc_status", "firmware", "skew_s", "verdict", "details"};
 }
 
 bool fleet_host_fails(const HostCheck& h, const FleetPolicy& p) {
@@ -493,27 +507,32 @@ bool fleet_host_fails(const HostCheck& h, const FleetPolicy& p) {
 }
 
 std::vector<std::string> fleet_row(const HostCheck& h, const FleetPolicy& p) {
-  std::string cert, status, bmc_status, firmware, verdict;
+  std::string cert, status, bmc_status, firmware, verdict, details;
   if (!h.served.empty()) {
     const ServedCert& s = h.served.front();
     cert = s.cert.common_name + " (" + s.cert.sha256.substr(0, 12) + ")";
     status = std::string(to_string(s.status));
     if (s.bmc_status) bmc_status = std::string(to_string(*s.bmc_status));
-    firmware = !h.catalog_used          ? ""
-               : s.placements.empty()   ? "unknown (not from any catalogued firmware)"
-                                        : s.placements.front().image_path;
+    firmware = !h.catalog_used ? "" : s.placements.empty() ? "unknown" : s.placements.front().image_path;
   }
-  std::vector<std::string> problems = h.findings;
-  if (p.fail_on_unknown && h.unknown_firmware) problems.push_back("certificate from no catalogued firmware");
-  if (h.unreachable) verdict = std::string(p.fail_on_unreachable ? "FINDING: " : "unreachable: ") + h.probe.message;
-  else if (!problems.empty()) {
+  // The verdict is short (one tag a finding), the details column has the sentences.
+  std::vector<std::string> tags = h.finding_tags, texts = h.findings;
+  if (p.fail_on_unknown && h.unknown_firmware) {
+    tags.push_back("unknown firmware");
+    texts.push_back("the served certificate is not from any catalogued firmware: replaced or generated on the device");
+  }
+  if (h.unreachable) {
+    verdict = p.fail_on_unreachable ? "FINDING: unreachable" : "unreachable";
+    details = h.probe.message;
+  } else if (!tags.empty()) {
     verdict = "FINDING: ";
-    for (size_t i = 0; i < problems.size(); ++i) verdict += (i ? "; " : "") + problems[i];
+    for (size_t i = 0; i < tags.size(); ++i) verdict += (i ? "; " : "") + tags[i];
+    for (size_t i = 0; i < texts.size(); ++i) details += (i ? " | " : "") + texts[i];
   } else {
     verdict = "ok";
   }
   return {to_string(h.spec.endpoint), h.spec.label, cert, status, bmc_status, firmware,
-          h.skew ? std::to_string(*h.skew) : "", verdict};
+          h.skew ? std::to_string(*h.skew) : "", verdict, details};
 }
 
 }  // namespace fwcert

@@ -54,6 +54,7 @@ struct HostCheck {
   bool unknown_firmware = false;  // the leaf is in no catalogued firmware (only with a catalog)
   std::optional<int64_t> skew;    // the clock used for the BMC judgements (Redfish first, then IPMI)
   std::vector<std::string> findings;  // each a sentence; empty = all good
+  std::vector<std::string> finding_tags;  // the same findings in a few words ("clock skew -259200 s"), for summaries
   std::vector<std::string> notes;     // things worth saying that are not findings
   // The firmware the leaf came from, judged with analyze_clock at the BMC's clock: one line per certificate the BMC
   // verifies (services that fail now because of the skew become findings) and per service's safe BMC clock window
@@ -97,7 +98,8 @@ struct FleetPolicy {
 // Runs every host with at most `jobs` at a time and judges them in inventory order.
 std::vector<HostCheck> run_fleet(const std::vector<HostSpec>& hosts, const CheckOptions& options, int jobs,
                                  Catalog* catalog);
-// One summary row per host: host, label, served certificate, status, firmware, skew, verdict.
+// One summary row per host: host, label, served certificate, status (ours, the BMC's), firmware, skew, verdict (short:
+// ok, unreachable, or FINDING: with a tag per finding) and details (the findings' sentences).
 std::vector<std::string> fleet_rows_header();
 std::vector<std::string> fleet_row(const HostCheck& h, const FleetPolicy& policy);
 // True when the host counts against the exit status.
