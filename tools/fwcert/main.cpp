@@ -570,7 +570,7 @@ int run_probe(const LiveOptions& l) {
     auto ep = fwcert::parse_endpoint(t);
     if (!ep) return std::cerr << who << ": " << ep.error().message << "\n", 2;
     fwcert::HostSpec h{*ep, "", std::nullopt, ""};
-    if (l.redfish_flag) h.redfish_url = l.redfish.empty() ? "https://" + t : l.redfish;
+    if (l.redfish_flag) h.redfish_url = l.redfish.empty() ? "https://" + fwcert::to_string(*ep) : l.redfish;
     if (!l.ipmi.empty()) {
       auto ie = fwcert::parse_endpoint(l.ipmi, 623);
       if (!ie) return std::cerr << who << ": --ipmi: " << ie.error().message << "\n", 2;
