@@ -477,3 +477,57 @@ TEST_CASE("clock: the alert predicted for each BMC clock is the one a real OpenS
     }
   }
 }
+
+TEST_CASE("clock: the margin from a clock to the nearest window edge") {
+  fwcert::ClockWindow w;
+  w.from = 100;
+  w.until = 200;
+  CHECK(fwcert::window_margin(w, 100) == 0);
+  CHECK(fwcert::window_margin(w, 130) == 30);
+  CHECK(fwcert::window_margin(w, 190) == 10);
+  CHECK(fwcert::window_margin(w, 99) == -1);
+  CHECK(fwcert::window_margin(w, 260) == -60);
+  CHECK(fwcert::window_margin(w, INT64_MIN) == INT64_MIN);  // saturates
+  w.until.reset();
+  CHECK(fwcert::window_margin(w, INT64_MAX) == INT64_MAX - 100);
+  CHECK(fwcert::window_margin(w, 50) == -50);
+  w.from.reset();
+  CHECK_FALSE(fwcert::window_margin(w, 0));
+  w.from = 300;
+  w.until = 200;
+  w.empty = true;
+  CHECK_FALSE(fwcert::window_margin(w, 250));
+  // The sample at the 2015 BMC clock: out by the time to 2016-05-19T09:46:36Z.
+  const auto r = sample_at(kBmc2015);
+  CHECK(fwcert::window_margin(*r.bmc_window, kBmc2015) == kBmc2015 - kClientNb);
+  CHECK(fwcert::clock_to_json({r})["inputs"][0]["bmc_clock_margin_seconds"] == kBmc2015 - kClientNb);
+}
+
+TEST_CASE("clock: hostile role texts and records never throw") {
+  const std::vector<std::string> pieces = {"stunnel", " [", "]", "(", ")", "CA / client certificate", "CA directory",
+                                           "lighttpd ", "nginx ", "Apache ", " certificate", "; ", "iKVM client certificate",
+                                           "CA bundle", "\xff\x00", "verify 3:", " trusted CA certificate", ""};
+  fwcert::ScanReport rep;
+  uint32_t seed = 12345;
+  for (int i = 0; i < 400; ++i) {
+    std::string role;
+    for (int k = 0; k < 5; ++k) {
+      seed = seed * 1103515245u + 12345u;
+      role += pieces[(seed >> 8) % pieces.size()];
+    }
+    seed = seed * 1103515245u + 12345u;
+    auto rec = record(std::to_string(i), "cn" + std::to_string(i % 7), (seed & 1) ? std::optional<int64_t>(i) : std::nullopt,
+                      (seed & 2) ? std::optional<int64_t>(INT64_MAX - i) : std::optional<int64_t>(i - 1000),
+                      {role, "iKVM client certificate"}, (seed & 4) ? "cn3" : "");
+    rep.certificates.push_back(rec);
+  }
+  fwcert::ClockOptions o;
+  o.now = INT64_MAX;
+  o.bmc_clock = INT64_MIN;
+  fwcert::ClockReport r;
+  REQUIRE_NOTHROW(r = fwcert::analyze_clock(rep, o));
+  std::ostringstream out;
+  REQUIRE_NOTHROW(fwcert::write_clock_table(out, {r}));
+  REQUIRE_NOTHROW(fwcert::clock_to_json({r}).dump());
+  CHECK(r.problems.size() <= 64);
+}

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <map>
 #include <set>
 
@@ -384,6 +385,21 @@ ClockWindow clock_window(const std::vector<const Certificate*>& certs) {
   }
   w.empty = w.from && w.until && *w.from > *w.until;
   return w;
+}
+
+std::optional<int64_t> window_margin(const ClockWindow& w, int64_t t) {
+  if (w.empty || (!w.from && !w.until)) return std::nullopt;
+  const auto sub = [](int64_t a, int64_t b) {
+    int64_t d = 0;
+    if (__builtin_sub_overflow(a, b, &d)) return a > b ? INT64_MAX : INT64_MIN;
+    return d;
+  };
+  if (w.from && t < *w.from) return sub(t, *w.from);
+  if (w.until && t > *w.until) return sub(*w.until, t);
+  int64_t m = INT64_MAX;
+  if (w.from) m = std::min(m, sub(t, *w.from));
+  if (w.until) m = std::min(m, sub(*w.until, t));
+  return m;
 }
 
 ClockReport analyze_clock(const ScanReport& report, const ClockOptions& opts) {

@@ -76,6 +76,12 @@ json window_json(const std::optional<ClockWindow>& w) {
           {"unreadable", unreadable}};
 }
 
+json margin_json(const std::optional<ClockWindow>& w, int64_t t) {
+  if (!w) return nullptr;
+  const auto m = window_margin(*w, t);
+  return m ? json(*m) : json(nullptr);
+}
+
 json strings(const std::vector<std::string>& v) {
   json a = json::array();
   for (const auto& s : v) a.push_back(utf8(s));
@@ -189,6 +195,7 @@ json clock_to_json(const std::vector<ClockReport>& reports) {
                           {"endpoint", nullable(s.endpoint)},
                           {"config", nullable(s.config)},
                           {"bmc_window", window_json(s.bmc_window)},
+                          {"bmc_clock_margin_seconds", margin_json(s.bmc_window, r.bmc_clock)},
                           {"window_note", nullable(s.window_note)},
                           {"certificates", certs}});
     }
@@ -199,6 +206,7 @@ json clock_to_json(const std::vector<ClockReport>& reports) {
                       {"bmc_clock_given", r.bmc_clock_given},
                       {"services", services},
                       {"bmc_window", window_json(r.bmc_window)},
+                      {"bmc_clock_margin_seconds", margin_json(r.bmc_window, r.bmc_clock)},
                       {"failing", r.failing},
                       {"problems", strings(r.problems)}});
   }

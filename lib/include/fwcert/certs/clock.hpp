@@ -102,6 +102,11 @@ ClockReport analyze_clock(const ScanReport& report, const ClockOptions& opts);
 std::optional<int> openssl_alert_for(CertStatus s);
 std::string_view tls_alert_name(int alert);  // 42 -> "bad_certificate", 45 -> "certificate_expired", 40, 46, 48 ...
 
+// Seconds from clock t to the nearest edge of the window: >= 0 inside (how far the BMC clock may drift either way before
+// a certificate fails), < 0 outside (how far it is out). nullopt when the window is empty or has no bound at all.
+// Saturates instead of overflowing on absurd clocks.
+std::optional<int64_t> window_margin(const ClockWindow& w, int64_t t);
+
 // The inputs of `fwcert clock --db`: one ScanReport per catalogued image, rebuilt from what the catalog keeps
 // (certificates with their locations and roles per image; ScanReport::now = `now`). The catalog does not keep the
 // config line behind a role (CertRecord::role_sources), so services read from it have no config location.
