@@ -5,10 +5,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <unistd.h>
 
 #include <memory>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -219,4 +221,58 @@ TEST_CASE("live: a Redfish URL carrying credentials is refused without echoing t
   auto plain = read_redfish_clock("http://127.0.0.1:1/redfish/v1", o);
   CHECK_FALSE(plain.ok);
   CHECK(plain.error.find("https://") != std::string::npos);
+}
+
+TEST_CASE("live: a server that closes right after its handshake flight does not kill the prober (SIGPIPE)") {
+  // The server writes its whole TLS 1.3 flight, then closes without reading the client's Finished: the client's
+  // Finished reaches a closed socket (the kernel answers with a reset), and the close_notify written after it raises
+  // SIGPIPE, which ended the whole program before probe_tls blocked it.
+  const std::string certs = fwtest::source_dir() + "/samples/certs/";
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  REQUIRE(ctx);
+  REQUIRE(SSL_CTX_use_certificate_file(ctx.get(), (certs + "server.crt").c_str(), SSL_FILETYPE_PEM) == 1);
+  REQUIRE(SSL_CTX_use_PrivateKey_file(ctx.get(), (certs + "server.key").c_str(), SSL_FILETYPE_PEM) == 1);
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
+  SSL_CTX_set_num_tickets(ctx.get(), 0);
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  std::thread server([&] {
+    int fd = ::accept(listener, nullptr, nullptr);
+    if (fd < 0) return;
+    timeval tv{5, 0};  // bounded: a client that stops talking does not hang the test
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    // The TLS engine works on memory BIOs so that the test decides when the socket closes: right after the flight.
+    SSL* ssl = SSL_new(ctx.get());
+    BIO* in = BIO_new(BIO_s_mem());
+    BIO* out = BIO_new(BIO_s_mem());
+    SSL_set_bio(ssl, in, out);
+    SSL_set_accept_state(ssl);
+    char buf[16384];
+    for (int rounds = 0; rounds < 50 && BIO_ctrl_pending(out) == 0; ++rounds) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      BIO_write(in, buf, static_cast<int>(n));
+      SSL_do_handshake(ssl);
+    }
+    while (BIO_ctrl_pending(out) > 0) {
+      int n = BIO_read(out, buf, sizeof buf);
+      if (n <= 0 || ::write(fd, buf, static_cast<size_t>(n)) != n) break;
+    }
+    ::close(fd);
+    SSL_free(ssl);
+  });
+  ProbeOptions o;
+  o.timeout_ms = 3000;
+  auto r = probe_tls({"127.0.0.1", ntohs(a.sin_port)}, o);
+  server.join();
+  ::close(listener);
+  // Reaching this line is the test; the chain was read before the server went away.
+  CHECK(r.chain.size() == 1);
 }
