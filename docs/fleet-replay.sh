@@ -76,7 +76,8 @@ show "$FWCERT" fleet check fleet.csv --db catalog.sqlite --ca-file "$S/ca.crt" -
 show "$FWCERT" probe "127.0.0.1:$P2" --redfish --db catalog.sqlite --ca-file "$S/ca.crt" --now "$NOW"
 # Round 1 of the incident: the same BMC's clock over IPMI (Get SEL Time), here OpenIPMI's simulator set 3 days behind.
 if command -v ipmi_sim > /dev/null && command -v ipmitool > /dev/null; then
-  IP=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  IP=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0))
+print(s.getsockname()[1])')
   mkdir -p ipmi_state
   printf 'name "replay"\nset_working_mc 0x20\n startlan 1\n  addr 127.0.0.1 %s\n  priv_limit admin\n' "$IP" > lan.conf
   printf '  allowed_auths_admin none md2 md5 straight\n  guid a123456789abcdefa123456789abcdef\n endlan\n' >> lan.conf
@@ -88,7 +89,8 @@ if command -v ipmi_sim > /dev/null && command -v ipmitool > /dev/null; then
   sleep 0.5
   export FWCERT_IPMI_USER=monitor FWCERT_IPMI_PASSWORD=replay-ipmi-pw
   show "$FWCERT" probe "127.0.0.1:$P2" --ipmi "127.0.0.1:$IP" --ca-file "$S/ca.crt" --now "$NOW" --db catalog.sqlite
-  t=$(python3 -c 'import struct,time; print(" ".join("0x%02x" % b for b in struct.pack("<I", int(time.time()) - 259200)))')
+  t=$(python3 -c 'import struct, time
+print(" ".join("0x%02x" % b for b in struct.pack("<I", int(time.time()) - 259200)))')
   IPMI_PASSWORD=$FWCERT_IPMI_PASSWORD ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$IP" -U monitor -E raw 0x0a 0x49 $t \
     > /dev/null
   show "$FWCERT" probe "127.0.0.1:$P2" --ipmi "127.0.0.1:$IP" --ca-file "$S/ca.crt" --now "$NOW" --db catalog.sqlite

@@ -83,7 +83,7 @@ timeout 20 "$FWCERT" probe "127.0.0.1:$PORT" --now 2031-01-01 --ca-file "$S/ca.c
 expect expired.txt "certificate has expired (10)"
 expect expired.txt "is expired (notAfter 2030-07-15T09:00:00Z) at 2031-01-01T00:00:00Z"
 
-echo "== $(date +%T) probe: a server that verifies the iKVM client certificate at its own clock (the Supermicro incident)"
+echo "== $(date +%T) probe: a server verifies the iKVM client certificate at its own clock (the Supermicro incident)"
 for proto in -tls1_3 -tls1_2; do
   start_s_server $proto -cert "$S/server.crt" -key "$S/server.key" -Verify 1 -verify_return_error \
     -CAfile "$S/client.crt" -attime "$(date -d 2015-06-01 +%s)"
@@ -198,8 +198,9 @@ start_python python3 "$SRC/tests/cli/redfish_responder.py" --cert today.crt --ke
 timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" --redfish "https://127.0.0.1:$PORT" --ca-file "$S/ca.crt" \
   --db "$DB" --now 2026-06-01 > bmc2015.txt || true
 expect bmc2015.txt "at BMC   not-yet-valid at 2015-06-01T"
-expect bmc2015.txt "stunnel [ikvm]: safe BMC clock window 2016-05-19T09:46:36Z .. 2026-05-17T09:46:36Z: the BMC clock is"
-expect bmc2015.txt "when the iKVM client certificate becomes valid; fix the BMC clock (NTP), not the certificate (the BMC sends alert 42 bad_certificate)"
+expect bmc2015.txt "stunnel [ikvm]: safe BMC clock window 2016-05-19T09:46:36Z .. 2026-05-17T09:46:36Z: the BMC"
+expect bmc2015.txt "when the iKVM client certificate becomes valid; fix the BMC clock (NTP), not the certificate"
+expect bmc2015.txt "(the BMC sends alert 42 bad_certificate)"
 
 echo "== $(date +%T) fleet check: good, skewed, down"
 start_python python3 "$SRC/tests/cli/redfish_responder.py" --cert today.crt --key today.key --skew 0 --lifetime 60
@@ -221,7 +222,7 @@ python3 - fleet.json <<'EOF'
 import json, sys
 rows = {r["label"]: r for r in json.load(open(sys.argv[1]))}
 assert rows["good"]["verdict"] == "ok" and abs(int(rows["good"]["skew_s"])) <= 2, rows["good"]
-assert rows["skewed"]["verdict"].startswith("FINDING: skew -2591") or rows["skewed"]["verdict"].startswith("FINDING: skew -2592"), rows["skewed"]
+assert rows["skewed"]["verdict"].startswith(("FINDING: skew -2591", "FINDING: skew -2592")), rows["skewed"]
 assert abs(int(rows["skewed"]["skew_s"]) + 259200) <= 2 and "not yet valid" in rows["skewed"]["details"], rows["skewed"]
 assert rows["skewed"]["bmc_status"] == "not-yet-valid", rows["skewed"]
 assert rows["down"]["verdict"] == "unreachable" and rows["down"]["details"].startswith("connection to"), rows["down"]
@@ -248,7 +249,8 @@ expect bad.err "line 2:"
 
 echo "== $(date +%T) IPMI: OpenIPMI's ipmi_sim, a fresh clock (never set), then three days behind"
 if command -v ipmi_sim > /dev/null && command -v ipmitool > /dev/null; then
-  IPMI_PORT=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  IPMI_PORT=$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0))
+print(s.getsockname()[1])')
   IPMI_PW="ipmi-$RANDOM-$RANDOM-pw"
   mkdir -p ipmi_state
   cat > lan.conf <<EOF
@@ -272,12 +274,13 @@ EOF
   PIDS+=($!)
   sleep 0.5
   export FWCERT_IPMI_USER=$SECRET_USER FWCERT_IPMI_PASSWORD=$IPMI_PW
-  rc=0; timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" --ipmi "127.0.0.1:$IPMI_PORT" --now 2026-06-01 > ipmi-fresh.txt \
-    || rc=$?
+  rc=0; timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" --ipmi "127.0.0.1:$IPMI_PORT" --now 2026-06-01 \
+    > ipmi-fresh.txt || rc=$?
   [ "$rc" = 1 ] || fail "ipmi never set: exit $rc, want 1"
   expect ipmi-fresh.txt "BMC clock not set: every certificate is judged at an unknown time"
   # Set SEL Time to three days behind (ipmitool's own "sel time set" cannot parse its date format).
-  set_time=$(python3 -c 'import struct,time; print(" ".join("0x%02x" % b for b in struct.pack("<I", int(time.time()) - 259200)))')
+  set_time=$(python3 -c 'import struct, time
+print(" ".join("0x%02x" % b for b in struct.pack("<I", int(time.time()) - 259200)))')
   IPMI_PASSWORD=$IPMI_PW timeout 20 ipmitool -I lanplus -C 3 -H 127.0.0.1 -p "$IPMI_PORT" -U "$SECRET_USER" -E \
     raw 0x0a 0x49 $set_time > /dev/null
   timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" --ipmi "127.0.0.1:$IPMI_PORT" --now 2026-06-01 --db "$DB" \
@@ -294,7 +297,9 @@ EOF
   FWCERT_IPMI_PASSWORD="$IPMI_PW-wrong" timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" \
     --ipmi "127.0.0.1:$IPMI_PORT" --now 2026-06-01 > ipmi-badpw.txt 2>&1 || true
   expect ipmi-badpw.txt "BMC clock unreadable (ipmi 127.0.0.1:$IPMI_PORT)"
-  for f in ipmi*.txt ipmi*.json; do if grep -qF -- "$IPMI_PW" "$f"; then fail "the IPMI password appears in $f"; fi; done
+  for f in ipmi*.txt ipmi*.json; do
+    if grep -qF -- "$IPMI_PW" "$f"; then fail "the IPMI password appears in $f"; fi
+  done
 else
   echo "SKIP: ipmi_sim or ipmitool missing (Debian openipmi, ipmitool)"
 fi

@@ -651,7 +651,7 @@ void add_live_subcommands(CLI::App& app, LiveOptions& l, CLI::App*& probe, CLI::
   probe->add_option("HOST[:PORT]", l.targets, "Endpoints (port 443 when none)")->required();
   probe->add_option("--redfish", l.redfish, "Read the BMC clock from Redfish (default URL: https://HOST[:PORT])")
       ->expected(0, 1);
-  probe->add_option("--client-cert", l.cert, "PEM certificate to offer when the server asks for one (the iKVM client's)");
+  probe->add_option("--client-cert", l.cert, "PEM certificate offered when the server asks for one (the iKVM client's)");
   probe->add_option("--client-key", l.key, "PEM key of --client-cert (default: in the same file)");
   probe->add_option("--ipmi", l.ipmi, "Read the BMC clock with IPMI Get SEL Time (HOST[:PORT], lanplus)");
   common(probe);
@@ -663,7 +663,9 @@ void add_live_subcommands(CLI::App& app, LiveOptions& l, CLI::App*& probe, CLI::
       "Exit: 0 all good, 1 a finding (skew above --max-skew, a served certificate expired/expiring/not yet valid at\n"
       "either clock, --fail-on unknown/unreachable), 2 usage error.");
   fleet_check->add_option("INVENTORY", l.inventory, "Inventory CSV")->required();
-  fleet_check->add_option("--jobs,-j", l.jobs, "Hosts probed at once")->check(CLI::Range(1, 256))->capture_default_str();
+  fleet_check->add_option("--jobs,-j", l.jobs, "Hosts probed at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   fleet_check->add_option("--fail-on", l.fail_on, "Also fail on: unknown (firmware), unreachable (comma list)");
   common(fleet_check);
 }

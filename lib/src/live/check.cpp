@@ -27,7 +27,8 @@ std::string duration_text(int64_t seconds) {
 
 std::string skew_text(int64_t skew) {
   if (skew == 0) return "0 s (in step)";
-  return (skew > 0 ? "+" : "") + std::to_string(skew) + " s (" + duration_text(skew) + (skew < 0 ? " behind)" : " ahead)");
+  return (skew > 0 ? "+" : "") + std::to_string(skew) + " s (" + duration_text(skew) +
+         (skew < 0 ? " behind)" : " ahead)");
 }
 
 bool bad(CertStatus s) { return s != CertStatus::Valid; }
@@ -110,16 +111,16 @@ void judge_firmware_at_bmc_clock(HostCheck& h, Catalog& catalog, const CheckOpti
     for (const ServiceClock& svc : cr.services) {
       for (const CertVerdict& v : svc.certificates) {
         if (v.verifier != Verifier::Bmc) continue;
-        std::string line = p.image_path + ": " + svc.service + ": " + v.label + " (" + std::string(to_string(v.status)) +
-                           " at the BMC clock " + rfc3339(*co.bmc_clock) + ")";
+        std::string line = p.image_path + ": " + svc.service + ": " + v.label + " (" +
+                           std::string(to_string(v.status)) + " at the BMC clock " + rfc3339(*co.bmc_clock) + ")";
         h.bmc_verified.push_back(line);
-        if (v.status != CertStatus::Valid)
-          add_finding(h, svc.service + (v.tls_alert ? " alert " + std::to_string(*v.tls_alert) : " fails") + " at BMC clock",
+        if (v.status != CertStatus::Valid) {
+          const std::string alert = v.tls_alert ? " alert " + std::to_string(*v.tls_alert) : "";
+          add_finding(h, svc.service + (alert.empty() ? " fails" : alert) + " at BMC clock",
                       "firmware " + p.image_path + ", " + svc.service + ": " +
-                               (v.sentence.empty() ? line : v.sentence) +
-                               (v.tls_alert ? " (" + v.sender + " sends alert " + std::to_string(*v.tls_alert) + " " +
-                                                  v.alert_name + ")"
-                                            : ""));
+                          (v.sentence.empty() ? line : v.sentence) +
+                          (alert.empty() ? "" : " (" + v.sender + " sends" + alert + " " + v.alert_name + ")"));
+        }
       }
       if (svc.bmc_window && svc.bmc_window->from && svc.bmc_window->until && !svc.bmc_window->empty) {
         const int64_t bmc = *co.bmc_clock, from = *svc.bmc_window->from, until = *svc.bmc_window->until;
@@ -290,7 +291,8 @@ nlohmann::json host_check_to_json(const HostCheck& h, const CheckOptions& o) {
   j["now"] = rfc3339(o.probe.now);
   j["error"] = std::string(to_string(h.probe.error));
   j["message"] = h.probe.message;
-  if (h.probe.alert >= 0) j["alert"] = {{"number", h.probe.alert}, {"name", std::string(tls_alert_name(h.probe.alert))}};
+  if (h.probe.alert >= 0)
+    j["alert"] = {{"number", h.probe.alert}, {"name", std::string(tls_alert_name(h.probe.alert))}};
   j["protocol"] = h.probe.protocol;
   j["cipher"] = h.probe.cipher;
   j["servername"] = h.probe.servername;

@@ -99,8 +99,8 @@ std::optional<uint32_t> parse_ipmi_sel_time(const std::string& out) {
   std::vector<uint32_t> bytes;
   std::string tok;
   while (in >> tok) {
-    if (tok.size() != 2 || !isxdigit(static_cast<unsigned char>(tok[0])) || !isxdigit(static_cast<unsigned char>(tok[1])))
-      return std::nullopt;
+    auto hex = [](char c) { return isxdigit(static_cast<unsigned char>(c)) != 0; };
+    if (tok.size() != 2 || !hex(tok[0]) || !hex(tok[1])) return std::nullopt;
     bytes.push_back(static_cast<uint32_t>(std::strtoul(tok.c_str(), nullptr, 16)));
   }
   if (bytes.size() != 4) return std::nullopt;

@@ -101,8 +101,8 @@ std::optional<nlohmann::json> parse_json(const std::string& body) {
 }
 
 int two(const std::string& s, size_t at) {
-  if (at + 2 > s.size() || !isdigit(static_cast<unsigned char>(s[at])) || !isdigit(static_cast<unsigned char>(s[at + 1])))
-    return -1;
+  auto digit = [](char c) { return isdigit(static_cast<unsigned char>(c)) != 0; };
+  if (at + 2 > s.size() || !digit(s[at]) || !digit(s[at + 1])) return -1;
   return (s[at] - '0') * 10 + (s[at + 1] - '0');
 }
 

@@ -52,7 +52,8 @@ bool is_ip_literal(const std::string& host) {
 
 std::string address_text(const sockaddr* sa) {
   char buf[INET6_ADDRSTRLEN] = {};
-  if (sa->sa_family == AF_INET) inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
   else if (sa->sa_family == AF_INET6)
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buf, sizeof buf);
   return buf;
@@ -292,7 +293,8 @@ Result<Endpoint> parse_endpoint(const std::string& text, uint16_t default_port) 
       port = text.substr(close + 2);
       if (port.empty()) return make_error(0, "'" + text + "': empty port");
     }
-  } else if (auto colon = text.find(':'); colon != std::string::npos && text.find(':', colon + 1) == std::string::npos) {
+  } else if (auto colon = text.find(':');
+             colon != std::string::npos && text.find(':', colon + 1) == std::string::npos) {
     e.host = text.substr(0, colon);
     port = text.substr(colon + 1);
     if (port.empty()) return make_error(0, "'" + text + "': empty port");
