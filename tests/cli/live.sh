@@ -294,6 +294,17 @@ assert any("above the 60 s limit" in f for f in h["findings"]), h["findings"]
 # 2026-06-01 minus three days is after the iKVM client certificate's notAfter (2026-05-17): the BMC refuses it.
 assert any("alert 45 certificate_expired" in f for f in h["findings"]), h["findings"]
 EOF
+  # The certificate the internal CA issued an hour before the pinned --now is not yet valid at that BMC's clock.
+  timeout 30 "$FWCERT" probe "127.0.0.1:$SKEWED_PORT" --ipmi "127.0.0.1:$IPMI_PORT" --ca-file "$S/ca.crt" --now "$NOW" \
+    --format json > ipmi-today.json || true
+  python3 - ipmi-today.json <<'EOF'
+import json, sys
+h = json.load(open(sys.argv[1]))[0]
+assert abs(h["ipmi"]["skew_s"] + 259200) <= 2, h["ipmi"]
+c = h["certificates"][0]
+assert c["status"] == "valid" and c["bmc_status"] == "not-yet-valid", c
+assert any("not yet valid" in f and "BMC's clock" in f for f in h["findings"]), h["findings"]
+EOF
   FWCERT_IPMI_PASSWORD="$IPMI_PW-wrong" timeout 30 "$FWCERT" probe "127.0.0.1:$GOOD_PORT" \
     --ipmi "127.0.0.1:$IPMI_PORT" --now 2026-06-01 > ipmi-badpw.txt 2>&1 || true
   expect ipmi-badpw.txt "BMC clock unreadable (ipmi 127.0.0.1:$IPMI_PORT)"
