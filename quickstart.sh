@@ -20,7 +20,7 @@ esac
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
           libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev libsqlite3-dev liblzo2-dev
           nettle-dev liblz4-dev libxml2-dev  # these three: what the static libarchive.a needs (xml2: tests)
-          libcurl4-openssl-dev)         # fwcert probe --redfish
+          libcurl4-openssl-dev libfreeipmi-dev)  # fwcert probe --redfish, --ipmi
 # The tests also validate SARIF against the official schema and parse the calendar back, with Debian's python3 modules.
 # The live tests start openssl s_server, a python3 Redfish responder and OpenIPMI's ipmi_sim, read with ipmitool.
 if [ "$mode" = test ]; then packages+=(squashfs-tools lzop python3-jsonschema python3-icalendar openssl python3 openipmi ipmitool); fi

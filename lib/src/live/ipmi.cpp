@@ -1,95 +1,64 @@
-// The BMC's clock over IPMI: Get SEL Time (NetFn Storage 0x0A, command 0x48) through Debian's ipmitool, lanplus.
-// The password travels in ipmitool's environment (-E reads IPMI_PASSWORD), never on its command line.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
+// The BMC's clock over IPMI: Get SEL Time (NetFn Storage 0x0A, command 0x48) in an IPMI 2.0 (RMCP+, lanplus) session
+// opened with Debian's libfreeipmi. In-process: the credentials never appear on a command line.
+#include <freeipmi/freeipmi.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <vector>
 #include <sstream>
 
 #include "fwcert/live/probe.hpp"
-
-extern char** environ;
 
 namespace fwcert {
 
 namespace {
 
-struct Run {
-  bool started = false, timed_out = false;
-  int status = -1;
-  std::string out;  // stdout and stderr together
-};
-
-// Runs argv with envp, collecting its output (capped at 64 KiB) until it exits or the deadline passes (then it is
-// killed).
-Run run_bounded(const std::vector<std::string>& args, const std::vector<std::string>& env, int timeout_ms) {
-  Run r;
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return r;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> argv, envp;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    return r;
-  }
-  r.started = true;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  char buf[4096];
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      r.timed_out = true;
-      break;
-    }
-    pollfd p{fds[0], POLLIN, 0};
-    int w = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      r.timed_out = w == 0;
-      break;
-    }
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (r.out.size() < 65536) r.out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  if (r.timed_out) ::kill(pid, SIGKILL);
-  int st = 0;
-  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  r.status = st;
-  return r;
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-// The last non-empty line, trimmed: ipmitool's error message.
-std::string last_line(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, last;
-  while (std::getline(in, line)) {
-    auto b = line.find_first_not_of(" \t\r");
-    if (b != std::string::npos) last = line.substr(b, line.find_last_not_of(" \t\r") - b + 1);
+struct Session {
+  ipmi_ctx_t ctx = nullptr;
+  bool open = false;
+  ~Session() {
+    if (open) ipmi_ctx_close(ctx);
+    if (ctx) ipmi_ctx_destroy(ctx);
   }
-  return last.substr(0, 200);
+};
+
+// Opens a lanplus session at User privilege (all Get SEL Time needs), cipher suite 3 (HMAC-SHA1, AES-CBC-128).
+// Some BMCs (OpenIPMI's simulator among them) hash the session keys with the privilege of the Open Session request
+// rather than RAKP 1's: when the first attempt is refused for its privilege, it is retried with FreeIPMI's
+// workaround for that ("opensesspriv"). Both attempts share the time budget.
+bool open_session(Session& s, const std::string& host, const char* user, const char* password, int timeout_ms,
+                  std::string& error) {
+  const unsigned int flags[] = {0, IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_OPEN_SESSION_PRIVILEGE};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (unsigned int workaround : flags) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() < 100) break;
+    if (s.ctx) ipmi_ctx_destroy(s.ctx);
+    s.ctx = ipmi_ctx_create();
+    if (!s.ctx) {
+      error = "cannot create an IPMI context";
+      return false;
+    }
+    const auto session_ms = static_cast<unsigned int>(left.count());
+    const unsigned int retransmit_ms = std::max(100u, std::min(1000u, session_ms / 4));
+    if (ipmi_ctx_open_outofband_2_0(s.ctx, host.c_str(), user, password, nullptr, 0, IPMI_PRIVILEGE_LEVEL_USER, 3,
+                                    session_ms, retransmit_ms, workaround, 0) == 0) {
+      s.open = true;
+      return true;
+    }
+    const int errnum = ipmi_ctx_errnum(s.ctx);
+    error = ipmi_ctx_errormsg(s.ctx);
+    if (errnum != IPMI_ERR_PRIVILEGE_LEVEL_CANNOT_BE_OBTAINED) break;
+  }
+  return false;
 }
 
 }  // namespace
@@ -117,55 +86,42 @@ BmcClock read_ipmi_clock(const Endpoint& e, const IpmiOptions& o) {
     return b;
   }
   const int timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 10000;
-  // ipmitool's own timeout (-N seconds, -R retries) ends well inside ours; ours kills it if it does not.
-  const int per_try = std::max(1, timeout_ms / 3000);
-  std::vector<std::string> args = {o.ipmitool, "-I",     "lanplus", "-H", e.host, "-p", std::to_string(e.port),
-                                   "-U",       user,     "-E",      "-C", "3",    "-N", std::to_string(per_try),
-                                   "-R",       "1",      "raw",     "0x0a", "0x48"};
-  std::vector<std::string> env;
-  for (char** p = environ; p && *p; ++p) {
-    if (std::strncmp(*p, "FWCERT_", 7) == 0 || std::strncmp(*p, "IPMI_PASSWORD=", 14) == 0) continue;
-    env.emplace_back(*p);
-  }
-  env.push_back(std::string("IPMI_PASSWORD=") + (password ? password : ""));
-  auto sent = std::chrono::system_clock::now();
-  Run r = run_bounded(args, env, timeout_ms);
-  auto received = std::chrono::system_clock::now();
-  if (!r.started) {
-    b.error = "IPMI: cannot run " + o.ipmitool + " (Debian package ipmitool)";
+  // FreeIPMI takes "host:port"; an IPv6 address only on the standard port.
+  const bool v6 = e.host.find(':') != std::string::npos;
+  if (v6 && e.port != 623) {
+    b.error = "IPMI: an IPv6 address works on port 623 only";
     return b;
   }
-  std::string said = last_line(r.out);
-  if (password && *password) {
-    // ipmitool does not print passwords, but its output is the peer's words: make sure.
-    for (size_t at; (at = said.find(password)) != std::string::npos;) said.replace(at, std::strlen(password), "***");
-  }
-  if (r.timed_out) {
-    b.error = "IPMI " + to_string(e) + ": no answer within " + std::to_string(timeout_ms) + " ms";
+  const std::string host = v6 ? e.host : e.host + ":" + std::to_string(e.port);
+  Session s;
+  std::string error;
+  if (!open_session(s, host, user, password ? password : "", timeout_ms, error)) {
+    b.error = "IPMI " + to_string(e) + ": " + (error.empty() ? "no session" : error);
     return b;
   }
-  if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
-    b.error = "IPMI " + to_string(e) + ": " + (said.empty() ? "ipmitool failed" : said);
+  std::unique_ptr<std::remove_pointer_t<fiid_obj_t>, decltype(&fiid_obj_destroy)> rs(
+      fiid_obj_create(tmpl_cmd_get_sel_time_rs), fiid_obj_destroy);
+  const int64_t asked_ms = unix_now_ms();  // the clock is read by this command, not by the session set-up
+  if (!rs || ipmi_cmd_get_sel_time(s.ctx, rs.get()) < 0) {
+    b.error = "IPMI " + to_string(e) + ": Get SEL Time failed: " + ipmi_ctx_errormsg(s.ctx);
     return b;
   }
-  auto t = parse_ipmi_sel_time(r.out);
-  if (!t) {
-    b.error = "IPMI " + to_string(e) + ": unexpected Get SEL Time answer '" + said + "'";
+  const int64_t received_ms = unix_now_ms();
+  uint64_t t = 0;
+  if (fiid_obj_get(rs.get(), "time", &t) < 0 || t > 0xffffffffu) {
+    b.error = "IPMI " + to_string(e) + ": Get SEL Time answer without a time";
     return b;
   }
   char hex[16];
-  std::snprintf(hex, sizeof hex, "0x%08x", *t);
+  std::snprintf(hex, sizeof hex, "0x%08x", static_cast<uint32_t>(t));
   b.raw = hex;
-  const int64_t mid_ms = (std::chrono::duration_cast<std::chrono::milliseconds>(sent.time_since_epoch()).count() +
-                          std::chrono::duration_cast<std::chrono::milliseconds>(received.time_since_epoch()).count()) /
-                         2;
-  b.local_time = mid_ms / 1000;
+  b.local_time = (asked_ms + received_ms) / 2 / 1000;
   b.ok = true;
-  if (*t <= kIpmiInitTimeLimit) {
+  if (t <= kIpmiInitTimeLimit) {
     b.never_set = true;  // seconds since the BMC started, not a date
     return b;
   }
-  b.bmc_time = static_cast<int64_t>(*t);
+  b.bmc_time = static_cast<int64_t>(t);
   b.skew = *b.bmc_time - b.local_time;
   return b;
 }
