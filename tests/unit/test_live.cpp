@@ -1,4 +1,4 @@
-// Live BMC checks without the network: endpoint, Redfish DateTime and IPMI SEL time parsing, the inventory CSV, and
+// Live BMC checks without the network: endpoint and Redfish DateTime parsing, the inventory CSV, and
 // the judgement of a host at our clock and the BMC's. The network side (openssl s_server, a Redfish responder,
 // ipmi_sim) is exercised by tests/cli/live.sh.
 #include <arpa/inet.h>
@@ -74,14 +74,6 @@ TEST_CASE("live: Redfish DateTime with offsets, fractions and Z") {
   CHECK_FALSE(parse_redfish_datetime("2026-12-04T24:00:00Z"));
   CHECK_FALSE(parse_redfish_datetime("2026-12-04T09:12:00+0000"));
   CHECK_FALSE(parse_redfish_datetime(""));
-}
-
-TEST_CASE("live: IPMI Get SEL Time answers are four little-endian bytes") {
-  CHECK(parse_ipmi_sel_time(" 00 2d 6c 55\n") == 0x556c2d00u);  // 2015-06-01T00:00:00Z
-  CHECK(parse_ipmi_sel_time(" 0c 08 00 00") == 0x80cu);         // a simulator that was never set
-  CHECK_FALSE(parse_ipmi_sel_time(" 00 2d 6c"));
-  CHECK_FALSE(parse_ipmi_sel_time("Unable to send RAW command"));
-  CHECK(0x80cu <= kIpmiInitTimeLimit);
 }
 
 TEST_CASE("live: inventory CSV by header names or by position; errors name the line") {

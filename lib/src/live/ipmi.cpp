@@ -7,8 +7,6 @@
 #include <cstdlib>
 #include <memory>
 #include <type_traits>
-#include <vector>
-#include <sstream>
 
 #include "fwcert/live/probe.hpp"
 
@@ -62,19 +60,6 @@ bool open_session(Session& s, const std::string& host, const char* user, const c
 }
 
 }  // namespace
-
-std::optional<uint32_t> parse_ipmi_sel_time(const std::string& out) {
-  std::istringstream in(out);
-  std::vector<uint32_t> bytes;
-  std::string tok;
-  while (in >> tok) {
-    auto hex = [](char c) { return isxdigit(static_cast<unsigned char>(c)) != 0; };
-    if (tok.size() != 2 || !hex(tok[0]) || !hex(tok[1])) return std::nullopt;
-    bytes.push_back(static_cast<uint32_t>(std::strtoul(tok.c_str(), nullptr, 16)));
-  }
-  if (bytes.size() != 4) return std::nullopt;
-  return bytes[0] | bytes[1] << 8 | bytes[2] << 16 | bytes[3] << 24;
-}
 
 BmcClock read_ipmi_clock(const Endpoint& e, const IpmiOptions& o) {
   BmcClock b;

@@ -92,8 +92,6 @@ struct IpmiOptions {
 // Get SEL Time (NetFn 0x0A, command 0x48) in an IPMI 2.0 lanplus session opened with libfreeipmi, in-process.
 // Credentials: FWCERT_IPMI_USER and FWCERT_IPMI_PASSWORD (never on any command line, never in messages).
 BmcClock read_ipmi_clock(const Endpoint& endpoint, const IpmiOptions& options);
-// The SEL time answer (4 bytes, little endian) as `ipmitool raw 0x0a 0x48` prints it (" 12 34 56 78").
-std::optional<uint32_t> parse_ipmi_sel_time(const std::string& raw_output);
 constexpr uint32_t kIpmiInitTimeLimit = 0x20000000;  // IPMI 2.0 31.2: at or below, seconds since initialisation
 
 }  // namespace fwcert
