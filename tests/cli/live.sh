@@ -69,7 +69,7 @@ timeout 20 "$FWCERT" probe "127.0.0.1:$PORT" --db "$DB" --now 2026-06-01 --ca-fi
   --servername ikvm.bmc.example --format json > probe.json
 python3 - probe.json <<'EOF'
 import json, sys
-h = json.load(open(sys.argv[1]))[0]
+h = json.load(open(sys.argv[1]))["hosts"][0]
 assert h["verification"]["verified"] is True, h["verification"]
 assert h["certificates"][0]["sha256"] == "9da63eb723f1a5680598df45f6b5c22b6a9229441ce5779806506f3a6dd35c64"
 assert h["certificates"][0]["status"] == "valid" and h["certificates"][0]["days_left"] == 1505
@@ -164,7 +164,7 @@ rc=0; timeout 30 "$FWCERT" probe "127.0.0.1:$PORT" --redfish --ca-file "$S/ca.cr
 [ "$rc" = 1 ] || fail "skewed BMC: exit $rc, want 1"
 python3 - redfish.json <<'EOF'
 import json, sys
-h = json.load(open(sys.argv[1]))[0]
+h = json.load(open(sys.argv[1]))["hosts"][0]
 skew = h["redfish"]["skew_s"]
 assert abs(skew + 259200) <= 2, skew
 c = h["certificates"][0]
@@ -220,7 +220,7 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$elapsed_ms" -lt 10000 ] || fail "fleet: took $elapsed_ms ms"
 python3 - fleet.json <<'EOF'
 import json, sys
-rows = {r["label"]: r for r in json.load(open(sys.argv[1]))}
+rows = {r["label"]: r for r in json.load(open(sys.argv[1]))["hosts"]}
 assert rows["good"]["verdict"] == "ok" and abs(int(rows["good"]["skew_s"])) <= 2, rows["good"]
 assert rows["skewed"]["verdict"].startswith(("FINDING: skew -2591", "FINDING: skew -2592")), rows["skewed"]
 assert abs(int(rows["skewed"]["skew_s"]) + 259200) <= 2 and "not yet valid" in rows["skewed"]["details"], rows["skewed"]
@@ -287,7 +287,7 @@ print(" ".join("0x%02x" % b for b in struct.pack("<I", int(time.time()) - 259200
     --format json > ipmi.json || true
   python3 - ipmi.json <<'EOF'
 import json, sys
-h = json.load(open(sys.argv[1]))[0]
+h = json.load(open(sys.argv[1]))["hosts"][0]
 assert h["ipmi"]["ok"] and not h["ipmi"]["never_set"], h["ipmi"]
 assert abs(h["ipmi"]["skew_s"] + 259200) <= 2, h["ipmi"]
 assert any("above the 60 s limit" in f for f in h["findings"]), h["findings"]
@@ -299,7 +299,7 @@ EOF
     --format json > ipmi-today.json || true
   python3 - ipmi-today.json <<'EOF'
 import json, sys
-h = json.load(open(sys.argv[1]))[0]
+h = json.load(open(sys.argv[1]))["hosts"][0]
 assert abs(h["ipmi"]["skew_s"] + 259200) <= 2, h["ipmi"]
 c = h["certificates"][0]
 assert c["status"] == "valid" and c["bmc_status"] == "not-yet-valid", c

@@ -24,6 +24,7 @@
 #include "fwcert/certs/scan.hpp"
 #include "fwcert/certs/x509.hpp"
 #include "fwcert/core/mapped_file.hpp"
+#include "fwcert/core/version.hpp"
 #include "fwcert/live/check.hpp"
 #include "fwcert/report/calendar.hpp"
 #include "fwcert/report/catalog_report.hpp"
@@ -509,11 +510,28 @@ struct LiveOptions {
   int warn_days = 30, jobs = 8;
 };
 
-// The catalog when the file exists (a probe never creates one); nullptr otherwise.
-std::unique_ptr<fwcert::Catalog> open_existing_catalog(const std::string& db, const char* who) {
+// The catalog when the file exists, opened read-only (a probe never creates one); nullptr otherwise.
+std::unique_ptr<fwcert::Catalog> open_catalog_if_present(const std::string& db, const char* who) {
   std::error_code ec;
   if (db.empty() || !fs::exists(db, ec)) return nullptr;
-  return open_catalog(db, who);
+  return open_existing_catalog(db, who);
+}
+
+// Rows of texts as the catalog answers are written: a padded table, CSV, or a JSON document with format_version
+// (empty texts are null).
+void print_rows(const std::string& query, const std::string& rows_name, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows, const std::string& format) {
+  fwcert::CatalogTable t;
+  t.query = query;
+  t.rows_name = rows_name;
+  for (const auto& h : header) t.columns.push_back({h});
+  for (const auto& r : rows) {
+    std::vector<fwcert::CatalogCell> cells;
+    for (size_t i = 0; i < header.size(); ++i)
+      cells.push_back(i < r.size() && !r[i].empty() ? fwcert::CatalogCell(r[i]) : fwcert::CatalogCell());
+    t.rows.push_back(std::move(cells));
+  }
+  fwcert::write_catalog(std::cout, t, format);
 }
 
 std::optional<fwcert::CheckOptions> live_check_options(const LiveOptions& l, const char* who) {
@@ -551,7 +569,7 @@ int run_probe(const LiveOptions& l) {
     }
     hosts.push_back(std::move(h));
   }
-  auto catalog = open_existing_catalog(l.db, who);
+  auto catalog = open_catalog_if_present(l.db, who);
   auto checks = fwcert::run_fleet(hosts, *o, 1, catalog.get());
   nlohmann::json all = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
@@ -562,8 +580,11 @@ int run_probe(const LiveOptions& l) {
     else if (l.format == "csv") for (auto& r : fwcert::served_rows(h)) rows.push_back(std::move(r));
     else fwcert::write_host_check_text(std::cout, h, *o);
   }
-  if (l.format == "json") std::cout << all.dump(2) << "\n";
-  if (l.format == "csv") print_rows(fwcert::served_rows_header(), rows, "csv");
+  if (l.format == "json")
+    std::cout << fwcert::dump_json({{"tool", "fwcert"}, {"version", fwcert::version()}, {"format_version", 1},
+                                    {"query", "probe"}, {"hosts", all}})
+              << "\n";
+  if (l.format == "csv") print_rows("probe", "served", fwcert::served_rows_header(), rows, "csv");
   for (const auto& h : checks)
     if (h.unreachable && l.format != "table") std::cerr << who << ": " << h.probe.message << "\n";
   if (failed) return 2;
@@ -588,7 +609,7 @@ int run_fleet_check(const LiveOptions& l) {
   if (!mf) return std::cerr << who << ": " << mf.error().message << "\n", 2;
   auto hosts = fwcert::read_inventory_csv(mf->view().as_string_view());
   if (!hosts) return std::cerr << who << ": " << l.inventory << ": " << hosts.error().message << "\n", 2;
-  auto catalog = open_existing_catalog(l.db, who);
+  auto catalog = open_catalog_if_present(l.db, who);
   auto checks = fwcert::run_fleet(*hosts, *o, l.jobs, catalog.get());
   std::vector<std::vector<std::string>> rows;
   int status = 0;
@@ -596,7 +617,7 @@ int run_fleet_check(const LiveOptions& l) {
     rows.push_back(fwcert::fleet_row(h, policy));
     if (fwcert::fleet_host_fails(h, policy)) status = 1;
   }
-  print_rows(fwcert::fleet_rows_header(), rows, l.format);
+  print_rows("fleet check", "hosts", fwcert::fleet_rows_header(), rows, l.format);
   return status;
 }
 
@@ -681,7 +702,7 @@ int run_clock(const std::vector<std::string>& paths, const std::string& db, cons
   }
   std::vector<fwcert::ClockReport> reports;
   for (const auto& s : scans) reports.push_back(fwcert::analyze_clock(s, opts));
-  if (format == "json") std::cout << fwcert::clock_to_json(reports).dump(2) << "\n";
+  if (format == "json") std::cout << fwcert::dump_json(fwcert::clock_to_json(reports)) << "\n";
   else fwcert::write_clock_table(std::cout, reports);
   for (const auto& e : errors) std::cerr << who << ": " << e << "\n";
   if (!errors.empty()) return 2;
