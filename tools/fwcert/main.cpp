@@ -116,7 +116,7 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
       errors.push_back(mf.error().message);
       continue;
     }
-    reports.push_back(fwcert::scan_input(mf->view(), files[i], **walker, opts));
+    reports.push_back(fwcert::scan_file(*mf, files[i], **walker, opts));
   }
   if (progress) std::cerr << "\r\033[K";
 
@@ -131,6 +131,8 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
     const bool color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
     fwcert::write_scan_table(std::cout, reports, color);
   }
+  for (const auto& r : reports)  // a partial result is an unreadable input: never "nothing found"
+    if (r.incomplete) errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
   for (const auto& e : errors) std::cerr << "fwcert scan: " << e << "\n";
   if (!errors.empty()) return 2;
   for (const auto& r : reports)
@@ -388,10 +390,11 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
         progress(f);
         continue;
       }
-      Scanned done{i, fwcert::scan_input(mf->view(), f, **walker, so)};
+      Scanned done{i, fwcert::scan_file(*mf, f, **walker, so)};
       mf = fwcert::MappedFile();  // unmapped before the next image is mapped
       {
         std::lock_guard lk(mu);
+        if (done.report.incomplete) errors.push_back(f + ": not read to the end; the recorded result is partial");
         pending.push_back(std::move(done));
       }
       record_pending();
