@@ -768,11 +768,13 @@ class ArchiveReader {
       entry.data = std::make_shared<const Buffer>(std::move(out));
       return;
     }
-    if (visit_(result_.entries.size(), entry, ByteView(out.data(), out.size())))
-      entry.data = std::make_shared<const Buffer>(out.begin(), out.end());
-    else
+    if (visit_(result_.entries.size(), entry, ByteView(out.data(), out.size()))) {
+      entry.data = std::make_shared<const Buffer>(std::move(out));  // moved, not copied: the next member starts afresh
+      out = Buffer();
+    } else {
       entry.unkept_size = out.size();
-    out.clear();
+      out.clear();
+    }
   }
 
   // Hard links (a File entry with a link target): tar stores the content once, under the first name, and later names
