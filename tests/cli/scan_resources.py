@@ -5,9 +5,9 @@
    decompresses. Peak RSS (getrusage of the child) stays far under the decompressed total (it was that total plus
    overhead: 2.5 GB for 2500 members).
 2. When memory does run out (an address-space limit smaller than one member), the input was not read to its end:
-   exit 2 and a message, even with --fail-on, never "no certificates found" with exit 0.
+   exit 2 and a message, even with --fail-on, never "no certificates found" with exit 0. fwextract likewise.
 
-usage: scan_resources.py FWCERT SOURCE_DIR
+usage: scan_resources.py FWCERT FWEXTRACT SOURCE_DIR
 """
 import os
 import resource
@@ -25,7 +25,7 @@ def fail(msg):
 
 
 def main():
-    fwcert, src = sys.argv[1], sys.argv[2]
+    fwcert, fwextract, src = sys.argv[1], sys.argv[2], sys.argv[3]
     pem = open(os.path.join(src, "samples", "certs", "server.crt"), "rb").read()
     with tempfile.TemporaryDirectory() as w:
         # 1. 600 members of 1 MiB zeros (600 MiB decompressed from ~0.6 MB), then the certificate.
@@ -70,6 +70,13 @@ def main():
         if "no certificates found\n" in r.stdout:
             fail("out of memory: the table says plainly \"no certificates found\"")
         print("1000 MiB member under a 1.2 GB address-space limit: exit 2, " + r.stderr.strip().splitlines()[-1])
+
+        # 3. fwextract keeps every member: the same limit stops it, and it says so with exit 2.
+        r = subprocess.run([fwextract, big, "-o", os.path.join(w, "out")], capture_output=True, text=True,
+                           timeout=600, preexec_fn=limit)
+        if r.returncode != 2 or "not read to the end" not in r.stderr:
+            fail("fwextract out of memory: exit %d, stderr %r" % (r.returncode, r.stderr))
+        print("fwextract, same limit: exit 2")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,13 @@ int main(int argc, char** argv) {
     const std::string name = std::filesystem::path(image).filename().string();
     fwcert::Tree tree = fwcert::extract_tree(mf->view(), name, **walker, opts);
     for (const auto& d : tree.diagnostics) std::cerr << "fwextract: " << image << ": " << d.message << "\n";
+    // Not read to its end (a reader out of memory, the file truncated while read): what was read is still given.
+    auto partial = [&] {
+      if (!tree.incomplete && !mf->truncated_while_read()) return false;
+      std::cerr << "fwextract: " << image << ": not read to the end (out of memory, or the file changed while being "
+                << "read); the result is partial\n";
+      return true;
+    };
     if (list) {
       if (json) {
         std::cout << fwcert::tree_manifest(tree, nullptr).dump(2) << "\n";
@@ -97,7 +104,7 @@ int main(int argc, char** argv) {
           std::cout << "\n";
         }
       }
-      return 0;
+      return partial() ? 2 : 0;
     }
     auto report = fwcert::write_tree(tree, out_dir, fwcert::WriteOptions{force});
     if (!report) {
@@ -109,7 +116,7 @@ int main(int argc, char** argv) {
               << report->dirs << " directories, " << report->links << " symlinks, " << report->placeholders
               << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << out_dir
               << "/manifest.json\n";
-    return 0;
+    return partial() ? 2 : 0;
   } catch (const std::exception& e) {
     std::cerr << "fwextract: internal error: " << e.what() << "\n";
     return 3;
