@@ -78,6 +78,17 @@ def main():
             fail("fwextract out of memory: exit %d, stderr %r" % (r.returncode, r.stderr))
         print("fwextract, same limit: exit 2")
 
+        # 4. A catalog run records the partial result and every other image, and exits 2 naming the partial one.
+        lib = os.path.join(w, "fw")
+        os.mkdir(lib)
+        os.rename(big, os.path.join(lib, "big.zip"))
+        open(os.path.join(lib, "server.crt"), "wb").write(pem)
+        r = subprocess.run([fwcert, "catalog", "add", lib, "--db", os.path.join(w, "c.sqlite"), "--now", "2026-01-01"],
+                           capture_output=True, text=True, timeout=600, preexec_fn=limit)
+        if r.returncode != 2 or "big.zip: not read to the end" not in r.stderr or "2 scanned" not in r.stderr:
+            fail("catalog add out of memory: exit %d, stderr %r" % (r.returncode, r.stderr))
+        print("catalog add, same limit: exit 2, both files recorded")
+
 
 if __name__ == "__main__":
     main()
