@@ -393,7 +393,6 @@ TEST_CASE("archive reader: truncated and bit-flipped archives never crash or han
   std::vector<std::pair<std::string, std::string>> kinds = {{"zip", ""},   {"ustar", ""}, {"gnutar", ""},
                                                             {"newc", ""},  {"odc", ""},   {"bin", ""},
                                                             {"7zip", ""},  {"pax", "gzip"}, {"newc", "xz"}};
-  auto t0 = std::chrono::steady_clock::now();
   for (const auto& [format, filter] : kinds) {
     std::vector<Member> members = standard_members();
     Bytes good = write_archive(format, members, filter);
@@ -436,8 +435,8 @@ TEST_CASE("archive reader: truncated and bit-flipped archives never crash or han
   }
   Budget budget;
   CHECK_FALSE(read_archive(ByteView(), budget).diagnostics.empty());
-  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  CHECK(seconds < 60);
+  // "Never hang" is bounded by the work asserted above (every read within its budget), not by the wall clock: a
+  // loaded machine must not turn this test red. ctest's timeout catches a real hang.
 }
 
 TEST_CASE("archive reader: a corrupt entry header in the middle is reported with its offset") {
@@ -467,9 +466,7 @@ TEST_CASE("archive reader: a zip bomb stops at the cap") {
     ExtractLimits limits;
     limits.max_file_bytes = 4 << 20;
     Budget budget(limits);
-    auto t0 = std::chrono::steady_clock::now();
     ExtractResult r = read_archive(view_of(bomb), budget);
-    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 10);
     CHECK(r.limited);
     REQUIRE(r.entries.size() == 2);
     CHECK(r.entries[0].size == zeros);
@@ -519,9 +516,7 @@ TEST_CASE("archive reader: a tar.gz bomb is bounded by the archive's ratio cap")
   limits.max_file_bytes = 1 << 20;
   limits.max_ratio = 50;
   Budget budget(limits);
-  auto t0 = std::chrono::steady_clock::now();
   ExtractResult r = read_archive(view_of(bomb), budget);
-  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 5);
   CHECK(r.limited);
   REQUIRE_FALSE(r.entries.empty());
   CHECK(r.entries[0].content().size() == limits.max_file_bytes);
@@ -745,7 +740,6 @@ TEST_CASE("corpus: libarchive's recursive gzip terminates under the caps") {
   if (!bytes) return;
   ExtractLimits limits;
   limits.max_total_bytes = 64 << 20;
-  auto t0 = std::chrono::steady_clock::now();
   Budget b1(limits);
   ExtractResult a = read_archive(view_of(*bytes), b1);
   CHECK(b1.used_bytes() <= limits.max_total_bytes);
@@ -753,7 +747,6 @@ TEST_CASE("corpus: libarchive's recursive gzip terminates under the caps") {
   ExtractResult s = read_stream(view_of(*bytes), "gzip", b2);
   REQUIRE(s.entries.size() == 1);
   CHECK(s.entries[0].content().size() <= b2.allowance(bytes->size()));
-  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 10);
   CHECK(reports_trouble(a));
 }
 

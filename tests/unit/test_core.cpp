@@ -1,6 +1,7 @@
 // Byte views, readers, results, checksums and time formatting.
 #include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,6 +153,65 @@ TEST_CASE("MappedFile refuses a FIFO at once, even with no writer (never blocks)
   CHECK(r.error().message.find("not a regular file") != std::string::npos);
   ::unlink(fifo.c_str());
   ::rmdir(dir);
+}
+
+namespace {
+
+// Sends n bytes (byte i is i % 251) into fd on a thread, then closes it; stops early when the reader has gone.
+std::jthread send_pattern(int fd, size_t n) {
+  return std::jthread([fd, n] {
+    std::vector<uint8_t> chunk(64 << 10);
+    for (size_t off = 0; off < n;) {
+      const size_t len = std::min(chunk.size(), n - off);
+      for (size_t i = 0; i < len; ++i) chunk[i] = static_cast<uint8_t>((off + i) % 251);
+      const ssize_t w = ::send(fd, chunk.data(), len, MSG_NOSIGNAL);
+      if (w <= 0) break;
+      off += static_cast<size_t>(w);
+    }
+    ::close(fd);
+  });
+}
+
+}  // namespace
+
+TEST_CASE("MappedFile::read_all holds a stream whole in memory, bounded, and keeps it through a move") {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  const size_t n = (size_t{3} << 20) + 12345;  // past the first 1 MiB buffer, and not a multiple of it
+  auto writer = send_pattern(sv[1], n);
+  auto r = MappedFile::read_all(sv[0], "-", uint64_t{4} << 20);
+  ::close(sv[0]);
+  REQUIRE(r);
+  MappedFile moved = std::move(*r);
+  CHECK(moved.path() == "-");
+  REQUIRE(moved.size() == n);
+  bool same = true;
+  for (size_t i = 0; i < n && same; i += 4093) same = moved.view().data()[i] == static_cast<uint8_t>(i % 251);
+  CHECK(same);
+  CHECK(moved.view().data()[n - 1] == static_cast<uint8_t>((n - 1) % 251));
+
+  // Exactly at the cap is accepted; one byte more is an Error naming the input, not a truncated buffer.
+  for (const size_t extra : {size_t{0}, size_t{1}}) {
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    const uint64_t cap = (uint64_t{1} << 20) + 5;
+    auto w = send_pattern(sv[1], static_cast<size_t>(cap) + extra);
+    auto capped = MappedFile::read_all(sv[0], "-", cap);
+    ::close(sv[0]);
+    if (extra == 0) {
+      REQUIRE(capped);
+      CHECK(capped->size() == cap);
+    } else {
+      REQUIRE_FALSE(capped);
+      CHECK(capped.error().message.find("-: longer than 1048581 bytes") == 0);
+    }
+  }
+}
+
+TEST_CASE("MappedFile::open_input opens a path as open() does") {
+  auto self = MappedFile::open_input(fwtest::source_dir() + "/CMakeLists.txt");
+  REQUIRE(self);
+  CHECK(self->view().matches(0, "cmake_minimum_required"));
+  CHECK_FALSE(MappedFile::open_input("/nonexistent/fw.bin"));
 }
 
 TEST_CASE("Memo computes each key once, keeps only what it is told to, and is bounded") {

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "cli.hpp"
 #include "fwcert/catalog/catalog.hpp"
 #include "fwcert/certs/scan.hpp"
 #include "fwcert/certs/x509.hpp"
@@ -35,6 +36,7 @@ namespace {
 // not followed).
 std::vector<std::string> expand_path(const std::string& path, std::vector<std::string>& errors) {
   std::vector<std::string> out;
+  if (path == fwcert::MappedFile::kStdin) return {path};  // standard input, read by MappedFile::open_input
   std::error_code ec;
   auto st = fs::status(path, ec);
   if (ec || !fs::exists(st)) {
@@ -111,7 +113,7 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   std::vector<fwcert::ScanReport> reports;
   for (size_t i = 0; i < files.size(); ++i) {
     if (progress) std::cerr << "\r[" << i + 1 << "/" << files.size() << "] " << files[i] << "\033[K" << std::flush;
-    auto mf = fwcert::MappedFile::open(files[i]);
+    auto mf = fwcert::MappedFile::open_input(files[i]);
     if (!mf) {
       errors.push_back(mf.error().message);
       continue;
@@ -546,13 +548,16 @@ int main(int argc, char** argv) {
       "  fwcert scan REDFISH_X10_390.bin                   table for people\n"
       "  fwcert scan --now 2015-06-01 image.bin            what a BMC whose clock says 2015 would see\n"
       "  fwcert scan --format json images/ > certs.json    every image below a folder, as JSON\n"
-      "  fwcert scan --fail-on expired,expiring image.bin  exit 1 when any certificate is expired or expiring\n\n"
+      "  fwcert scan --fail-on expired,expiring image.bin  exit 1 when any certificate is expired or expiring\n"
+      "  curl -s URL | fwcert scan -                       standard input (read into memory, up to 1 GiB)\n\n"
       "Status: valid, expiring (notAfter within --warn-days), expired, not-yet-valid, invalid-date (a date that\n"
       "cannot be read: never called valid or expired). Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input.");
   std::vector<std::string> paths, passwords;
   std::string now_text, format = "table", fail_on, sig_path;
   int warn_days = 90;
-  scan->add_option("PATH", paths, "Firmware images, vendor zips, directories (recursive), certificate/key/keystore files")
+  scan->add_option("PATH", paths,
+                   "Firmware images, vendor zips, directories (recursive), certificate/key/keystore files ('-': "
+                   "standard input)")
       ->required();
   scan->add_option("--now", now_text,
                    "Clock for every judgement: 2026-05-17, 2026-05-17T09:46:36Z or @<unix> (default: system clock)");
@@ -561,10 +566,13 @@ int main(int argc, char** argv) {
       ->default_val("table")
       ->check(CLI::IsMember({"table", "json", "csv", "sarif"}));
   scan->add_option("--fail-on", fail_on,
-                   "Exit 1 when any of these holds (comma list): expired, not-yet-valid, expiring, invalid-date, "
-                   "private-key, weak");
+                   "Exit 1 when any of these holds (comma list, repeatable): expired, not-yet-valid, expiring, "
+                   "invalid-date, private-key, weak")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);
   scan->add_option("--pkcs12-password", passwords,
-                   "Password to try on PKCS#12 files (repeatable; default: empty and a few vendor defaults)");
+                   "Password to try on PKCS#12 files (one per use, repeatable; default: empty and a few vendor "
+                   "defaults)");
   scan->add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");
 
   // catalog
@@ -601,7 +609,9 @@ int main(int argc, char** argv) {
   std::string before, qnow;
   int qwarn = 90;
   auto* certs = catalog->add_subcommand("certs", "Unique certificates with their status at --now and image count");
-  certs->add_option("--status", statuses, "Keep these statuses (valid, expiring, expired, not-yet-valid, invalid-date)")
+  certs->add_option("--status", statuses,
+                    "Keep these statuses (comma list, repeatable): valid, expiring, expired, not-yet-valid, "
+                    "invalid-date")
       ->delimiter(',');
   certs->add_option("--expiring-before", before, "Keep certificates whose notAfter is before this date");
   certs->add_option("--now", qnow, "Clock for the status (default: system clock)");
@@ -634,16 +644,25 @@ int main(int argc, char** argv) {
       "certificate on its notAfter date, UID from its SHA-256 so re-imports update, reminders at --alarm days).");
   cal->add_option("--now", cal_now, "Clock: events after it (default: system clock)");
   cal->add_option("--until", cal_until, "Only certificates expiring before this date");
-  cal->add_option("--alarm", cal_alarm, "Reminder days before expiry")->capture_default_str();
+  cal->add_option("--alarm", cal_alarm, "Reminder days before expiry (comma list, repeatable; '' for none)")
+      ->capture_default_str()
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);
   cal->add_flag("--all", cal_all, "Include certificates that already expired");
   cal->add_option("--warn-days", cal_warn, "Expiring window for the status")->default_val(90);
   cal->add_option("--format", cal_format, "ics, csv or json")->check(CLI::IsMember({"ics", "csv", "json"}));
   cal->add_option("-o,--output", cal_out, "Output file ('-' for standard output)")->required();
   db_opt(cal);
 
-  CLI11_PARSE(app, argc, argv);
+  fwcert::cli::add_version(app, "fwcert");
+  if (auto rc = fwcert::cli::parse(app, argc, argv)) return *rc;
   try {
     if (*add) {
+      // A catalog records images by path, size and mtime, which standard input has not: refused before anything is
+      // created.
+      if (std::find(add_paths.begin(), add_paths.end(), fwcert::MappedFile::kStdin) != add_paths.end())
+        return std::cerr << "fwcert catalog add: '-' (standard input) cannot be catalogued: give the image as a file\n",
+               fwcert::cli::kExitUsage;
       add_opts.db = db;
       return catalog_add(add_paths, add_opts, argv[0]);
     }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli.hpp"
 #include "fwcert/core/mapped_file.hpp"
 #include "fwcert/extract/tree.hpp"
 #include "fwcert/extract/writer.hpp"
@@ -18,13 +19,15 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  fwextract firmware.bin -o out/       write the tree and out/manifest.json\n"
       "  fwextract firmware.bin --list        print every node's location, no writing\n"
-      "  fwextract firmware.bin --list --json print the manifest as JSON\n",
+      "  fwextract firmware.bin --list --json print the manifest as JSON\n"
+      "  cat firmware.bin | fwextract - --list  standard input (piped input is read into memory, up to 1 GiB)\n\n"
+      "Exit: 0 fine, 2 usage error or unreadable input.\n",
       "fwextract"};
   std::string image, out_dir, sig_path;
   bool force = false, list = false, json = false;
   fwcert::ExtractOptions opts;
   uint64_t max_total_mb = opts.limits.max_total_bytes >> 20, max_file_mb = opts.limits.max_file_bytes >> 20;
-  app.add_option("IMAGE", image, "Firmware image (or any file) to unpack")->required();
+  app.add_option("IMAGE", image, "Firmware image (or any file) to unpack ('-': standard input)")->required();
   app.add_option("-o,--output", out_dir, "Output folder (created; must be empty unless --force)");
   app.add_flag("--force", force, "Write into a non-empty output folder");
   app.add_flag("--list", list, "Print the tree's locations instead of writing files");
@@ -39,9 +42,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> cramfs_at;
   app.add_option("--cramfs-at", cramfs_at,
                  "Offset (decimal or 0x hex) of a CramFS whose superblock is damaged; its tree is recovered from the "
-                 "root directory (repeatable)");
+                 "root directory (repeatable, or a comma list)")
+      ->delimiter(',');
   app.add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");
-  CLI11_PARSE(app, argc, argv);
+  fwcert::cli::add_version(app, "fwextract");
+  if (auto rc = fwcert::cli::parse(app, argc, argv)) return *rc;
   if (!list && out_dir.empty()) {
     std::cerr << "fwextract: give an output folder with -o DIR, or --list (see fwextract --help)\n";
     return 2;
@@ -65,7 +70,7 @@ int main(int argc, char** argv) {
       std::cerr << "fwextract: " << walker.error().message << "\n";
       return 2;
     }
-    auto mf = fwcert::MappedFile::open(image);
+    auto mf = fwcert::MappedFile::open_input(image);
     if (!mf) {
       std::cerr << "fwextract: " << mf.error().message << "\n";
       return 2;

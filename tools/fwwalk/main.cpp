@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli.hpp"
 #include "fwcert/core/mapped_file.hpp"
 #include "fwcert/report/walk_report.hpp"
 #include "fwcert/scan/walker.hpp"
@@ -15,25 +16,31 @@ int main(int argc, char** argv) {
       "  fwwalk firmware.bin                 table of medium- and high-confidence hits\n"
       "  fwwalk --json firmware.bin | jq .   JSON array of {file, offset, size, type, confidence, ...}\n"
       "  fwwalk --all firmware.bin           include low-confidence candidates too\n"
-      "  fwwalk --list-signatures            the magics loaded, and which validator each binds to\n",
+      "  fwwalk --list-signatures            the magics loaded, and which validator each binds to\n"
+      "  cat firmware.bin | fwwalk -         standard input (piped input is read into memory, up to 1 GiB)\n\n"
+      "Exit: 0 fine, 2 usage error or unreadable input.\n",
       "fwwalk"};
   std::vector<std::string> files;
   bool json = false, all = false, list_sigs = false, list_validators = false;
   std::string min_conf = "medium", sig_path;
   std::vector<std::string> types;
-  app.add_option("IMAGE", files, "Firmware images or any files to walk");
+  app.add_option("IMAGE", files, "Firmware images or any files to walk ('-': standard input)");
   app.add_flag("--json", json, "Print a JSON array instead of the table");
   app.add_flag("-a,--all", all, "Also list low-confidence hits (same as --min-confidence low)");
   app.add_option("--min-confidence", min_conf, "Lowest confidence to list: low, medium or high")
       ->default_val("medium")
       ->check(CLI::IsMember({"low", "medium", "high"}, CLI::ignore_case));
-  app.add_option("-t,--type", types, "Only list hits of these types (repeatable), e.g. -t cramfs -t uimage");
+  app.add_option("-t,--type", types,
+                 "Only list hits of this type (repeatable, or a comma list), e.g. -t cramfs -t uimage or "
+                 "-t cramfs,uimage")
+      ->delimiter(',');
   app.add_option("--signatures", sig_path,
                  "Signature file or directory of *.sig files (default: $FWCERT_SIGNATURES, the signatures/ folder "
                  "next to the program, or the built-in set)");
   app.add_flag("--list-signatures", list_sigs, "Print the loaded signature definitions and exit");
   app.add_flag("--list-validators", list_validators, "Print the built-in validators and exit");
-  CLI11_PARSE(app, argc, argv);
+  fwcert::cli::add_version(app, "fwwalk");
+  if (auto rc = fwcert::cli::parse(app, argc, argv)) return *rc;
 
   try {
     if (sig_path.empty()) sig_path = fwcert::default_signature_path(argv[0]);
@@ -70,7 +77,7 @@ int main(int argc, char** argv) {
     int rc = 0;
     std::vector<fwcert::FileWalk> walks;
     for (const auto& f : files) {
-      auto mf = fwcert::MappedFile::open(f);
+      auto mf = fwcert::MappedFile::open_input(f);
       if (!mf) {
         std::cerr << "fwwalk: " << mf.error().message << "\n";
         rc = 2;

@@ -1,6 +1,7 @@
 #include "fwcert/core/mapped_file.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -113,6 +114,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     size_ = std::exchange(other.size_, 0);
     mapped_ = std::exchange(other.mapped_, false);
     guard_ = std::exchange(other.guard_, -1);
+    owned_ = std::move(other.owned_);  // a vector's move keeps its buffer, so data_ still points into it
   }
   return *this;
 }
@@ -129,6 +131,7 @@ void MappedFile::reset() {
   data_ = nullptr;
   size_ = 0;
   mapped_ = false;
+  owned_ = {};
 }
 
 Result<MappedFile> MappedFile::open(const std::string& path, bool prefault) {
@@ -190,6 +193,67 @@ Result<MappedFile> MappedFile::open(const std::string& path, bool prefault) {
 
 bool MappedFile::truncated_while_read() const {
   return guard_ >= 0 && g_slots[guard_].truncated.load(std::memory_order_acquire);
+}
+
+Result<MappedFile> MappedFile::open_input(const std::string& path, bool prefault) {
+  if (path != kStdin) return open(path, prefault);
+  struct stat st {};
+  if (fstat(STDIN_FILENO, &st) != 0)
+    return make_error(0, std::string(kStdin) + ": standard input: " + std::strerror(errno));
+  if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+    // Redirected from a file: mapped like any file, through a descriptor of its own, so nothing is copied.
+    auto f = open("/dev/fd/0", prefault);
+    if (!f) return make_error(0, std::string(kStdin) + ": standard input: " + f.error().message);
+    f->path_ = kStdin;
+    return f;
+  }
+  if (isatty(STDIN_FILENO))
+    return make_error(0, std::string(kStdin) + ": standard input is a terminal; pipe or redirect a file into it");
+  auto f = read_all(STDIN_FILENO, kStdin, kMaxStdinBytes);
+  // An empty pipe is almost always a failed command before it (curl, ssh): said, not scanned as an empty input.
+  if (f && f->size() == 0) return make_error(0, std::string(kStdin) + ": nothing on standard input");
+  return f;
+}
+
+Result<MappedFile> MappedFile::read_all(int fd, const std::string& name, uint64_t max_bytes) {
+  auto too_long = [&] {
+    const std::string cap = max_bytes % (uint64_t{1} << 20) == 0 ? std::to_string(max_bytes >> 20) + " MiB"
+                                                                  : std::to_string(max_bytes) + " bytes";
+    return make_error(0, name + ": longer than " + cap + ", the limit for input read into memory (give it as a file)");
+  };
+  MappedFile f;
+  f.path_ = name;
+  std::vector<uint8_t>& buf = f.owned_;
+  size_t used = 0;
+  for (;;) {
+    if (used == buf.size()) {
+      if (used > max_bytes) return too_long();
+      // Doubling from 1 MiB, up to one byte past the cap so that reaching it can be told from passing it.
+      const uint64_t grown = std::max<uint64_t>(used * uint64_t{2}, uint64_t{1} << 20);
+      const uint64_t want = std::min<uint64_t>(grown, max_bytes + 1);
+      try {
+        buf.resize(static_cast<size_t>(want));
+      } catch (const std::exception&) {
+        return make_error(0, name + ": out of memory after " + std::to_string(used) + " bytes");
+      }
+    }
+    ssize_t n = ::read(fd, buf.data() + used, buf.size() - used);
+    if (n > 0) {
+      used += static_cast<size_t>(n);
+    } else if (n == 0) {
+      break;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      pollfd p{fd, POLLIN, 0};  // a descriptor left non-blocking by whoever made it: wait for data or its end
+      ::poll(&p, 1, -1);
+    } else if (errno != EINTR) {
+      return make_error(0, name + ": " + std::strerror(errno));
+    }
+  }
+  if (used > max_bytes) return too_long();
+  buf.resize(used);  // not shrunk: that would copy it all once more
+  f.data_ = buf.data();
+  f.size_ = used;
+  return f;
 }
 
 }  // namespace fwcert

@@ -4,7 +4,9 @@
 // this file supplies a read-only in-memory sqfs_file_t over the ByteView, walks the directory tree itself (so depth,
 // entry count and directory loops stay under our control: libsquashfs' own full-hierarchy reader expands a directory
 // each time it is referenced, which a hostile image can turn into exponential work), and turns every libsquashfs
-// error into a diagnostic naming the path and the error code.
+// error into a diagnostic naming the path and the error code. Debian builds libsquashfs without LZO, so LZO images get
+// a decompressor of ours (on liblzo2) through libsquashfs' compressor interface.
+#include <lzo/lzo1x.h>
 #include <sqfs/compressor.h>
 #include <sqfs/data_reader.h>
 #include <sqfs/dir.h>
@@ -18,9 +20,11 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <new>
+#include <optional>
 #include <string>
 #include <type_traits>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "fwcert/extract/readers.hpp"
@@ -85,6 +89,60 @@ void init_memory_file(MemoryFile& m, ByteView bytes) {
   m.bytes = bytes;
 }
 
+// --- LZO decompressor ----------------------------------------------------------------------------------------------
+
+// A squashfs LZO block is a bare LZO1X stream, whichever lzo1x compressor and level made it (the options block records
+// those for the compressor's sake only), so one safe decompressor reads them all. Extraction only: do_block never
+// writes past outsize (lzo1x_decompress_safe checks every output and input step), and a stream that does not end
+// exactly at the end of the block is an error, as in the kernel and unsquashfs.
+struct LzoDecompressor {
+  sqfs_compressor_t iface;  // first member: libsquashfs hands back the sqfs_compressor_t* / sqfs_object_t*
+  sqfs_u32 block_size;
+};
+static_assert(std::is_standard_layout_v<LzoDecompressor>);
+
+LzoDecompressor* lzo_self(sqfs_object_t* o) { return reinterpret_cast<LzoDecompressor*>(o); }
+const LzoDecompressor* lzo_self(const sqfs_object_t* o) { return reinterpret_cast<const LzoDecompressor*>(o); }
+
+void lzo_destroy(sqfs_object_t* o) { delete lzo_self(o); }
+sqfs_object_t* lzo_copy(const sqfs_object_t* o) {
+  auto* copy = new (std::nothrow) LzoDecompressor(*lzo_self(o));
+  return copy ? &copy->iface.base : nullptr;
+}
+void lzo_get_configuration(const sqfs_compressor_t* c, sqfs_compressor_config_t* cfg) {
+  std::memset(cfg, 0, sizeof(*cfg));
+  cfg->id = SQFS_COMP_LZO;
+  cfg->flags = SQFS_COMP_FLAG_UNCOMPRESS;
+  cfg->block_size = lzo_self(&c->base)->block_size;
+}
+int lzo_write_options(sqfs_compressor_t*, sqfs_file_t*) { return SQFS_ERROR_UNSUPPORTED; }
+// The options (algorithm, level) only tune compression.
+int lzo_read_options(sqfs_compressor_t*, sqfs_file_t*) { return 0; }
+sqfs_s32 lzo_do_block(sqfs_compressor_t*, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out, sqfs_u32 outsize) {
+  // The result is an sqfs_s32; libsquashfs never asks for more than a block (at most 1 MiB) anyway.
+  lzo_uint n = std::min<sqfs_u32>(outsize, 0x7FFFFFFF);
+  const int rc = lzo1x_decompress_safe(in, size, out, &n, nullptr);
+  if (rc == LZO_E_OK && n <= outsize) return static_cast<sqfs_s32>(n);
+  // 0 is libsquashfs' "the output buffer is too small".
+  return rc == LZO_E_OUTPUT_OVERRUN ? 0 : SQFS_ERROR_COMPRESSOR;
+}
+
+// Null when liblzo2 cannot be initialised (a library built for another ABI) or memory is short.
+sqfs_compressor_t* make_lzo_decompressor(sqfs_u32 block_size) {
+  static const bool lzo_ok = lzo_init() == LZO_E_OK;
+  if (!lzo_ok) return nullptr;
+  auto* c = new (std::nothrow) LzoDecompressor{};
+  if (!c) return nullptr;
+  c->iface.base.destroy = lzo_destroy;
+  c->iface.base.copy = lzo_copy;
+  c->iface.get_configuration = lzo_get_configuration;
+  c->iface.write_options = lzo_write_options;
+  c->iface.read_options = lzo_read_options;
+  c->iface.do_block = lzo_do_block;
+  c->block_size = block_size;
+  return &c->iface;
+}
+
 // --- Names for messages ---------------------------------------------------------------------------------------------
 
 // libsquashfs error codes (sqfs/error.h) by name, for diagnostics.
@@ -142,10 +200,15 @@ bool is_dir(const sqfs_inode_generic_t& in) {
   return in.base.type == SQFS_INODE_DIR || in.base.type == SQFS_INODE_EXT_DIR;
 }
 
-// Where a directory's listing lives in the directory table (metadata block start << 16 | offset in the block): the
-// identity used to expand every directory at most once.
-uint64_t listing_location(const sqfs_inode_generic_t& in) {
-  if (in.base.type == SQFS_INODE_DIR) return (uint64_t{in.data.dir.start_block} << 16) | in.data.dir.offset;
+// Where a directory's listing lives in the directory table (metadata block start << 16 | offset in the block), or
+// nothing for an empty directory. An empty directory has no listing of its own: its stored size is 3 (the size
+// counts 3 bytes for the "." and ".." the kernel makes up) and mksquashfs gives it the position where the next
+// listing will be written, so its position is shared with another directory and identifies nothing.
+std::optional<uint64_t> listing_location(const sqfs_inode_generic_t& in) {
+  const bool basic = in.base.type == SQFS_INODE_DIR;
+  const uint32_t size = basic ? in.data.dir.size : in.data.dir_ext.size;
+  if (size <= 3) return std::nullopt;
+  if (basic) return (uint64_t{in.data.dir.start_block} << 16) | in.data.dir.offset;
   return (uint64_t{in.data.dir_ext.start_block} << 16) | in.data.dir_ext.offset;
 }
 
@@ -163,7 +226,7 @@ class SquashfsReader {
       } else if (!is_dir(*root)) {
         diag(super_.inode_table_start, Severity::Error, "the root inode is not a directory");
       } else {
-        expanded_.insert(listing_location(*root));
+        first_expansion(*root, "/");
         walk(*root, "", 0);
       }
     }
@@ -228,12 +291,19 @@ class SquashfsReader {
     }
 
     std::string cname = compressor_name(super_.compression_id);
-    sqfs_compressor_config_t cfg;
-    std::memset(&cfg, 0, sizeof(cfg));
-    int ret = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super_.compression_id), super_.block_size,
-                                          SQFS_COMP_FLAG_UNCOMPRESS);
+    int ret = 0;
     sqfs_compressor_t* cmp_raw = nullptr;
-    if (ret == 0) ret = sqfs_compressor_create(&cfg, &cmp_raw);
+    if (super_.compression_id == SQFS_COMP_LZO) {
+      // Ours whether or not this libsquashfs has one, so LZO images read the same with every build.
+      cmp_raw = make_lzo_decompressor(super_.block_size);
+      if (!cmp_raw) ret = SQFS_ERROR_ALLOC;
+    } else {
+      sqfs_compressor_config_t cfg;
+      std::memset(&cfg, 0, sizeof(cfg));
+      ret = sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super_.compression_id), super_.block_size,
+                                        SQFS_COMP_FLAG_UNCOMPRESS);
+      if (ret == 0) ret = sqfs_compressor_create(&cfg, &cmp_raw);
+    }
     cmp_.reset(cmp_raw);
     if (ret != 0 || !cmp_) {
       diag(0, Severity::Error, "compressor " + cname + " not supported (" + error_text(ret) + ")");
@@ -318,16 +388,33 @@ class SquashfsReader {
              child_path + ": not descended: deeper than " + std::to_string(kMaxDepth) + " levels");
         continue;
       }
-      // A v4 image never lists one directory twice; a repeat is a loop or a crafted DAG, which would otherwise be
-      // expanded again for every reference.
-      if (!expanded_.insert(listing_location(*c.inode)).second) {
-        diag(super_.directory_table_start, Severity::Warning,
-             child_path + ": not descended: its listing was already read (directory loop or hard-linked directory)");
+      if (auto seen = first_expansion(*c.inode, child_path)) {
+        diag(super_.directory_table_start, Severity::Warning, child_path + ": not descended: " + *seen);
         continue;
       }
       walk(*c.inode, child_path, depth + 1);
       c.inode.reset();
     }
+  }
+
+  // Every directory is expanded at most once, so a loop or a crafted DAG (which would otherwise be expanded again for
+  // every reference, exponentially) costs nothing. A directory is identified by its inode number: a v4 image numbers
+  // inodes uniquely and cannot hard-link a directory, so a number seen twice is a loop (an entry naming an ancestor)
+  // or a directory referenced from two places. Two directory inodes sharing one non-empty listing are also refused:
+  // mksquashfs never writes that, and each could otherwise expand the same listing again. Records this directory and
+  // returns nothing the first time; otherwise why it is not descended.
+  std::optional<std::string> first_expansion(const sqfs_inode_generic_t& dir, const std::string& path) {
+    auto [inode, fresh] = expanded_inodes_.try_emplace(dir.base.inode_number, path);
+    if (!fresh) {
+      return "directory inode " + std::to_string(dir.base.inode_number) + " was already read as " + inode->second +
+             " (directory loop or hard-linked directory)";
+    }
+    if (auto at = listing_location(dir)) {
+      auto [listing, first] = expanded_listings_.try_emplace(*at, path);
+      if (!first)
+        return "its listing was already read as " + listing->second + " (two directories share one listing)";
+    }
+    return std::nullopt;
   }
 
   static std::string join(const std::string& dir, const std::string& name) { return dir + "/" + name; }
@@ -471,7 +558,8 @@ class SquashfsReader {
   IdTable ids_;
   DirReader dir_;
   DataReader data_;
-  std::unordered_set<uint64_t> expanded_;
+  std::unordered_map<uint32_t, std::string> expanded_inodes_;    // inode number -> path where it was expanded
+  std::unordered_map<uint64_t, std::string> expanded_listings_;  // listing location -> path where it was read
   uint64_t looked_at_ = 0;
   size_t diag_count_ = 0;
   bool stop_ = false;

@@ -1,0 +1,85 @@
+// The command-line contract of every fwcert tool (fwwalk, fwextract, fwcert): exit 0 when fine, 1 for findings where
+// asked (--fail-on), 2 for usage errors and unreadable input; --version; one value per use of an option.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fwcert/core/version.hpp"
+
+namespace fwcert::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFindings = 1;
+constexpr int kExitUsage = 2;
+
+// --version prints "NAME 0.1.0" (the CMake project version, through the library) and exits 0.
+inline void add_version(CLI::App& app, const std::string& name) {
+  app.set_version_flag("--version", name + " " + std::string(fwcert::version()), "Print the version and exit");
+}
+
+// CLI11 lets an option that fills a list take every following word that is not an option, so
+// `--pkcs12-password foo A.crt B.crt` took A.crt as a password and `-t cramfs IMAGE` took IMAGE as a type. Every such
+// option, in every subcommand, takes exactly one value per use instead, and is repeated for more (a comma list too
+// where its declaration adds a delimiter). Positional arguments are left alone.
+inline void one_value_per_use(CLI::App& app) {
+  for (CLI::Option* o : app.get_options())
+    if (o->nonpositional() && o->get_items_expected_max() > 1) o->expected(1)->allow_extra_args(false)->take_all();
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) one_value_per_use(*sub);
+}
+
+// Notes whether an option called `name` ("--now") in app or one of its subcommands takes a value, or is a flag.
+inline void find_option_kinds(CLI::App& app, const std::string& name, bool& takes_value, bool& is_flag) {
+  if (CLI::Option* o = app.get_option_no_throw(name)) (o->get_items_expected_max() > 0 ? takes_value : is_flag) = true;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    find_option_kinds(*sub, name, takes_value, is_flag);
+}
+
+// argv for CLI11 (which takes it last word first). CLI11 reads `--name=` as `--name` and takes the next word as its
+// value, so `--pkcs12-password= A.crt B.crt` took A.crt as the password: `--name=` is handed over as `--name` and an
+// empty word, the empty value it means, when the option takes a value (never a flag's, never after `--`).
+inline std::vector<std::string> arguments(CLI::App& app, int argc, char** argv) {
+  std::vector<std::string> args;
+  bool options_ended = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    options_ended = options_ended || a == "--";
+    if (!options_ended && a.size() > 3 && a.starts_with("--") && a.find('=') == a.size() - 1) {
+      a.pop_back();
+      bool takes_value = false, is_flag = false;
+      find_option_kinds(app, a, takes_value, is_flag);
+      if (takes_value && !is_flag) {
+        args.push_back(a);
+        args.emplace_back();
+        continue;
+      }
+      a.push_back('=');
+    }
+    args.push_back(std::move(a));
+  }
+  std::reverse(args.begin(), args.end());
+  return args;
+}
+
+// Parses the command line after the options are declared. Returns the exit code when the program is to stop here:
+// 0 after --help or --version (printed on stdout), 2 after a usage error (CLI11's message on stderr) or when there
+// are no arguments at all (the usage on stderr). CLI11's own codes (105, 106, 109, ...) never reach the shell.
+inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  one_value_per_use(app);
+  if (argc <= 1) {
+    std::cerr << app.help();
+    return kExitUsage;
+  }
+  try {
+    app.parse(arguments(app, argc, argv));
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  return std::nullopt;
+}
+
+}  // namespace fwcert::cli
