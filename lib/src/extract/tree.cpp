@@ -159,7 +159,7 @@ class Builder {
   static ExtractResult read_container(const std::string& type, ByteView region, Budget& budget,
                                       const CramfsReadOptions& cramfs) {
     return type == "cramfs"     ? read_cramfs(region, budget, cramfs)
-           : type == "squashfs" ? read_squashfs(region, budget)
+           : type == "squashfs" ? read_squashfs(region, budget, cramfs.visit)
                                 : read_archive(region, budget, cramfs.visit);
   }
 

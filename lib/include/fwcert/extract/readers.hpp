@@ -45,6 +45,7 @@ ExtractResult read_archive(ByteView archive, Budget& budget, const MemberVisitor
 ExtractResult read_stream(ByteView stream, const std::string& format, Budget& budget);
 
 // squashfs (v4; compressions that the Debian build of libsquashfs supports).
-ExtractResult read_squashfs(ByteView fs, Budget& budget);
+// With `visit`, files are streamed (see MemberVisitor).
+ExtractResult read_squashfs(ByteView fs, Budget& budget, const MemberVisitor& visit = {});
 
 }  // namespace fwcert
