@@ -143,7 +143,8 @@ class Builder {
     return add(std::move(n), parent);
   }
 
-  // The walks a streaming read (CramFS, archive) makes of its files (by entry index), gathered from its threads.
+  // The walks a streaming read (CramFS, squashfs, archive) makes of its files (by entry index), gathered from its
+  // threads.
   struct StreamedWalks {
     std::mutex mutex;
     std::vector<std::pair<size_t, WalkResult>> walks;
