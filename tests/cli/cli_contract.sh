@@ -180,6 +180,7 @@ row 1 "--now 2026-01-01 --fail-on expired --fail-on not-yet-valid" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password foo" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password foo --pkcs12-password bar" "" ""
 row 0 "--now 2026-01-01 --signatures $SIGS" "" ""
+row 0 "--now 2026-01-01 --wide" "STATUS" ""
 row 0 "--pkcs12-password foo @FILES@ --now 2026-01-01 --pkcs12-password bar --format json" '"format_version"' ""
 row 1 "--fail-on not-yet-valid @FILES@ --now 2026-01-01" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password= @FILES@" "" ""  # an empty password, not A.bin
@@ -207,7 +208,8 @@ cat="$W/catalog.sqlite"
 run 0 "$FWCERT" catalog add --db "$cat" --now 2026-01-01 A.bin B.bin
 run 0 "$FWCERT" catalog add --db "$W/s1.sqlite" --now 2026-01-01 A.bin
 run 0 "$FWCERT" catalog add --db "$W/s2.sqlite" --now 2026-01-01 B.bin
-sha=$("$FWCERT" catalog certs --db "$cat" --now 2026-01-01 --format csv | awk -F, '/,IPMI,/ { print $NF }' | tr -d '\r')
+sha=$("$FWCERT" catalog certs --db "$cat" --now 2026-01-01 --format csv |
+  python3 -c 'import csv, sys; print(*[r["sha256"] for r in csv.DictReader(sys.stdin) if r["common_name"] == "IPMI"])')
 [ ${#sha} = 64 ] || fail "no SHA-256 for the IPMI certificate: '$sha'"
 
 P=("$FWCERT" catalog list)

@@ -9,7 +9,7 @@ function(run expect_rc)
 endfunction()
 set(sample ${SRC}/samples/bmc-sample.bin)
 
-run(0 scan --now 2026-01-01 ${sample})
+run(0 scan --now 2026-01-01 --wide ${sample})  # every cell in full
 foreach(text "IPMI" "2026-05-17" "not-yet-valid" "stunnel [ikvm] server certificate" "Private keys")
   string(FIND "${out}" "${text}" pos)
   if(pos EQUAL -1)

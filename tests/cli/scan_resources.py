@@ -9,6 +9,7 @@
 
 usage: scan_resources.py FWCERT FWEXTRACT SOURCE_DIR
 """
+import json
 import os
 import resource
 import subprocess
@@ -70,6 +71,11 @@ def main():
         if "no certificates found\n" in r.stdout:
             fail("out of memory: the table says plainly \"no certificates found\"")
         print("1000 MiB member under a 1.2 GB address-space limit: exit 2, " + r.stderr.strip().splitlines()[-1])
+        r = subprocess.run([fwcert, "scan", big, "--now", "2026-01-01", "--format", "sarif"],
+                           capture_output=True, text=True, timeout=600, preexec_fn=limit)
+        sarif = json.loads(r.stdout)
+        if r.returncode != 2 or sarif["runs"][0]["invocations"][0]["executionSuccessful"] is not False:
+            fail("out of memory, SARIF: exit %d, invocation %r" % (r.returncode, sarif["runs"][0]["invocations"]))
 
         # 3. fwextract keeps every member: the same limit stops it, and it says so with exit 2.
         r = subprocess.run([fwextract, big, "-o", os.path.join(w, "out")], capture_output=True, text=True,

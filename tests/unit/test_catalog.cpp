@@ -19,10 +19,12 @@
 #include <future>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "fwcert/catalog/catalog.hpp"
 #include "fwcert/certs/scan.hpp"
+#include "fwcert/report/catalog_report.hpp"
 #include "support.hpp"
 
 using namespace fwtest;
@@ -525,14 +527,47 @@ TEST_CASE("catalog: merging shard databases equals one database with everything"
   merged = open_ok(out);
   CHECK(dump(*merged) == expected);
 
-  // Bad inputs: a clean error.
+  // Bad inputs: each named in the report, none merged.
   auto missing = Catalog::merge(out, {tmp.file("missing.db")});
-  CHECK_FALSE(missing);
+  REQUIRE(missing);
+  CHECK(missing->merged == 0);
+  REQUIRE(missing->failed.size() == 1);
+  CHECK(missing->failed[0].find("missing.db") != std::string::npos);
   { std::ofstream(tmp.file("junk.db")) << std::string(8192, 'x'); }
   auto junk = Catalog::merge(out, {tmp.file("junk.db")});
-  REQUIRE_FALSE(junk);
-  CHECK_FALSE(junk.error().message.empty());
-  CHECK_FALSE(Catalog::merge(out, {out}));
+  REQUIRE(junk);
+  REQUIRE(junk->failed.size() == 1);
+  CHECK(junk->failed[0].find("junk.db") != std::string::npos);
+  auto self = Catalog::merge(out, {out});
+  REQUIRE(self);
+  CHECK(self->failed.size() == 1);
+  merged = open_ok(out);
+  CHECK(dump(*merged) == expected);
+}
+
+TEST_CASE("catalog: merge goes past a bad shard, merges the ones after it and names the bad one") {
+  TempDir tmp;
+  const std::string s1 = tmp.file("s1.db"), bad = tmp.file("bad.db"), s3 = tmp.file("s3.db");
+  {
+    auto a = open_ok(s1);
+    record_ok(*a, meta("img1.bin"), report("img1.bin", {cert("aaa", "one", 0, k2026Jan1, {"img1.bin!x:/a.crt"})}));
+    auto c = open_ok(s3);
+    record_ok(*c, meta("img3.bin"), report("img3.bin", {cert("ccc", "three", 0, k2026Jan1, {"img3.bin!x:/c.crt"})}));
+  }
+  { std::ofstream(bad, std::ios::binary) << std::string(8192, 'x'); }
+  const std::string out = tmp.file("out.db");
+  auto m = Catalog::merge(out, {s1, bad, tmp.file("absent.db"), s3});
+  REQUIRE(m);
+  CHECK(m->merged == 2);
+  REQUIRE(m->failed.size() == 2);
+  CHECK(m->failed[0].find("bad.db") != std::string::npos);
+  CHECK(m->failed[1].find("absent.db") != std::string::npos);
+  auto merged = open_ok(out);
+  auto images = merged->list_images();
+  REQUIRE(images);
+  REQUIRE(images->size() == 2);
+  CHECK((*images)[0].meta.path == "img1.bin");
+  CHECK((*images)[1].meta.path == "img3.bin");  // after the bad shard: merged all the same
 }
 
 TEST_CASE("catalog: SIGKILL at random moments leaves each image fully recorded or absent") {
@@ -724,20 +759,26 @@ TEST_CASE("catalog: garbage and foreign database files give a clean error") {
     sqlite3_finalize(st);
     sqlite3_close(db);
   }
-  CHECK_FALSE(Catalog::merge(tmp.file("out.db"), {other}));
+  auto om = Catalog::merge(tmp.file("out.db"), {other});
+  REQUIRE(om);
+  CHECK(om->merged == 0);
+  CHECK(om->failed.size() == 1);
 
-  // A catalog from a newer fwcert (schema version 2) is refused rather than misread.
+  // A catalog from a newer fwcert (schema version 99) is refused rather than misread.
   std::string future = tmp.file("future.db");
   { open_ok(future); }
   {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(future.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "UPDATE schema_version SET version = 2", nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
   }
   auto fut = Catalog::open(future);
   REQUIRE_FALSE(fut);
-  CHECK(fut.error().message.find("schema version 2") != std::string::npos);
+  CHECK(fut.error().message.find("schema version 99") != std::string::npos);
+  auto fut_ro = Catalog::open_read_only(future);
+  REQUIRE_FALSE(fut_ro);
+  CHECK(fut_ro.error().message.find("schema version 99") != std::string::npos);
 }
 
 TEST_CASE("catalog: manifest CSV with header, quotes, CRLF; errors with offsets") {
@@ -1029,4 +1070,439 @@ TEST_CASE("catalog: below the background threshold nothing is checkpointed until
   }
   CHECK(images_in_copy(tmp, db, "copy2.db") == 30);  // the close copied the log
   check_whole(*open_ok(db), 30);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Read-only opening: queries never create or change a database.
+
+namespace {
+
+// Every entry below `dir`, to prove that nothing was created.
+std::set<std::string> entries(const fs::path& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) out.insert(e.path().lexically_relative(dir).string());
+  return out;
+}
+
+// Bytes 18 and 19 of an SQLite header: 1 for a rollback journal, 2 for WAL.
+std::pair<int, int> header_journal_bytes(const std::string& file) {
+  auto bytes = read_file(file);
+  REQUIRE(bytes.size() >= 100);
+  return {bytes[18], bytes[19]};
+}
+
+std::string make_foreign_db(const std::string& path, bool wal) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  if (wal) REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "CREATE TABLE people(name TEXT)", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("catalog: opening for queries refuses a missing path, a directory, an empty or foreign file; creates nothing") {
+  TempDir tmp;
+  fs::create_directories(tmp.dir / "adir");
+  make_foreign_db(tmp.file("foreign.db"), false);
+  { std::ofstream(tmp.file("empty.db")); }
+  { std::ofstream(tmp.file("junk.db")) << std::string(4096, 'z'); }
+  const auto before = entries(tmp.dir);
+  struct Case {
+    std::string path, says;
+  };
+  for (const Case& c : {Case{tmp.file("missing.sqlite"), "no such catalog"},
+                        Case{tmp.file("no/such/dir/x.sqlite"), "no such catalog"},
+                        Case{tmp.file("adir"), "is a directory"},
+                        Case{tmp.file("foreign.db"), "not an fwcert catalog"},
+                        Case{tmp.file("empty.db"), "empty SQLite database"},
+                        Case{tmp.file("junk.db"), "junk.db"}}) {
+    INFO(c.path);
+    auto r = Catalog::open_read_only(c.path);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(c.says) != std::string::npos);
+    CHECK(r.error().message.find(c.path) != std::string::npos);
+  }
+  CHECK(entries(tmp.dir) == before);  // no file, no folder, no -wal or -shm
+  CHECK(fs::file_size(tmp.file("empty.db")) == 0);
+}
+
+TEST_CASE("catalog: a catalog opened for queries reads everything, writes nothing and leaves no -wal/-shm") {
+  TempDir tmp;
+  const std::string db = tmp.file("c.db");
+  std::string expected;
+  {
+    auto c = open_ok(db);
+    record_three(*c);
+    expected = dump(*c);
+  }
+  const auto before = entries(tmp.dir);
+  const auto bytes = read_file(db);
+  {
+    auto r = Catalog::open_read_only(db);
+    INFO((r ? std::string() : r.error().message));
+    REQUIRE(r);
+    CHECK(dump(**r) == expected);
+    CHECK_FALSE((*r)->record(meta("img9.bin"), report("img9.bin", {})));
+    CHECK_FALSE((*r)->remove_image("img1.bin"));
+    CHECK(dump(**r) == expected);
+  }
+  CHECK(entries(tmp.dir) == before);
+  CHECK(read_file(db) == bytes);
+}
+
+TEST_CASE("catalog: somebody else's SQLite database is refused before anything writes to it (no switch to WAL)") {
+  TempDir tmp;
+  const std::string other = make_foreign_db(tmp.file("other.db"), false);
+  const auto bytes = read_file(other);
+  CHECK(header_journal_bytes(other) == std::make_pair(1, 1));
+  auto w = Catalog::open(other);
+  REQUIRE_FALSE(w);
+  CHECK(w.error().message.find("not an fwcert catalog") != std::string::npos);
+  CHECK(Catalog::open_read_only(other).ok() == false);
+  CHECK(header_journal_bytes(other) == std::make_pair(1, 1));  // still a rollback-journal database
+  CHECK(read_file(other) == bytes);                           // byte for byte
+  CHECK(entries(tmp.dir) == std::set<std::string>{"other.db"});
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Image paths.
+
+TEST_CASE("catalog: one image however its path is spelled (relative, ./, absolute, .., double slashes)") {
+  TempDir tmp;
+  const fs::path cwd = fs::current_path();
+  fs::current_path(tmp.dir);
+  const std::string abs = (tmp.dir / "imgs" / "x.bin").string();
+  CHECK(fwcert::normalize_image_path("imgs/x.bin") == abs);
+  CHECK(fwcert::normalize_image_path("./imgs/x.bin") == abs);
+  CHECK(fwcert::normalize_image_path(abs) == abs);
+  CHECK(fwcert::normalize_image_path("imgs//sub/../x.bin") == abs);
+  CHECK(fwcert::normalize_image_path("imgs/./x.bin") == abs);
+  CHECK(fwcert::normalize_image_path("/a/b/") == "/a/b");
+  CHECK(fwcert::normalize_image_path("/") == "/");
+
+  // A catalog from before normalisation has the path as it was typed: it is found and renamed, not recorded twice.
+  {
+    auto c = open_ok(tmp.file("c.db"));
+    record_ok(*c, meta("imgs/x.bin"), report("imgs/x.bin", {}));
+    auto found = c->find_or_adopt_image(abs, "imgs/x.bin");
+    REQUIRE(found);
+    CHECK(found->meta.path == abs);
+    CHECK(found->meta.sha256 == "sha-imgs/x.bin");
+    record_ok(*c, meta(abs), report(abs, {}));
+    auto images = c->list_images();
+    REQUIRE(images);
+    REQUIRE(images->size() == 1);
+    CHECK((*images)[0].meta.path == abs);
+    CHECK(c->find_or_adopt_image(abs, "./imgs/x.bin"));
+    CHECK_FALSE(c->find_or_adopt_image(abs + ".other", "imgs/x.bin.other"));
+  }
+  fs::current_path(cwd);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Looking up a certificate.
+
+TEST_CASE("catalog: a SHA-256 as users have it: any case, colons, openssl's fingerprint line, a prefix") {
+  const std::string hex = "9da63eb723f1a5680598df45f6b5c22b6a9229441ce5779806506f3a6dd35c64";
+  std::string upper_colons;
+  for (size_t i = 0; i < hex.size(); i += 2)
+    upper_colons += (i ? ":" : "") + std::string(1, static_cast<char>(std::toupper(hex[i]))) +
+                    static_cast<char>(std::toupper(hex[i + 1]));
+  for (const std::string& q : {hex, upper_colons, "sha256 Fingerprint=" + upper_colons,
+                               "SHA256 Fingerprint=" + upper_colons + "\n", "sha256:" + hex, "  " + hex + " "}) {
+    INFO(q);
+    auto r = fwcert::parse_sha256_query(q);
+    REQUIRE(r);
+    CHECK(*r == hex);
+  }
+  CHECK(*fwcert::parse_sha256_query("9DA6:3EB7") == "9da63eb7");
+  CHECK_FALSE(fwcert::parse_sha256_query("9da63eb"));          // 7 digits: too short to be a useful prefix
+  CHECK_FALSE(fwcert::parse_sha256_query(hex + "00"));         // 66 digits
+  CHECK_FALSE(fwcert::parse_sha256_query("9da63eb7zz"));        // not hex
+  CHECK_FALSE(fwcert::parse_sha256_query(""));
+  CHECK_FALSE(fwcert::parse_sha256_query("x' OR 1=1 --"));
+
+  TempDir tmp;
+  auto c = open_ok(tmp.file("c.db"));
+  const std::string a = "9da63eb7" + std::string(56, '1'), b = "9da63eb7" + std::string(56, '2'),
+                    d = "0a" + std::string(62, '3');
+  record_ok(*c, meta("img1.bin"),
+            report("img1.bin", {cert(a, "a", 0, k2026Jan1, {"img1.bin!x:/a.crt"}),
+                                cert(b, "b", 0, k2026Jan1, {"img1.bin!x:/b.crt"}),
+                                cert(d, "d", 0, k2026Jan1, {"img1.bin!x:/d.crt"})}));
+  auto both = c->find_certificates("9da63eb7");
+  REQUIRE(both);
+  CHECK(*both == std::vector<std::string>{a, b});
+  auto one = c->find_certificates("9da63eb71");
+  REQUIRE(one);
+  CHECK(*one == std::vector<std::string>{a});
+  auto full = c->find_certificates(d);
+  REQUIRE(full);
+  CHECK(*full == std::vector<std::string>{d});
+  auto none = c->find_certificates("ffffffff");
+  REQUIRE(none);
+  CHECK(none->empty());
+  auto limited = c->find_certificates("", 2);
+  REQUIRE(limited);
+  CHECK(limited->size() == 2);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Catalog answers as JSON and CSV.
+
+TEST_CASE("catalog: JSON answers are a versioned object with numbers as numbers, roles as arrays, null when unknown") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("c.db"));
+  record_three(*c);
+  fwcert::CertFilter f;
+  f.now = k2026Jan1;
+  auto certs = c->certificates(f);
+  REQUIRE(certs);
+  auto doc = fwcert::catalog_to_json(fwcert::catalog_certs_table(*certs, f.now, f.warn_days));
+  CHECK(doc["tool"] == "fwcert");
+  CHECK(doc["format_version"] == fwcert::kCatalogJsonFormatVersion);
+  CHECK(doc["query"] == "certs");
+  CHECK(doc["now"] == "2026-01-01T00:00:00Z");
+  CHECK(doc["now_unix"] == k2026Jan1);
+  CHECK(doc["warn_days"] == 90);
+  REQUIRE(doc["certificates"].is_array());
+  REQUIRE(doc["certificates"].size() == 4);
+  const auto& bbb = doc["certificates"][0];  // expired 10 days ago, soonest notAfter
+  CHECK(bbb["sha256"] == "bbb");
+  CHECK(bbb["days_left"].is_number_integer());
+  CHECK(bbb["days_left"] == -10);
+  CHECK(bbb["images"] == 1);
+  CHECK(bbb["roles"] == nlohmann::json::array());
+  const auto& aaa = doc["certificates"][1];
+  CHECK(aaa["roles"] == nlohmann::json::array({"iKVM client certificate", "stunnel server certificate"}));
+  CHECK(aaa["key_bits"] == 2048);
+  CHECK(aaa["key_curve"].is_null());
+  CHECK(aaa["self_signed"] == false);
+  const auto& ddd = doc["certificates"][3];  // unreadable dates: last
+  CHECK(ddd["sha256"] == "ddd");
+  CHECK(ddd["not_after"].is_null());
+  CHECK(ddd["days_left"].is_null());
+  CHECK(ddd["status"] == "invalid-date");
+
+  auto images = c->list_images();
+  REQUIRE(images);
+  auto list = fwcert::catalog_to_json(fwcert::catalog_images_table(*images));
+  CHECK(list["format_version"] == fwcert::kCatalogJsonFormatVersion);
+  REQUIRE(list["images"].size() == 3);
+  CHECK(list["images"][0]["size"] == 1000);
+  CHECK(list["images"][0]["certificates"] == 2);
+  CHECK(list["images"][0]["vendor"].is_null());  // "img1.bin" names no vendor
+
+  auto w = c->where("aaa");
+  REQUIRE(w);
+  auto where = fwcert::catalog_to_json(fwcert::catalog_where_table("aaa", *w));
+  CHECK(where["sha256"] == "aaa");
+  REQUIRE(where["placements"].size() == 4);
+  CHECK(where["placements"][0]["roles"] == nlohmann::json::array({"stunnel server certificate"}));
+
+  auto keys = c->shared_keys();
+  REQUIRE(keys);
+  auto kj = fwcert::catalog_to_json(fwcert::catalog_keys_table(*keys));
+  REQUIRE(kj["keys"].size() == 2);
+  CHECK(kj["keys"][0]["images"] == 2);
+  CHECK(kj["keys"][0]["bits"] == 2048);
+  CHECK(kj["keys"][0]["encrypted"] == false);
+  CHECK(kj["keys"][0]["certificates"] == nlohmann::json::array({"aaa"}));
+}
+
+TEST_CASE("catalog: CSV guards text cells against formulas but never a negative number") {
+  TempDir tmp;
+  auto c = open_ok(tmp.file("c.db"));
+  const int64_t t = k2026Jan1;
+  record_ok(*c, meta("img1.bin"),
+            report("img1.bin", {cert("aaa", "=HYPERLINK(\"x\")", t - 9000 * kDay, t - 4507 * kDay, {"-cmd.bin"},
+                                     {"@role"})}));
+  fwcert::CertFilter f;
+  f.now = t;
+  auto certs = c->certificates(f);
+  REQUIRE(certs);
+  std::ostringstream out;
+  fwcert::write_catalog_csv(out, fwcert::catalog_certs_table(*certs, f.now, f.warn_days));
+  const std::string csv = out.str();
+  INFO(csv);
+  CHECK(csv.rfind("status,not_after,days_left,common_name,images,roles,sha256,", 0) == 0);
+  CHECK(csv.find(",-4507,") != std::string::npos);  // the number, unguarded
+  CHECK(csv.find("'-4507") == std::string::npos);
+  CHECK(csv.find("\"'=HYPERLINK(\"\"x\"\")\"") != std::string::npos);  // the text, guarded and quoted
+  CHECK(csv.find(",'@role,") != std::string::npos);
+  CHECK(csv.find("\r\n") != std::string::npos);
+
+  std::ostringstream table;
+  fwcert::write_catalog_text(table, fwcert::catalog_certs_table(*certs, f.now, f.warn_days));
+  CHECK(table.str().find("-4507") != std::string::npos);
+  CHECK(table.str().find("STATUS") == 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// JKS aliases, and catalogs from before they were stored (schema version 1).
+
+namespace {
+
+// The DER inside the first PEM block of a file (a test fixture: no error handling beyond REQUIRE).
+Bytes pem_der(const std::string& path) {
+  const Bytes file = read_file(path);
+  std::string text(file.begin(), file.end());
+  const auto begin = text.find("-----\n"), end = text.find("-----END");
+  REQUIRE(begin != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  static const std::string kDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  Bytes out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = begin + 6; i < end; ++i) {
+    const auto d = kDigits.find(text[i]);
+    if (d == std::string::npos) continue;  // line breaks and '=' padding
+    acc = (acc << 6) | static_cast<uint32_t>(d);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<uint8_t>(acc >> bits));
+    }
+  }
+  return out;
+}
+
+void put_jks_utf(Bytes& b, const std::string& s) {
+  put_u16be(b, b.size(), static_cast<uint16_t>(s.size()));
+  append(b, s);
+}
+
+// A JKS v2: a key entry "ikvm-server" (chain: server.crt) and a trusted entry "bmc-root" (ca.crt).
+Bytes sample_jks() {
+  const Bytes server = pem_der(source_dir() + "/samples/certs/server.crt");
+  const Bytes ca = pem_der(source_dir() + "/samples/certs/ca.crt");
+  Bytes b;
+  put_u32be(b, 0, 0xFEEDFEED);
+  put_u32be(b, 4, 2);
+  put_u32be(b, 8, 2);
+  put_u32be(b, b.size(), 1);
+  put_jks_utf(b, "ikvm-server");
+  put_u64be(b, b.size(), 1463338262000ULL);
+  const Bytes protected_key = {0x30, 0x0b, 0x30, 0x04, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x03, 0x01, 0x02, 0x03};
+  put_u32be(b, b.size(), static_cast<uint32_t>(protected_key.size()));
+  append(b, protected_key);
+  put_u32be(b, b.size(), 1);
+  put_jks_utf(b, "X.509");
+  put_u32be(b, b.size(), static_cast<uint32_t>(server.size()));
+  append(b, server);
+  put_u32be(b, b.size(), 2);
+  put_jks_utf(b, "bmc-root");
+  put_u64be(b, b.size(), 1463338262000ULL);
+  put_jks_utf(b, "X.509");
+  put_u32be(b, b.size(), static_cast<uint32_t>(ca.size()));
+  append(b, ca);
+  append(b, Bytes(20, 0x5a));  // SHA-1 trailer
+  return b;
+}
+
+// Turns a fresh catalog into what fwcert wrote before schema version 2.
+void downgrade_to_v1(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(db_path.c_str(), &db) == SQLITE_OK);
+  char* msg = nullptr;
+  const int rc = sqlite3_exec(db,
+                              "DROP TABLE cert_aliases; ALTER TABLE private_keys DROP COLUMN alias;"
+                              " UPDATE schema_version SET version = 1",
+                              nullptr, nullptr, &msg);
+  INFO((msg ? msg : ""));
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+}  // namespace
+
+TEST_CASE("catalog: JKS entries show their alias in where, certs and keys") {
+  const Bytes jks = sample_jks();
+  fwcert::ScanOptions o;
+  o.now = k2026Jan1;
+  auto r = fwcert::scan_input(fwcert::ByteView(jks.data(), jks.size()), "store.jks", walker(), o);
+  REQUIRE(r.certificates.size() == 2);
+  REQUIRE(r.keys.size() == 1);
+  CHECK(r.keys[0].alias == "ikvm-server");
+  std::set<std::string> aliases;
+  for (const auto& c : r.certificates) aliases.insert(c.aliases.begin(), c.aliases.end());
+  CHECK(aliases == std::set<std::string>{"bmc-root", "ikvm-server"});
+
+  TempDir tmp;
+  auto c = open_ok(tmp.file("c.db"));
+  for (const char* name : {"a.bin", "b.bin"}) record_ok(*c, meta(name), r);
+  for (const auto& rec : r.certificates) {
+    auto w = c->where(rec.cert.sha256);
+    REQUIRE(w);
+    REQUIRE(w->size() == 2);
+    CHECK((*w)[0].aliases == rec.aliases);
+    auto doc = fwcert::catalog_to_json(fwcert::catalog_where_table(rec.cert.sha256, *w));
+    CHECK(doc["placements"][0]["aliases"] == nlohmann::json(rec.aliases));
+  }
+  fwcert::CertFilter f;
+  f.now = k2026Jan1;
+  auto certs = c->certificates(f);
+  REQUIRE(certs);
+  for (const auto& e : *certs) CHECK(e.aliases.size() == 1);
+  auto keys = c->shared_keys();
+  REQUIRE(keys);
+  REQUIRE(keys->size() == 1);
+  CHECK((*keys)[0].placements.at(0).alias == "ikvm-server");
+  auto kj = fwcert::catalog_to_json(fwcert::catalog_keys_table(*keys));
+  CHECK(kj["keys"][0]["alias"] == "ikvm-server");
+  std::ostringstream table;
+  fwcert::write_catalog_text(table, fwcert::catalog_keys_table(*keys));
+  CHECK(table.str().find("ikvm-server") != std::string::npos);
+}
+
+TEST_CASE("catalog: a version 1 catalog (before aliases) is read as it is, merged, and migrated when written") {
+  TempDir tmp;
+  const std::string old = tmp.file("v1.db");
+  std::string expected;
+  {
+    auto c = open_ok(old);
+    record_three(*c);
+    expected = dump(*c);
+  }
+  downgrade_to_v1(old);
+  const auto bytes = read_file(old);
+  {
+    auto ro = Catalog::open_read_only(old);
+    INFO((ro ? std::string() : ro.error().message));
+    REQUIRE(ro);
+    CHECK(dump(**ro) == expected);
+  }
+  CHECK(read_file(old) == bytes);  // queries do not migrate
+
+  auto m = Catalog::merge(tmp.file("merged.db"), {old});
+  REQUIRE(m);
+  CHECK(m->failed.empty());
+  CHECK(dump(*open_ok(tmp.file("merged.db"))) == expected);
+
+  {
+    auto c = open_ok(old);  // for writing: migrated
+    CHECK(dump(*c) == expected);
+    const Bytes jks = sample_jks();
+    fwcert::ScanOptions o;
+    o.now = k2026Jan1;
+    record_ok(*c, meta("j.bin"),
+              fwcert::scan_input(fwcert::ByteView(jks.data(), jks.size()), "store.jks", walker(), o));
+    auto images = c->list_images();
+    REQUIRE(images);
+    CHECK(images->size() == 4);
+  }
+  auto again = Catalog::open_read_only(old);
+  REQUIRE(again);
+  auto found = (*again)->find_certificates("");
+  REQUIRE(found);
+  bool saw_alias = false;
+  for (const auto& sha : *found) {
+    auto w = (*again)->where(sha);
+    REQUIRE(w);
+    for (const auto& p : *w) saw_alias = saw_alias || !p.aliases.empty();
+  }
+  CHECK(saw_alias);
 }

@@ -11,7 +11,15 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <zlib.h>
+
+#include "fwcert/certs/scan.hpp"
+#include "fwcert/certs/x509.hpp"
+#include "fwcert/extract/tree.hpp"
+#include "fwcert/extract/writer.hpp"
 #include "fwcert/report/scan_report.hpp"
+#include "fwcert/report/text.hpp"
+#include "fwcert/report/walk_report.hpp"
 #include "support.hpp"
 
 using namespace fwtest;
@@ -122,9 +130,9 @@ std::vector<ScanReport> sample_reports() {
   return {a, b};
 }
 
-std::string table(bool color) {
+std::string table(bool color, size_t width = 200) {
   std::ostringstream os;
-  fwcert::write_scan_table(os, sample_reports(), color);
+  fwcert::write_scan_table(os, sample_reports(), {color, width});
   return os.str();
 }
 
@@ -203,7 +211,8 @@ TEST_CASE("scan table without colour: cells, order, no escape codes") {
   CHECK(old.find("expired") != std::string::npos);
   CHECK(old.find("2020-09-13") != std::string::npos);
   CHECK(old.find("-1158") != std::string::npos);
-  CHECK(old.find("stunnel [ikvm] server certificate +1") != std::string::npos);
+  CHECK(old.find("stunnel [ikvm] ") != std::string::npos);  // shortened to fit 160 columns, the count kept
+  CHECK(old.find("... +1") != std::string::npos);
   CHECK(old.find("x10.bin!cramfs@0x400000:/etc/ssl/01.pem +1") != std::string::npos);
   CHECK(old.find("yes (1)") != std::string::npos);
 
@@ -274,7 +283,7 @@ TEST_CASE("scan table of an input without certificates") {
   r.input = "empty.bin";
   r.now = 0;
   std::ostringstream os;
-  fwcert::write_scan_table(os, {r}, false);
+  fwcert::write_scan_table(os, {r}, {});
   CHECK(os.str().find("no certificates found") != std::string::npos);
   CHECK(os.str().find("clock 1970-01-01T00:00:00Z") != std::string::npos);
   CHECK(os.str().find("Private keys") == std::string::npos);
@@ -523,12 +532,13 @@ TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
     WARN("python3 with jsonschema absent (Debian: python3-jsonschema): schema validation skipped");
     return;
   }
-  const auto check = [&](const std::vector<ScanReport>& reports, const std::string& name) {
+  const auto check = [&](const std::vector<ScanReport>& reports, const std::string& name,
+                         const std::vector<fwcert::UnreadableInput>& unreadable = {}) {
     const auto file =
         std::filesystem::temp_directory_path() / ("fwcert-test-" + std::to_string(::getpid()) + "-" + name + ".sarif");
     {
       std::ofstream out(file);
-      out << fwcert::scan_to_sarif(reports).dump(2);
+      out << fwcert::scan_to_sarif(reports, unreadable).dump(2);
     }
     const std::string cmd =
         python + " -c 'import json,jsonschema,sys; "
@@ -540,6 +550,7 @@ TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
   };
   CHECK(check(sample_reports(), "sample") == 0);
   CHECK(check({}, "empty") == 0);
+  CHECK(check(sample_reports(), "unreadable", {{"gone.bin", "gone.bin: no such file or directory"}}) == 0);
 
   // The validator does reject a broken document (so the check above can fail).
   const auto file =
@@ -556,4 +567,327 @@ TEST_CASE("scan SARIF validates against the SARIF 2.1.0 schema") {
       schema.string() + "' '" + file.string() + "' 2>/dev/null";
   CHECK(std::system(cmd.c_str()) != 0);
   std::filesystem::remove(file);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Issue 13: what is found must be seen (findings, summaries, width), machine output that never aborts.
+
+namespace {
+
+// Lines of the table that are certificate rows or the header (they start with two spaces and a status word).
+std::vector<std::string> row_lines(const std::string& t) {
+  std::vector<std::string> out;
+  for (const auto& l : lines_of(t))
+    for (const char* s : {"  STATUS", "  expired", "  expiring", "  valid", "  not-yet-valid", "  invalid-date"})
+      if (l.rfind(s, 0) == 0) {
+        out.push_back(l);
+        break;
+      }
+  return out;
+}
+
+// A stored (uncompressed) zip built by hand, so a member name can hold any bytes and no UTF-8 flag is set.
+Bytes make_stored_zip(const std::vector<std::pair<std::string, std::string>>& members) {
+  Bytes out, central;
+  for (const auto& [name, data] : members) {
+    const auto crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()),
+                                                 static_cast<uInt>(data.size())));
+    const auto offset = static_cast<uint32_t>(out.size());
+    Bytes local(30);
+    put_u32le(local, 0, 0x04034b50);
+    put_u16le(local, 4, 20);
+    put_u32le(local, 14, crc);
+    put_u32le(local, 18, static_cast<uint32_t>(data.size()));
+    put_u32le(local, 22, static_cast<uint32_t>(data.size()));
+    put_u16le(local, 26, static_cast<uint16_t>(name.size()));
+    append(out, local);
+    append(out, name);
+    append(out, data);
+    Bytes cd(46);
+    put_u32le(cd, 0, 0x02014b50);
+    put_u16le(cd, 4, 20);
+    put_u16le(cd, 6, 20);
+    put_u32le(cd, 16, crc);
+    put_u32le(cd, 20, static_cast<uint32_t>(data.size()));
+    put_u32le(cd, 24, static_cast<uint32_t>(data.size()));
+    put_u16le(cd, 28, static_cast<uint16_t>(name.size()));
+    put_u32le(cd, 42, offset);
+    append(central, cd);
+    append(central, name);
+  }
+  const auto cd_offset = static_cast<uint32_t>(out.size());
+  append(out, central);
+  Bytes eocd(22);
+  put_u32le(eocd, 0, 0x06054b50);
+  put_u16le(eocd, 8, static_cast<uint16_t>(members.size()));
+  put_u16le(eocd, 10, static_cast<uint16_t>(members.size()));
+  put_u32le(eocd, 12, static_cast<uint32_t>(central.size()));
+  put_u32le(eocd, 16, cd_offset);
+  append(out, eocd);
+  return out;
+}
+
+std::string sample_pem() {
+  const Bytes b = read_file(source_dir() + "/samples/certs/ca.crt");
+  return std::string(b.begin(), b.end());
+}
+
+}  // namespace
+
+TEST_CASE("scan table: a findings column and a summary per input and overall") {
+  const std::string t = table(false);
+  const std::string header = line_with(t, "STATUS");
+  CHECK(header.find("FINDINGS") != std::string::npos);
+  CHECK(line_with(t, "old.example").find("weak key RSA-1024") != std::string::npos);
+  CHECK(line_with(t, "evil").find("MD5 signature") != std::string::npos);
+  CHECK(line_with(t, "valid.example").find("notBefore 1970") != std::string::npos);
+  // The findings column lines up like the others.
+  const size_t col = header.find("FINDINGS");
+  CHECK(line_with(t, "old.example").find("weak key RSA-1024") == col);
+  CHECK(line_with(t, "future.example").find("- ") == col);
+
+  CHECK(t.find("  Summary: 6 certificates, 1 expired, 1 expiring, 1 not yet valid, 1 with an unreadable date, "
+               "2 private keys shipped (1 not encrypted), 1 weak key, 1 weak signature, 1 notBefore in 1970, "
+               "1 problem\n") != std::string::npos);
+  CHECK(t.find("  Summary: 1 certificate, 1 expired, 1 problem\n") != std::string::npos);
+  CHECK(t.find("  Overall (2 inputs): 7 certificates, 2 expired, 1 expiring, 1 not yet valid, 1 with an unreadable "
+               "date, 2 private keys shipped (1 not encrypted), 1 weak key, 1 weak signature, 1 notBefore in 1970, "
+               "2 problems\n") != std::string::npos);
+  // One input: no overall line; nothing found says so.
+  ScanReport clean;
+  clean.input = "clean.bin";
+  clean.certificates = {cert("21", "ok.example", CertStatus::Valid, 1600000000, 1750000000, 578)};
+  std::ostringstream os;
+  fwcert::write_scan_table(os, {clean}, {});
+  CHECK(os.str().find("Summary: 1 certificate, no findings") != std::string::npos);
+  CHECK(os.str().find("Overall") == std::string::npos);
+}
+
+TEST_CASE("fail_on_matches names what matched (the --fail-on line)") {
+  const auto reports = sample_reports();
+  CHECK(fwcert::fail_on_matches(reports[0], {"expired", "private-key", "weak"}) ==
+        std::vector<std::string>{"expired (1 certificate)", "weak (2 certificates)", "private-key (2 keys)"});
+  CHECK(fwcert::fail_on_matches(reports[0], {"expiring", "invalid-date", "not-yet-valid"}) ==
+        std::vector<std::string>{"expiring (1 certificate)", "not-yet-valid (1 certificate)",
+                                 "invalid-date (1 certificate)"});
+  CHECK(fwcert::fail_on_matches(reports[1], {"private-key", "weak", "expiring"}).empty());
+}
+
+TEST_CASE("scan table follows the width; locations keep both ends; --wide shows everything") {
+  ScanReport r;
+  r.input = "vendor.zip";
+  r.now = kNow;
+  const std::string mid = "!cramfs@0x400000:/usr/local/share/very/deeply/nested/directory/tree/etc/ssl/";
+  CertRecord a = cert("31", "a.example", CertStatus::Valid, 1600000000, 1750000000, 578);
+  a.locations = {"vendor.zip!zip:X11_BMC_A_v1.bin" + mid + "server.pem"};
+  CertRecord b = cert("32", "b.example", CertStatus::Valid, 1600000000, 1750000000, 578);
+  b.locations = {"vendor.zip!zip:X11_BMC_B_v1.bin" + mid + "server.pem"};
+  r.certificates = {a, b};
+
+  for (size_t width : {100, 120}) {
+    INFO("width " << width);
+    std::ostringstream os;
+    fwcert::write_scan_table(os, {r}, {false, width});
+    const auto rows = row_lines(os.str());
+    REQUIRE(rows.size() == 3);
+    for (const auto& l : rows) CHECK(fwcert::display_width(l) <= width);
+    // Both images and the file name survive, so the two rows differ.
+    CHECK(rows[1].find("X11_BMC_A") != std::string::npos);
+    CHECK(rows[2].find("X11_BMC_B") != std::string::npos);
+    CHECK(rows[1].find("server.pem") != std::string::npos);
+    CHECK(rows[1].find("...") != std::string::npos);
+    CHECK(rows[1] != rows[2]);
+  }
+  std::ostringstream wide;
+  fwcert::write_scan_table(wide, {r}, {false, 0});
+  CHECK(wide.str().find("zip:X11_BMC_A_v1.bin" + mid + "server.pem") != std::string::npos);
+}
+
+TEST_CASE("display width: East Asian wide counts 2, combining marks 0") {
+  CHECK(fwcert::display_width("abc") == 3);
+  CHECK(fwcert::display_width("\xE4\xB8\xAD\xE6\x96\x87") == 4);  // 中文
+  CHECK(fwcert::display_width("e\xCC\x81") == 1);                  // e + COMBINING ACUTE ACCENT
+  CHECK(fwcert::display_width("\xEF\xBC\xA1") == 2);               // FULLWIDTH LATIN CAPITAL A
+  CHECK(fwcert::display_width(fwcert::fit_end("\xE4\xB8\xAD\xE6\x96\x87\xE4\xB8\xAD\xE6\x96\x87", 7)) <= 7);
+  // Never cuts inside a character: fitting gives valid UTF-8.
+  const std::string cut = fwcert::fit_middle(std::string(20, 'a') + "\xE4\xB8\xAD\xE6\x96\x87" + std::string(20, 'b'), 21);
+  CHECK(fwcert::valid_utf8(cut) == cut);
+  CHECK(fwcert::display_width(cut) <= 21);
+
+  // A CN of wide characters and one with a combining mark keep the next column aligned.
+  ScanReport r;
+  r.input = "wide.bin";
+  r.now = kNow;
+  r.certificates = {cert("41", "\xE8\xA8\xBC\xE6\x98\x8E\xE6\x9B\xB8", CertStatus::Valid, 1600000000, 1750000000, 578),
+                    cert("42", "Cafe\xCC\x81", CertStatus::Valid, 1600000000, 1750000000, 578),
+                    cert("43", "plain-name", CertStatus::Valid, 1600000000, 1750000000, 578)};
+  std::ostringstream os;
+  fwcert::write_scan_table(os, {r}, {false, 160});
+  const auto rows = row_lines(os.str());
+  REQUIRE(rows.size() == 4);
+  const auto col_of = [](const std::string& line, const std::string& needle) {
+    return fwcert::display_width(line.substr(0, line.find(needle)));
+  };
+  const size_t findings = col_of(rows[0], "FINDINGS");
+  for (size_t i = 1; i < rows.size(); ++i) CHECK(col_of(rows[i], "-  ") == findings);
+}
+
+TEST_CASE("display makes control and bidi characters visible; the table uses it") {
+  CHECK(fwcert::display("a\x1b[2Jb") == "a\\x1B[2Jb");
+  CHECK(fwcert::display("caf\xE9") == "caf\\xE9");
+  CHECK(fwcert::display("x\xE2\x80\xAEgpj.exe") == "x\\u{202E}gpj.exe");  // U+202E RIGHT-TO-LEFT OVERRIDE
+  CHECK(fwcert::display("\xE2\x81\xA6z\xE2\x81\xA9") == "\\u{2066}z\\u{2069}");
+  CHECK(fwcert::display("\xC2\x85") == "\\x85");  // C1 NEL
+  CHECK(fwcert::display("Zertifikat f\xC3\xBCr") == "Zertifikat f\xC3\xBCr");
+
+  ScanReport r;
+  r.input = "bidi.bin";
+  r.now = kNow;
+  r.certificates = {cert("51", "admin\xE2\x80\xAEmoc.evil", CertStatus::Valid, 1600000000, 1750000000, 578)};
+  r.certificates[0].locations = {"bidi.bin!tar:etc/\xE2\x81\xA7x.pem"};
+  std::ostringstream os;
+  fwcert::write_scan_table(os, {r}, {false, 0});
+  CHECK(os.str().find("\xE2\x80\xAE") == std::string::npos);
+  CHECK(os.str().find("\xE2\x81\xA7") == std::string::npos);
+  CHECK(os.str().find("admin\\u{202E}moc.evil") != std::string::npos);
+  CHECK(os.str().find("tar:etc/\\u{2067}x.pem") != std::string::npos);
+}
+
+TEST_CASE("CSV formula guard: text cells only, numbers stay numbers") {
+  CHECK(fwcert::csv_field("-4507", true) == "-4507");
+  CHECK(fwcert::csv_field("-1.5", true) == "-1.5");
+  CHECK(fwcert::csv_field("+12", true) == "+12");
+  CHECK(fwcert::csv_field("-1+2", true) == "'-1+2");
+  CHECK(fwcert::csv_field("-", true) == "'-");
+  CHECK(fwcert::csv_field("=SUM(A1)", true) == "'=SUM(A1)");
+  CHECK(fwcert::csv_field("-2+3,4", true) == "\"'-2+3,4\"");
+  CHECK(fwcert::csv_field("@x", false) == "@x");
+}
+
+TEST_CASE("common_name is the CN only: null in JSON, empty in CSV, the subject in the table") {
+  // A certificate without a CN, made by openssl itself.
+  const auto dir = std::filesystem::temp_directory_path() / ("fwcert-test-nocn-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string der = (dir / "nocn.der").string();
+  const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout '" +
+                          (dir / "k.pem").string() + "' -subj '/O=No CN Corp/OU=BMC' -days 30 -outform DER -out '" +
+                          der + "' >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const Bytes bytes = read_file(der);
+  std::filesystem::remove_all(dir);
+  auto parsed = fwcert::parse_certificate(fwcert::ByteView(bytes.data(), bytes.size()));
+  REQUIRE(parsed);
+  CHECK(parsed->subject.find("No CN Corp") != std::string::npos);
+  CHECK(parsed->common_name.empty());
+
+  ScanReport r;
+  r.input = "nocn.der";
+  r.now = kNow;
+  CertRecord c = cert("61", "", CertStatus::Valid, 1600000000, 1750000000, 578);
+  c.cert = *parsed;
+  r.certificates = {c};
+  const json doc = json::parse(fwcert::dump_json(fwcert::scan_to_json({r})));
+  CHECK(doc.at("inputs").at(0).at("certificates").at(0).at("common_name").is_null());
+  std::ostringstream csv;
+  fwcert::write_scan_csv(csv, {r});
+  const auto rows = parse_csv(csv.str());
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[1][4].empty());
+  CHECK(rows[1][5].find("No CN Corp") != std::string::npos);
+  std::ostringstream t;
+  fwcert::write_scan_table(t, {r}, {});
+  CHECK(line_with(t.str(), "valid").find("No CN Corp") != std::string::npos);
+}
+
+TEST_CASE("SARIF: an unreadable input is a failed execution with an error notification") {
+  const json s = json::parse(fwcert::dump_json(
+      fwcert::scan_to_sarif(sample_reports(), {{"missing dir/x.bin", "missing dir/x.bin: no such file or directory"}})));
+  const json& inv = s.at("runs").at(0).at("invocations").at(0);
+  CHECK(inv.at("executionSuccessful") == false);
+  const json& notes = inv.at("toolExecutionNotifications");
+  REQUIRE(notes.size() == 3);
+  const json& n = notes.at(2);
+  CHECK(n.at("level") == "error");
+  CHECK(n.at("message").at("text") == "missing dir/x.bin: no such file or directory");
+  CHECK(n.at("locations").at(0).at("physicalLocation").at("artifactLocation").at("uri") == "missing%20dir/x.bin");
+  // Every input read: a successful execution.
+  CHECK(fwcert::scan_to_sarif(sample_reports()).at("runs").at(0).at("invocations").at(0).at("executionSuccessful") ==
+        true);
+}
+
+TEST_CASE("JSON output survives names that are not UTF-8 (tar, zip, file names)") {
+  const std::string pem = sample_pem();
+  const std::string latin1 = "caf\xE9.crt", esc = "esc\x1b]0;PWNED\x07\x1b[2J.crt";
+  const Bytes tar = make_tar({{latin1, pem, '0', ""}, {esc, pem, '0', ""}});
+  const Bytes zip = make_stored_zip({{latin1, pem}});
+  // dump_json replaces each invalid byte with U+FFFD, as valid_utf8 does, and never throws.
+  CHECK(fwcert::dump_json(json("a\xE4\xB8.b\xFF"), -1) == "\"a\xEF\xBF\xBD\xEF\xBF\xBD.b\xEF\xBF\xBD\"");
+  CHECK(fwcert::dump_json(json{{"k\xFF", 1}}, -1) == "{\"k\xEF\xBF\xBD\":1}");
+
+  for (const auto& [name, bytes] : {std::pair<std::string, Bytes>{"bad\xE9.tar", tar}, {"bad\xE9.zip", zip}}) {
+    INFO(name);
+    const fwcert::ByteView view(bytes.data(), bytes.size());
+    const fwcert::Tree tree = fwcert::extract_tree(view, name, walker());
+    // fwextract --list --json
+    const json listed = json::parse(fwcert::dump_json(fwcert::tree_manifest(tree, nullptr)));
+    CHECK(listed.at("input") == "bad\xEF\xBF\xBD" + name.substr(4));
+    CHECK(listed.at("input_bytes") == "626164e9" + std::string(name.substr(4) == ".tar" ? "2e746172" : "2e7a6970"));
+    bool saw_latin1 = false;
+    for (const auto& n : listed.at("nodes")) {
+      const std::string loc = n.at("location");
+      if (loc.size() >= 10 && loc.compare(loc.size() - 10, 10, "caf\xEF\xBF\xBD.crt") == 0) {
+        saw_latin1 = true;
+        CHECK(n.at("location_bytes").get<std::string>().find("636166e92e637274") != std::string::npos);
+      }
+    }
+    CHECK(saw_latin1);
+
+    // fwextract -o: the manifest is written (it was not: the tool died with exit 3 after writing the files).
+    const auto out = std::filesystem::temp_directory_path() /
+                     ("fwcert-test-badname-" + std::to_string(::getpid()) + name.substr(4));
+    std::filesystem::remove_all(out);
+    auto written = fwcert::write_tree(tree, out.string());
+    REQUIRE(written);
+    const Bytes manifest = read_file((out / "manifest.json").string());
+    const json m = json::parse(std::string(manifest.begin(), manifest.end()));
+    CHECK(m.at("nodes").size() == tree.nodes.size());
+    std::filesystem::remove_all(out);
+
+    // fwcert scan --format json / sarif: the certificates are found and the documents serialise.
+    fwcert::ScanOptions so;
+    so.now = kNow;
+    const ScanReport r = fwcert::scan_input(view, name, walker(), so);
+    CHECK_FALSE(r.certificates.empty());
+    const json doc = json::parse(fwcert::dump_json(fwcert::scan_to_json({r})));
+    CHECK(doc.at("inputs").at(0).at("input_bytes").is_string());
+    CHECK_NOTHROW(json::parse(fwcert::dump_json(fwcert::scan_to_sarif({r}))));
+    std::ostringstream t;
+    fwcert::write_scan_table(t, {r}, {});
+    CHECK(t.str().find('\x1b') == std::string::npos);
+    CHECK(t.str().find("caf\\xE9.crt") != std::string::npos);
+
+    // fwwalk --json
+    fwcert::FileWalk fw{name, walker().walk(view, {})};
+    const json walked = json::parse(fwcert::dump_json(fwcert::walks_to_json({fw})));
+    REQUIRE_FALSE(walked.empty());
+    CHECK(walked.at(0).at("file_bytes").is_string());
+  }
+}
+
+TEST_CASE("fwwalk table: firmware text in descriptions reaches the terminal escaped") {
+  fwcert::Hit h;
+  h.offset = 64;
+  h.type = "uimage";
+  h.description = "uImage header, image name: \"\x1b]0;PWNED\x07\xE9\"";
+  h.diag(64, fwcert::Severity::Warning, "name \x1b[2J");
+  fwcert::FileWalk fw{"fw\xE2\x80\xAE.bin", {}};
+  fw.result.hits.push_back(h);
+  std::ostringstream os;
+  fwcert::write_walk_table(os, fw, true);
+  const std::string t = os.str();
+  CHECK(t.find('\x1b') == std::string::npos);
+  CHECK(t.find('\x07') == std::string::npos);
+  CHECK(t.find("image name: \"\\x1B]0;PWNED\\x07\\xE9\"") != std::string::npos);
+  CHECK(t.find("warning: name \\x1B[2J") != std::string::npos);
+  CHECK(t.find("Target File:   fw\\u{202E}.bin") != std::string::npos);
 }

@@ -838,6 +838,9 @@ TEST_CASE("read_jks: synthetic JKS and JCEKS stores") {
     CHECK(r.keys[0].format == "JKS (protected)");
     CHECK(r.keys[0].encrypted);
     CHECK(r.keys[0].spki_sha256 == parse_ok(c2).spki_sha256);
+    // The aliases, for the catalog to show: each certificate's entry, and the key's.
+    CHECK(r.certificate_aliases == std::vector<std::string>{"trusted", "mykey"});
+    CHECK(r.keys[0].alias == "mykey");
     // Every truncation: bounded, no crash, never more than the full store.
     for (size_t n = 0; n < jks.size(); ++n) {
       auto t = read_jks(ByteView(jks.data(), n));

@@ -24,6 +24,7 @@
 #include "fwcert/certs/x509.hpp"
 #include "fwcert/core/mapped_file.hpp"
 #include "fwcert/report/calendar.hpp"
+#include "fwcert/report/catalog_report.hpp"
 #include "fwcert/report/scan_report.hpp"
 #include "fwcert/report/text.hpp"
 #include "fwcert/scan/walker.hpp"
@@ -56,19 +57,19 @@ std::vector<std::string> expand_path(const std::string& path, std::vector<std::s
   return out;
 }
 
+// Says on stderr what matched, so that an exit 1 in CI names its reason.
 bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
-  for (const auto& c : r.certificates) {
-    if (fail_on.count(std::string(fwcert::to_string(c.status)))) return true;
-    if (fail_on.count("weak"))
-      for (const auto& a : c.anomalies)
-        if (a.find("weak") != std::string::npos) return true;
-  }
-  return fail_on.count("private-key") && !r.keys.empty();
+  const auto matched = fwcert::fail_on_matches(r, fail_on);
+  if (matched.empty()) return false;
+  std::string line;
+  for (const auto& m : matched) line += (line.empty() ? "" : ", ") + m;
+  std::cerr << "fwcert scan: --fail-on matched in " << fwcert::display(r.input) << ": " << line << "\n";
+  return true;
 }
 
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
-             const char* argv0) {
+             const char* argv0, bool wide) {
   fwcert::ScanOptions opts;
   opts.warn_days = warn_days;
   opts.pkcs12_passwords = passwords;
@@ -107,8 +108,12 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   }
 
   std::vector<std::string> errors, files;
-  for (const auto& p : paths)
+  std::vector<fwcert::UnreadableInput> unreadable;  // for SARIF's tool execution notifications
+  for (const auto& p : paths) {
+    const size_t before = errors.size();
     for (auto& f : expand_path(p, errors)) files.push_back(std::move(f));
+    for (size_t e = before; e < errors.size(); ++e) unreadable.push_back({p, errors[e]});
+  }
   const bool progress = isatty(STDERR_FILENO) && files.size() > 1;
   std::vector<fwcert::ScanReport> reports;
   for (size_t i = 0; i < files.size(); ++i) {
@@ -116,30 +121,34 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
     auto mf = fwcert::MappedFile::open_input(files[i]);
     if (!mf) {
       errors.push_back(mf.error().message);
+      unreadable.push_back({files[i], mf.error().message});
       continue;
     }
     reports.push_back(fwcert::scan_file(*mf, files[i], **walker, opts));
   }
   if (progress) std::cerr << "\r\033[K";
+  for (const auto& r : reports) {  // a partial result is an unreadable input: never "nothing found"
+    if (!r.incomplete) continue;
+    errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
+    unreadable.push_back({r.input, errors.back()});
+  }
 
   if (format == "json") {
-    std::cout << fwcert::scan_to_json(reports).dump(2) << "\n";
+    std::cout << fwcert::dump_json(fwcert::scan_to_json(reports)) << "\n";
   } else if (format == "sarif") {
-    std::cout << fwcert::scan_to_sarif(reports).dump(2) << "\n";
+    std::cout << fwcert::dump_json(fwcert::scan_to_sarif(reports, unreadable)) << "\n";
   } else if (format == "csv") {
     fwcert::write_scan_csv(std::cout, reports);
   } else {
     const char* no_color = std::getenv("NO_COLOR");
     const bool color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
-    fwcert::write_scan_table(std::cout, reports, color);
+    fwcert::write_scan_table(std::cout, reports, {color, wide ? 0 : fwcert::table_columns(STDOUT_FILENO)});
   }
-  for (const auto& r : reports)  // a partial result is an unreadable input: never "nothing found"
-    if (r.incomplete) errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
-  for (const auto& e : errors) std::cerr << "fwcert scan: " << e << "\n";
+  for (const auto& e : errors) std::cerr << "fwcert scan: " << fwcert::display(e) << "\n";
   if (!errors.empty()) return 2;
-  for (const auto& r : reports)
-    if (fails(r, fail_on)) return 1;
-  return 0;
+  bool failed = false;
+  for (const auto& r : reports) failed = fails(r, fail_on) || failed;  // every input's matches are named
+  return failed ? 1 : 0;
 }
 
 
@@ -160,7 +169,18 @@ std::unique_ptr<fwcert::Catalog> open_catalog(const std::string& db, const char*
   if (!parent.empty()) fs::create_directories(parent, ec);
   auto c = fwcert::Catalog::open(db);
   if (!c) {
-    std::cerr << who << ": " << db << ": " << c.error().message << "\n";
+    const std::string& m = c.error().message;
+    std::cerr << who << ": " << (m.rfind(db + ":", 0) == 0 ? "" : db + ": ") << m << "\n";
+    return nullptr;
+  }
+  return std::move(*c);
+}
+
+// For the commands that only read: a missing, foreign or unreadable catalog is an error, never a new one.
+std::unique_ptr<fwcert::Catalog> open_existing_catalog(const std::string& db, const char* who) {
+  auto c = fwcert::Catalog::open_read_only(db);
+  if (!c) {
+    std::cerr << who << ": " << c.error().message << "\n";
     return nullptr;
   }
   return std::move(*c);
@@ -173,52 +193,6 @@ std::optional<int64_t> clock_from(const std::string& text, const char* who) {
   return t;
 }
 
-
-// Prints rows as a padded table, CSV (header first) or a JSON array of objects.
-void print_rows(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
-                const std::string& format) {
-  if (format == "json") {
-    nlohmann::json a = nlohmann::json::array();
-    for (const auto& r : rows) {
-      nlohmann::json o;
-      for (size_t i = 0; i < header.size(); ++i) o[header[i]] = i < r.size() ? r[i] : "";
-      a.push_back(o);
-    }
-    std::cout << a.dump(2) << "\n";
-  } else if (format == "csv") {
-    for (const auto* r : {&header}) {
-      for (size_t i = 0; i < r->size(); ++i) std::cout << (i ? "," : "") << fwcert::csv_field((*r)[i], true);
-      std::cout << "\r\n";
-    }
-    for (const auto& r : rows) {
-      for (size_t i = 0; i < r.size(); ++i) std::cout << (i ? "," : "") << fwcert::csv_field(r[i], true);
-      std::cout << "\r\n";
-    }
-  } else {
-    std::vector<size_t> w(header.size());
-    for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
-    for (const auto& r : rows)
-      for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], std::min<size_t>(r[i].size(), 70));
-    auto line = [&](const std::vector<std::string>& r, bool upper) {
-      std::string out;
-      for (size_t i = 0; i < header.size(); ++i) {
-        std::string c = i < r.size() ? r[i] : "";
-        if (upper) std::transform(c.begin(), c.end(), c.begin(), ::toupper);
-        if (c.size() > 70) c = c.substr(0, 67) + "...";
-        out += c + (i + 1 < header.size() ? std::string(w[i] - c.size() + 2, ' ') : "");
-      }
-      std::cout << out << "\n";
-    };
-    line(header, true);
-    for (const auto& r : rows) line(r, false);
-  }
-}
-
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
-  return s;
-}
 
 struct AddOptions {
   std::string db, manifest, shard, now_text;
@@ -292,6 +266,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   };
   std::vector<Todo> todo;
   size_t unchanged = 0;
+  std::set<std::string> keys;
   for (const std::string& f : files) {
     struct stat st {};
     if (::stat(f.c_str(), &st) != 0) {
@@ -299,11 +274,14 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       continue;
     }
     Todo t{f, fwcert::derive_meta_from_name(fs::path(f).filename().string()), std::nullopt};
+    const std::string key = fwcert::normalize_image_path(f);  // one image however its path is spelled
+    if (!keys.insert(key).second) continue;                   // and given twice, scanned once
     if (auto it = manifest.find(f); it != manifest.end()) t.meta = it->second;
-    t.meta.path = f;
+    else if (it = manifest.find(key); it != manifest.end()) t.meta = it->second;
+    t.meta.path = key;
     t.meta.size = static_cast<uint64_t>(st.st_size);
     t.meta.mtime = static_cast<int64_t>(st.st_mtime);
-    if (!fresh) t.known = catalog->find_image(f);
+    if (!fresh) t.known = catalog->find_or_adopt_image(key, f);
     if (t.known && !a.rescan && t.known->meta.size == t.meta.size && t.known->meta.mtime == t.meta.mtime) {
       ++unchanged;
       continue;
@@ -421,18 +399,13 @@ int catalog_query(const std::string& what, const std::string& db, const std::str
                   const std::vector<std::string>& statuses, const std::string& before_text, const std::string& now_text,
                   int warn_days) {
   const char* who = "fwcert catalog";
-  auto catalog = open_catalog(db, who);
+  auto catalog = open_existing_catalog(db, who);
   if (!catalog) return 2;
-  std::vector<std::vector<std::string>> rows;
+  fwcert::CatalogTable table;
   if (what == "list") {
     auto images = catalog->list_images();
     if (!images) return std::cerr << who << ": " << images.error().message << "\n", 2;
-    for (const auto& im : *images)
-      rows.push_back({im.meta.path, im.meta.vendor, im.meta.board, im.meta.version, std::to_string(im.meta.size),
-                      im.meta.sha256, std::to_string(im.certificates), std::to_string(im.keys),
-                      fwcert::rfc3339(im.scanned_at)});
-    print_rows({"path", "vendor", "board", "version", "size", "sha256", "certificates", "keys", "scanned_at"}, rows,
-               format);
+    table = fwcert::catalog_images_table(*images);
   } else if (what == "certs") {
     auto now = clock_from(now_text, who);
     if (!now) return 2;
@@ -453,26 +426,27 @@ int catalog_query(const std::string& what, const std::string& db, const std::str
     }
     auto certs = catalog->certificates(f);
     if (!certs) return std::cerr << who << ": " << certs.error().message << "\n", 2;
-    for (const auto& c : *certs)
-      rows.push_back({std::string(fwcert::to_string(c.status)),
-                      c.cert.not_after.unix ? fwcert::rfc3339(*c.cert.not_after.unix) : "unreadable: " + c.cert.not_after.raw,
-                      c.days_left ? std::to_string(*c.days_left) : "", c.cert.common_name, std::to_string(c.image_count),
-                      join(c.roles, "; "), c.cert.sha256});
-    print_rows({"status", "not_after", "days_left", "common_name", "images", "roles", "sha256"}, rows, format);
+    table = fwcert::catalog_certs_table(*certs, f.now, f.warn_days);
   } else if (what == "where") {
-    auto w = catalog->where(arg);
+    auto hex = fwcert::parse_sha256_query(arg);
+    if (!hex) return std::cerr << who << " where: '" << arg << "': " << hex.error().message << "\n", 2;
+    auto found = catalog->find_certificates(*hex);
+    if (!found) return std::cerr << who << ": " << found.error().message << "\n", 2;
+    if (found->empty()) return std::cerr << who << " where: no certificate " << *hex << " in " << db << "\n", 1;
+    if (found->size() > 1) {
+      std::cerr << who << " where: " << *hex << " is the start of several certificates' SHA-256; give more digits:\n";
+      for (const auto& sha : *found) std::cerr << "  " << sha << "\n";
+      return 2;
+    }
+    auto w = catalog->where(found->front());
     if (!w) return std::cerr << who << ": " << w.error().message << "\n", 2;
-    for (const auto& p : *w) rows.push_back({p.image_path, p.location, join(p.roles, "; ")});
-    print_rows({"image", "location", "roles"}, rows, format);
+    table = fwcert::catalog_where_table(found->front(), *w);
   } else if (what == "keys") {
     auto keys = catalog->shared_keys();
     if (!keys) return std::cerr << who << ": " << keys.error().message << "\n", 2;
-    for (const auto& k : *keys)
-      for (const auto& p : k.placements)
-        rows.push_back({k.spki_sha256, k.key.algorithm + (k.key.bits ? " " + std::to_string(k.key.bits) : ""),
-                        std::to_string(k.image_count), p.image_path, p.location, join(p.roles, "; ")});
-    print_rows({"public_key_sha256", "key", "images", "image", "location", "roles"}, rows, format);
+    table = fwcert::catalog_keys_table(*keys);
   }
+  fwcert::write_catalog(std::cout, table, format);
   return 0;
 }
 
@@ -495,7 +469,7 @@ int calendar_export(const std::string& db, const std::string& now_text, const st
     if (item.empty() || *end || d < 0 || d > 3650) return std::cerr << who << ": --alarm: bad day count '" << item << "'\n", 2;
     opts.alarm_days.push_back(static_cast<int>(d));
   }
-  auto catalog = open_catalog(db, who);
+  auto catalog = open_existing_catalog(db, who);
   if (!catalog) return 2;
   auto entries = catalog->calendar_entries(*now, all);
   if (!entries) return std::cerr << who << ": " << entries.error().message << "\n", 2;
@@ -514,7 +488,7 @@ int calendar_export(const std::string& db, const std::string& now_text, const st
     events.push_back(std::move(ev));
   }
   std::string text = format == "csv" ? fwcert::calendar_csv(events, opts)
-                     : format == "json" ? fwcert::calendar_json(events, opts).dump(2) + "\n"
+                     : format == "json" ? fwcert::dump_json(fwcert::calendar_json(events, opts)) + "\n"
                                         : fwcert::calendar_ics(events, opts);
   if (out == "-") {
     std::cout << text;
@@ -555,6 +529,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> paths, passwords;
   std::string now_text, format = "table", fail_on, sig_path;
   int warn_days = 90;
+  bool wide = false;
   scan->add_option("PATH", paths,
                    "Firmware images, vendor zips, directories (recursive), certificate/key/keystore files ('-': "
                    "standard input)")
@@ -574,6 +549,7 @@ int main(int argc, char** argv) {
                    "Password to try on PKCS#12 files (one per use, repeatable; default: empty and a few vendor "
                    "defaults)");
   scan->add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");
+  scan->add_flag("--wide", wide, "Table: every cell in full (default: fit $COLUMNS or the terminal, else 120 columns)");
 
   // catalog
   auto* catalog = app.add_subcommand("catalog", "A SQLite catalog of many firmware images: what expires when, where, "
@@ -620,7 +596,10 @@ int main(int argc, char** argv) {
   fmt_opt(certs);
   std::string sha;
   auto* where = catalog->add_subcommand("where", "Which images ship this certificate, and where");
-  where->add_option("SHA256", sha, "Certificate SHA-256 (from certs)")->required();
+  where->add_option("SHA256", sha,
+                    "Certificate SHA-256 (from certs; any case, colons allowed, as openssl -fingerprint prints it), "
+                    "or a unique prefix of 8+ hex digits. Exit 1 when the catalog has no such certificate")
+      ->required();
   db_opt(where);
   fmt_opt(where);
   bool shared = false;
@@ -673,10 +652,13 @@ int main(int argc, char** argv) {
     if (*merge) {
       auto r = fwcert::Catalog::merge(merge_out, merge_in);
       if (!r) return std::cerr << "fwcert catalog merge: " << r.error().message << "\n", 2;
-      return 0;
+      for (const auto& f : r->failed) std::cerr << "fwcert catalog merge: not merged: " << f << "\n";
+      std::cerr << "fwcert catalog merge: " << r->merged << " of " << merge_in.size() << " catalogs merged -> "
+                << merge_out << "\n";
+      return r->failed.empty() ? 0 : 2;
     }
     if (*cal) return calendar_export(db, cal_now, cal_until, cal_alarm, cal_all, cal_warn, cal_format, cal_out);
-    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0]);
+    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide);
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";
     return 3;

@@ -8,6 +8,7 @@
 #include "fwcert/core/mapped_file.hpp"
 #include "fwcert/extract/tree.hpp"
 #include "fwcert/extract/writer.hpp"
+#include "fwcert/report/text.hpp"
 #include "fwcert/scan/walker.hpp"
 
 int main(int argc, char** argv) {
@@ -77,17 +78,19 @@ int main(int argc, char** argv) {
     }
     const std::string name = std::filesystem::path(image).filename().string();
     fwcert::Tree tree = fwcert::extract_tree(mf->view(), name, **walker, opts);
-    for (const auto& d : tree.diagnostics) std::cerr << "fwextract: " << image << ": " << d.message << "\n";
+    // Diagnostics quote member names from the image: display() keeps their control characters off the terminal.
+    for (const auto& d : tree.diagnostics)
+      std::cerr << "fwextract: " << fwcert::display(image) << ": " << fwcert::display(d.message) << "\n";
     // Not read to its end (a reader out of memory, the file truncated while read): what was read is still given.
     auto partial = [&] {
       if (!tree.incomplete && !mf->truncated_while_read()) return false;
-      std::cerr << "fwextract: " << image << ": not read to the end (out of memory, or the file changed while being "
-                << "read); the result is partial\n";
+      std::cerr << "fwextract: " << fwcert::display(image) << ": not read to the end (out of memory, or the file "
+                << "changed while being read); the result is partial\n";
       return true;
     };
     if (list) {
       if (json) {
-        std::cout << fwcert::tree_manifest(tree, nullptr).dump(2) << "\n";
+        std::cout << fwcert::dump_json(fwcert::tree_manifest(tree, nullptr)) << "\n";
       } else {
         // Depth first, so that what a file holds is listed right under it.
         std::vector<size_t> order, stack{0};
@@ -100,12 +103,13 @@ int main(int argc, char** argv) {
         }
         for (size_t id : order) {
           const auto& n = tree.nodes[id];
-          std::cout << n.location;
-          if (n.kind == fwcert::EntryKind::Symlink) std::cout << " -> " << n.link_target;
+          // display(): member names are firmware bytes; control characters must not reach the terminal raw.
+          std::cout << fwcert::display(n.location);
+          if (n.kind == fwcert::EntryKind::Symlink) std::cout << " -> " << fwcert::display(n.link_target);
           if (n.kind != fwcert::EntryKind::File) std::cout << "  [" << fwcert::to_string(n.kind) << "]";
           for (const auto& d : n.diagnostics)
             if (d.severity != fwcert::Severity::Info)
-              std::cout << "  (" << fwcert::to_string(d.severity) << ": " << d.message << ")";
+              std::cout << "  (" << fwcert::to_string(d.severity) << ": " << fwcert::display(d.message) << ")";
           std::cout << "\n";
         }
       }
@@ -116,7 +120,7 @@ int main(int argc, char** argv) {
       std::cerr << "fwextract: " << report.error().message << "\n";
       return 2;
     }
-    for (const auto& d : report->diagnostics) std::cerr << "fwextract: " << d.message << "\n";
+    for (const auto& d : report->diagnostics) std::cerr << "fwextract: " << fwcert::display(d.message) << "\n";
     std::cerr << "fwextract: " << image << ": " << tree.nodes.size() << " nodes, " << report->files << " files, "
               << report->dirs << " directories, " << report->links << " symlinks, " << report->placeholders
               << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << out_dir

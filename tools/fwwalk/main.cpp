@@ -4,6 +4,7 @@
 
 #include "cli.hpp"
 #include "fwcert/core/mapped_file.hpp"
+#include "fwcert/report/text.hpp"
 #include "fwcert/report/walk_report.hpp"
 #include "fwcert/scan/walker.hpp"
 
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
       if (!json) fwcert::write_walk_table(std::cout, fw, files.size() > 1);
       walks.push_back(std::move(fw));
     }
-    if (json) std::cout << fwcert::walks_to_json(walks).dump(2) << "\n";
+    if (json) std::cout << fwcert::dump_json(fwcert::walks_to_json(walks)) << "\n";
     return rc;
   } catch (const std::exception& e) {
     std::cerr << "fwwalk: internal error: " << e.what() << "\n";

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <condition_variable>
@@ -26,7 +27,10 @@
 namespace fwcert {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// Version 2 added the JKS/JCEKS aliases (cert_aliases, private_keys.alias). A version 1 catalog is migrated when it is
+// opened for writing; opened for queries it is read as it is, without aliases.
+constexpr int kSchemaVersion = 2;
+constexpr int kOldestReadable = 1;
 
 // ---------------------------------------------------------------------------------------------------------------
 // RAII around the C API.
@@ -239,7 +243,8 @@ CREATE TABLE IF NOT EXISTS private_keys(
   bits INTEGER NOT NULL DEFAULT 0,
   curve TEXT NOT NULL DEFAULT '',
   encrypted INTEGER NOT NULL DEFAULT 0,
-  spki_sha256 TEXT NOT NULL DEFAULT '');
+  spki_sha256 TEXT NOT NULL DEFAULT '',
+  alias TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS private_keys_image ON private_keys(image_id);
 CREATE INDEX IF NOT EXISTS private_keys_spki ON private_keys(spki_sha256);
 CREATE TABLE IF NOT EXISTS key_matches(
@@ -251,6 +256,11 @@ CREATE TABLE IF NOT EXISTS key_roles(
   key_id INTEGER NOT NULL REFERENCES private_keys(id) ON DELETE CASCADE,
   role TEXT NOT NULL,
   PRIMARY KEY(key_id, role));
+CREATE TABLE IF NOT EXISTS cert_aliases(
+  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  cert_sha256 TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  PRIMARY KEY(image_id, cert_sha256, alias));
 CREATE TABLE IF NOT EXISTS findings(
   id INTEGER PRIMARY KEY,
   image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
@@ -282,7 +292,9 @@ CREATE INDEX IF NOT EXISTS findings_cert ON findings(cert_sha256);
   "excluded.not_after, excluded.not_before_raw, excluded.not_after_raw, excluded.not_before_type, "               \
   "excluded.not_after_type, excluded.no_expiry, excluded.key_algorithm, excluded.key_bits, excluded.key_curve, "  \
   "excluded.signature_algorithm, excluded.self_signed, excluded.is_ca, excluded.spki_sha256"
-#define FWCERT_KEY_COLS "location, format, algorithm, bits, curve, encrypted, spki_sha256"
+#define FWCERT_KEY_COLS "location, format, algorithm, bits, curve, encrypted, spki_sha256, alias"
+// What a version 1 shard has of them, for merge.
+#define FWCERT_KEY_COLS_V1 "location, format, algorithm, bits, curve, encrypted, spki_sha256, ''"
 
 // A certificate already recorded (same SHA-256, so the same DER) is rewritten only when what this fwcert reads from
 // it differs from what was stored: an unchanged row leaves its pages (and its index entry) untouched.
@@ -558,6 +570,40 @@ Result<std::map<std::string, ImageMeta>> read_manifest_csv(std::string_view text
   return out;
 }
 
+std::string normalize_image_path(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(path, ec);
+  if (ec) p = path;
+  std::string s = p.lexically_normal().string();
+  if (s.size() > 1 && s.back() == '/') s.pop_back();  // "dir/x/" and "dir/x" name one file
+  return s;
+}
+
+Result<std::string> parse_sha256_query(std::string_view text) {
+  auto is_space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  // "SHA256 Fingerprint=AB:CD:..." (openssl x509 -fingerprint -sha256; older releases print "SHA256 Fingerprint=" too)
+  // or "sha256:abcd...": whatever precedes the last '=' or the first ':' after "sha256" is a label.
+  const std::string low = lower(std::string(text));
+  if (auto eq = low.rfind('='); eq != std::string::npos && low.find("fingerprint") < eq) {
+    text.remove_prefix(eq + 1);
+  } else if (low.rfind("sha256:", 0) == 0 || low.rfind("sha-256:", 0) == 0) {
+    text.remove_prefix(low.find(':') + 1);
+  }
+  std::string hex;
+  for (char ch : text) {
+    if (ch == ':' || is_space(ch)) continue;
+    if (!std::isxdigit(static_cast<unsigned char>(ch)))
+      return make_error(0, "'" + std::string(1, ch) + "' is not a hex digit: give a SHA-256 (or 8+ of its hex digits)");
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  if (hex.size() > 64) return make_error(0, "a SHA-256 has 64 hex digits, not " + std::to_string(hex.size()));
+  if (hex.size() < 8)
+    return make_error(0, "give at least 8 hex digits of the SHA-256 (" + std::to_string(hex.size()) + " given)");
+  return hex;
+}
+
 bool in_shard(const std::string& key, int k, int n) {
   if (n < 1 || k < 1 || k > n) return false;
   uint64_t h = 14695981039346656037ULL;  // FNV-1a 64 offset basis
@@ -602,6 +648,7 @@ uint64_t estimated_file_scan_bytes(const std::string& path, uint64_t size) {
 struct Catalog::Impl {
   DbPtr db;
   std::string path;
+  int schema = kSchemaVersion;  // of the file: lower only when opened for queries (never migrated then)
   StmtCache stmts{nullptr};  // on db; declared after it, so finalized before it closes
   std::mutex checkpoint_mu;  // guards checkpoint_db
   DbPtr checkpoint_db;       // checkpoint()'s own connection, opened on first use; closed before db (the last one)
@@ -681,6 +728,31 @@ void Catalog::checkpoint_in_background(int wal_frames) {
   });
 }
 
+namespace {
+
+// What a database file holds, read before anything writes to it. Reading sqlite_master is the first read of the file:
+// a file that is not an SQLite database fails here, with nothing written (no journal mode switched, no table made).
+enum class Holds { Empty, Catalog, Foreign };
+Result<Holds> inspect(sqlite3* db, const std::string& path) {
+  auto s = Stmt::prepare(db,
+                         "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'),"
+                         " (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')");
+  if (!s) return make_error(0, path + ": " + s.error().message);
+  auto st = s->step();
+  if (!st) return make_error(0, path + ": " + st.error().message);
+  if (s->i64(0) == 0) return Holds::Empty;
+  return s->i64(1) == 0 ? Holds::Foreign : Holds::Catalog;
+}
+
+constexpr const char* kForeign = ": an SQLite database but not an fwcert catalog";
+
+Error newer_schema(const std::string& path, int64_t version) {
+  return make_error(0, path + ": catalog schema version " + std::to_string(version) + ", this fwcert reads version " +
+                           std::to_string(kSchemaVersion));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -688,20 +760,13 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
   if (rc != SQLITE_OK) return db_error(db.get(), "cannot open " + path);
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), 30000);
-  // journal_mode is the first statement that reads the file: a file that is not a database fails here.
+  // Refuse to touch somebody else's database: checked before the switch to WAL, which rewrites the file's header.
+  auto holds = inspect(db.get(), path);
+  if (!holds) return holds.error();
+  if (*holds == Holds::Foreign) return make_error(0, path + kForeign);
   if (auto r = exec(db.get(), "PRAGMA journal_mode=WAL"); !r) return make_error(0, path + ": " + r.error().message);
   if (auto r = exec(db.get(), "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL"); !r) return r.error();
 
-  // Refuse to add our tables to somebody else's database.
-  {
-    auto s = Stmt::prepare(db.get(),
-                           "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'),"
-                           " (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')");
-    if (!s) return make_error(0, path + ": " + s.error().message);
-    auto st = s->step();
-    if (!st) return make_error(0, path + ": " + st.error().message);
-    if (s->i64(0) > 0 && s->i64(1) == 0) return make_error(0, path + ": an SQLite database but not an fwcert catalog");
-  }
   Transaction tx(db.get());
   if (auto r = tx.begin(); !r) return r.error();
   if (auto r = exec(db.get(), kSchema); !r) return r.error();
@@ -715,15 +780,90 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& path) {
       if (!ins) return ins.error();
       ins->bind(1, int64_t{kSchemaVersion});
       if (auto r = ins->run(); !r) return r.error();
+    } else if (s->i64(0) == 1) {
+      // Version 1 -> 2: the aliases (cert_aliases was made by kSchema above). Images recorded before have none.
+      if (auto r = exec(db.get(),
+                        "ALTER TABLE private_keys ADD COLUMN alias TEXT NOT NULL DEFAULT '';"
+                        " UPDATE schema_version SET version = 2");
+          !r)
+        return make_error(0, path + ": migrating the catalog to schema version 2: " + r.error().message);
     } else if (s->i64(0) != kSchemaVersion) {
-      return make_error(0, path + ": catalog schema version " + std::to_string(s->i64(0)) +
-                               ", this fwcert reads version " + std::to_string(kSchemaVersion));
+      return newer_schema(path, s->i64(0));
     }
   }
   if (auto r = tx.commit(); !r) return r.error();
   auto impl = std::make_unique<Impl>();
   impl->stmts = StmtCache(db.get());
   impl->db = std::move(db);
+  impl->path = path;
+  return std::unique_ptr<Catalog>(new Catalog(std::move(impl)));
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::open_read_only(const std::string& path) {
+  // SQLite would report a missing file or a directory as "unable to open database file": say which it is.
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    return make_error(0, path + ": " + ec.message());  // e.g. a folder on the way that may not be searched
+  if (!std::filesystem::exists(st))
+    return make_error(0, path + ": no such catalog (a catalog is created by 'fwcert catalog add' or 'merge')");
+  if (std::filesystem::is_directory(st)) return make_error(0, path + ": is a directory, not a catalog file");
+  if (!std::filesystem::is_regular_file(st)) return make_error(0, path + ": not a regular file, not a catalog");
+  // A read-only connection leaves the -wal and -shm files it needs behind (only a connection that may write removes
+  // them at close), so where the file and its folder are writable the connection is read-write with
+  // PRAGMA query_only, which refuses every change; elsewhere it is SQLITE_OPEN_READONLY. Never SQLITE_OPEN_CREATE: a
+  // file removed since the check above is an error, not a new empty database.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const bool writable = ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
+  auto connect = [&](const std::string& name, int flags) -> Result<DbPtr> {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
+    DbPtr db(raw);
+    if (rc != SQLITE_OK) return db_error(db.get(), "cannot open " + path);
+    sqlite3_extended_result_codes(db.get(), 1);
+    sqlite3_busy_timeout(db.get(), 30000);
+    if (auto r = exec(db.get(), "PRAGMA query_only=ON"); !r) return make_error(0, path + ": " + r.error().message);
+    return db;
+  };
+  auto db = connect(path, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
+  if (!db) return db.error();
+  auto holds = inspect(db->get(), path);
+  std::error_code wal_ec;
+  if (!holds && !writable && !std::filesystem::exists(path + "-wal", wal_ec)) {
+    // A WAL catalog in a folder we cannot write to: SQLite cannot create the -shm file readers share, and refuses.
+    // With no -wal file, no writer is at work (a writer needs one, and could not create it here either), so the
+    // file is read as immutable: no locks, no -shm.
+    std::string uri = "file:";
+    for (unsigned char ch : path) {
+      if (std::isalnum(ch) || ch == '/' || ch == '.' || ch == '-' || ch == '_') {
+        uri += static_cast<char>(ch);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", ch);
+        uri += buf;
+      }
+    }
+    db = connect(uri + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+    if (!db) return db.error();
+    holds = inspect(db->get(), path);
+  }
+  if (!holds) return holds.error();
+  if (*holds == Holds::Empty) return make_error(0, path + ": an empty SQLite database, not an fwcert catalog");
+  if (*holds == Holds::Foreign) return make_error(0, path + kForeign);
+  int64_t version = 0;
+  {
+    auto s = Stmt::prepare(db->get(), "SELECT MAX(version) FROM schema_version");
+    if (!s) return make_error(0, path + ": " + s.error().message);
+    auto v = s->step();
+    if (!v) return make_error(0, path + ": " + v.error().message);
+    version = s->opt_i64(0).value_or(0);
+    if (!*v || version < kOldestReadable || version > kSchemaVersion) return newer_schema(path, version);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->schema = static_cast<int>(version);
+  impl->stmts = StmtCache(db->get());
+  impl->db = std::move(*db);
   impl->path = path;
   return std::unique_ptr<Catalog>(new Catalog(std::move(impl)));
 }
@@ -735,6 +875,18 @@ std::optional<ImageRow> Catalog::find_image(const std::string& path) {
   auto st = s->step();
   if (!st || !*st) return std::nullopt;
   return read_image(*s);
+}
+
+std::optional<ImageRow> Catalog::find_or_adopt_image(const std::string& path, const std::string& spelled) {
+  if (auto found = find_image(path); found || spelled == path) return found;
+  auto legacy = find_image(spelled);
+  if (!legacy) return std::nullopt;
+  auto s = Stmt::prepare(impl_->db.get(), "UPDATE images SET path = ?1 WHERE id = ?2");
+  if (!s) return std::nullopt;
+  s->bind(1, path).bind(2, legacy->id);
+  if (!s->run()) return std::nullopt;
+  legacy->meta.path = path;
+  return legacy;
 }
 
 namespace {
@@ -792,7 +944,7 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
 
   // The statements, prepared on first use and then reused.
   Stmt *image_ins = nullptr, *cert_ins = nullptr, *place_ins = nullptr, *role_ins = nullptr, *finding_ins = nullptr,
-       *key_ins = nullptr, *match_ins = nullptr, *key_role_ins = nullptr;
+       *key_ins = nullptr, *match_ins = nullptr, *key_role_ins = nullptr, *alias_ins = nullptr;
   const std::pair<Stmt**, const char*> wanted[] = {
       {&image_ins, "INSERT INTO images(" FWCERT_IMAGE_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"},
       {&cert_ins, kCertUpsert},
@@ -801,7 +953,8 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
       {&finding_ins,
        "INSERT INTO findings(image_id, cert_sha256, kind, location, severity, offset, text)"
        " VALUES(?1,?2,?3,?4,?5,?6,?7)"},
-      {&key_ins, "INSERT INTO private_keys(image_id, " FWCERT_KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"},
+      {&key_ins, "INSERT INTO private_keys(image_id, " FWCERT_KEY_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"},
+      {&alias_ins, "INSERT OR IGNORE INTO cert_aliases(image_id, cert_sha256, alias) VALUES(?1,?2,?3)"},
       {&match_ins, "INSERT OR IGNORE INTO key_matches(key_id, cert_sha256) VALUES(?1,?2)"},
       {&key_role_ins, "INSERT OR IGNORE INTO key_roles(key_id, role) VALUES(?1,?2)"},
   };
@@ -856,6 +1009,11 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
       place_ins->bind(1, image_id).bind(2, c.sha256).bind(3, loc);
       if (auto r = place_ins->run(); !r) return r.error();
     }
+    for (const auto& alias : rec.aliases) {
+      alias_ins->reset();
+      alias_ins->bind(1, image_id).bind(2, c.sha256).bind(3, alias);
+      if (auto r = alias_ins->run(); !r) return r.error();
+    }
     for (const auto& role : rec.roles) {
       role_ins->reset();
       role_ins->bind(1, image_id).bind(2, c.sha256).bind(3, role);
@@ -882,7 +1040,8 @@ CatalogStatus Catalog::record(const ImageMeta& meta, const ScanReport& report, s
         .bind(5, int64_t{k.key.bits})
         .bind(6, k.key.curve)
         .bind(7, int64_t{k.encrypted})
-        .bind(8, k.spki_sha256);
+        .bind(8, k.spki_sha256)
+        .bind(9, k.alias);
     if (auto r = key_ins->run(); !r) return r.error();
     const int64_t key_id = sqlite3_last_insert_rowid(db);
     for (const auto& sha : k.certificates) {
@@ -935,6 +1094,25 @@ Result<std::vector<ImageRow>> Catalog::list_images() {
   return out;
 }
 
+Result<std::vector<std::string>> Catalog::find_certificates(const std::string& prefix, size_t limit) {
+  // A range on the primary key instead of LIKE (which ignores the index and treats '_' and '%' specially): every
+  // string that starts with the prefix sorts between it and the prefix followed by the highest character.
+  auto s = Stmt::prepare(impl_->db.get(),
+                         "SELECT c.sha256 FROM certificates c WHERE c.sha256 >= ?1 AND c.sha256 < ?2"
+                         " AND EXISTS (SELECT 1 FROM placements p WHERE p.cert_sha256 = c.sha256)"
+                         " ORDER BY c.sha256 LIMIT ?3");
+  if (!s) return s.error();
+  s->bind(1, prefix).bind(2, prefix + "\x7f").bind(3, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  for (;;) {
+    auto st = s->step();
+    if (!st) return st.error();
+    if (!*st) break;
+    out.push_back(s->text(0));
+  }
+  return out;
+}
+
 Result<std::vector<Placement>> Catalog::where(const std::string& cert_sha256) {
   sqlite3* db = impl_->db.get();
   std::map<int64_t, std::vector<std::string>> roles;  // image id -> roles
@@ -949,6 +1127,18 @@ Result<std::vector<Placement>> Catalog::where(const std::string& cert_sha256) {
       roles[s->i64(0)].push_back(s->text(1));
     }
   }
+  std::map<int64_t, std::vector<std::string>> aliases;  // image id -> JKS aliases (none before schema version 2)
+  if (impl_->schema >= 2) {
+    auto s = Stmt::prepare(db, "SELECT image_id, alias FROM cert_aliases WHERE cert_sha256 = ?1 ORDER BY alias");
+    if (!s) return s.error();
+    s->bind(1, cert_sha256);
+    for (;;) {
+      auto st = s->step();
+      if (!st) return st.error();
+      if (!*st) break;
+      aliases[s->i64(0)].push_back(s->text(1));
+    }
+  }
   auto s = Stmt::prepare(db,
                          "SELECT i.path, p.location, p.image_id FROM placements p JOIN images i ON i.id = p.image_id"
                          " WHERE p.cert_sha256 = ?1 ORDER BY i.path, p.location");
@@ -959,8 +1149,9 @@ Result<std::vector<Placement>> Catalog::where(const std::string& cert_sha256) {
     auto st = s->step();
     if (!st) return st.error();
     if (!*st) break;
-    Placement p{s->text(0), s->text(1), {}};
+    Placement p{s->text(0), s->text(1), {}, {}};
     if (auto it = roles.find(s->i64(2)); it != roles.end()) p.roles = it->second;
+    if (auto it = aliases.find(s->i64(2)); it != aliases.end()) p.aliases = it->second;
     out.push_back(std::move(p));
   }
   return out;
@@ -996,9 +1187,13 @@ Result<std::vector<CertEntry>> Catalog::certificates(const CertFilter& filter) {
     auto where_r = where(e.cert.sha256);
     if (!where_r) return where_r.error();
     e.placements = std::move(*where_r);
-    std::set<std::string> roles;
-    for (const auto& p : e.placements) roles.insert(p.roles.begin(), p.roles.end());
+    std::set<std::string> roles, aliases;
+    for (const auto& p : e.placements) {
+      roles.insert(p.roles.begin(), p.roles.end());
+      aliases.insert(p.aliases.begin(), p.aliases.end());
+    }
     e.roles.assign(roles.begin(), roles.end());
+    e.aliases.assign(aliases.begin(), aliases.end());
     anomalies->reset();
     anomalies->bind(1, e.cert.sha256);
     for (;;) {
@@ -1017,10 +1212,13 @@ Result<std::vector<SharedKey>> Catalog::shared_keys() {
   auto groups = Stmt::prepare(db,
                               "SELECT spki_sha256, COUNT(DISTINCT image_id) FROM private_keys WHERE spki_sha256 <> ''"
                               " GROUP BY spki_sha256 HAVING COUNT(DISTINCT image_id) > 1 ORDER BY spki_sha256");
-  auto keys = Stmt::prepare(db,
-                            "SELECT k.id, i.path, k.location, k.format, k.encrypted, k.algorithm, k.bits, k.curve"
-                            " FROM private_keys k JOIN images i ON i.id = k.image_id WHERE k.spki_sha256 = ?1"
-                            " ORDER BY i.path, k.location");
+  auto keys = Stmt::prepare(db, impl_->schema >= 2
+                                    ? "SELECT k.id, i.path, k.location, k.format, k.encrypted, k.algorithm, k.bits,"
+                                      " k.curve, k.alias FROM private_keys k JOIN images i ON i.id = k.image_id"
+                                      " WHERE k.spki_sha256 = ?1 ORDER BY i.path, k.location"
+                                    : "SELECT k.id, i.path, k.location, k.format, k.encrypted, k.algorithm, k.bits,"
+                                      " k.curve, '' FROM private_keys k JOIN images i ON i.id = k.image_id"
+                                      " WHERE k.spki_sha256 = ?1 ORDER BY i.path, k.location");
   auto roles = Stmt::prepare(db, "SELECT role FROM key_roles WHERE key_id = ?1 ORDER BY role");
   auto certs = Stmt::prepare(db,
                              "SELECT DISTINCT m.cert_sha256 FROM key_matches m JOIN private_keys k ON k.id = m.key_id"
@@ -1041,7 +1239,7 @@ Result<std::vector<SharedKey>> Catalog::shared_keys() {
       auto k = keys->step();
       if (!k) return k.error();
       if (!*k) break;
-      KeyPlacement p{keys->text(1), keys->text(2), keys->text(3), keys->i64(4) != 0, {}};
+      KeyPlacement p{keys->text(1), keys->text(2), keys->text(3), keys->i64(4) != 0, {}, keys->text(8)};
       if (g.key.algorithm.empty()) g.key = KeyDesc{keys->text(5), static_cast<int>(keys->i64(6)), keys->text(7)};
       roles->reset();
       roles->bind(1, keys->i64(0));
@@ -1172,7 +1370,7 @@ class Attached {
   bool attached_ = false;
 };
 
-CatalogStatus copy_children(sqlite3* db, int64_t old_id, int64_t new_id) {
+CatalogStatus copy_children(sqlite3* db, int64_t old_id, int64_t new_id, int64_t src_schema) {
   static constexpr const char* kCopies[] = {
       "INSERT OR IGNORE INTO main.placements(image_id, cert_sha256, location)"
       " SELECT ?2, cert_sha256, location FROM src.placements WHERE image_id = ?1",
@@ -1188,9 +1386,19 @@ CatalogStatus copy_children(sqlite3* db, int64_t old_id, int64_t new_id) {
     s->bind(1, old_id).bind(2, new_id);
     if (auto r = s->run(); !r) return r.error();
   }
+  if (src_schema >= 2) {
+    auto s = Stmt::prepare(db, "INSERT OR IGNORE INTO main.cert_aliases(image_id, cert_sha256, alias)"
+                               " SELECT ?2, cert_sha256, alias FROM src.cert_aliases WHERE image_id = ?1");
+    if (!s) return s.error();
+    s->bind(1, old_id).bind(2, new_id);
+    if (auto r = s->run(); !r) return r.error();
+  }
   auto keys = Stmt::prepare(db, "SELECT id FROM src.private_keys WHERE image_id = ?1 ORDER BY id");
-  auto key_ins = Stmt::prepare(db, "INSERT INTO main.private_keys(image_id, " FWCERT_KEY_COLS
-                                   ") SELECT ?2, " FWCERT_KEY_COLS " FROM src.private_keys WHERE id = ?1");
+  auto key_ins = Stmt::prepare(db, src_schema >= 2 ? "INSERT INTO main.private_keys(image_id, " FWCERT_KEY_COLS
+                                                     ") SELECT ?2, " FWCERT_KEY_COLS " FROM src.private_keys WHERE id = ?1"
+                                                   : "INSERT INTO main.private_keys(image_id, " FWCERT_KEY_COLS
+                                                     ") SELECT ?2, " FWCERT_KEY_COLS_V1
+                                                     " FROM src.private_keys WHERE id = ?1");
   auto matches = Stmt::prepare(db, "INSERT OR IGNORE INTO main.key_matches(key_id, cert_sha256)"
                                    " SELECT ?2, cert_sha256 FROM src.key_matches WHERE key_id = ?1");
   auto roles = Stmt::prepare(db, "INSERT OR IGNORE INTO main.key_roles(key_id, role)"
@@ -1220,14 +1428,16 @@ CatalogStatus copy_children(sqlite3* db, int64_t old_id, int64_t new_id) {
 CatalogStatus merge_one(sqlite3* db, const std::string& input) {
   Attached att(db);
   if (auto r = att.attach(input); !r) return make_error(0, input + ": " + r.error().message);
+  int64_t src_schema = 0;
   {
     auto v = Stmt::prepare(db, "SELECT MAX(version) FROM src.schema_version");
     if (!v) return make_error(0, input + ": not an fwcert catalog (" + v.error().message + ")");
     auto st = v->step();
     if (!st) return make_error(0, input + ": " + st.error().message);
-    if (!*st || v->i64(0) != kSchemaVersion)
-      return make_error(0, input + ": catalog schema version " + std::to_string(v->i64(0)) + ", expected " +
-                               std::to_string(kSchemaVersion));
+    src_schema = *st ? v->i64(0) : 0;
+    if (src_schema < kOldestReadable || src_schema > kSchemaVersion)
+      return make_error(0, input + ": catalog schema version " + std::to_string(src_schema) + ", expected " +
+                               std::to_string(kOldestReadable) + " to " + std::to_string(kSchemaVersion));
   }
   Transaction tx(db);
   if (auto r = tx.begin(); !r) return r.error();
@@ -1263,7 +1473,7 @@ CatalogStatus merge_one(sqlite3* db, const std::string& input) {
     if (auto r = del->run(); !r) return r.error();
     ins->bind(1, old_id);
     if (auto r = ins->run(); !r) return r.error();
-    if (auto r = copy_children(db, old_id, sqlite3_last_insert_rowid(db)); !r) return r.error();
+    if (auto r = copy_children(db, old_id, sqlite3_last_insert_rowid(db), src_schema); !r) return r.error();
   }
   if (auto r = exec(db, kPruneAll); !r) return r.error();
   return tx.commit();
@@ -1271,16 +1481,29 @@ CatalogStatus merge_one(sqlite3* db, const std::string& input) {
 
 }  // namespace
 
-CatalogStatus Catalog::merge(const std::string& out_path, const std::vector<std::string>& inputs) {
+Result<MergeReport> Catalog::merge(const std::string& out_path, const std::vector<std::string>& inputs) {
   auto out = Catalog::open(out_path);
   if (!out) return out.error();
+  MergeReport report;
+  // A bad shard is named and skipped, never the end of the merge: the shards after it are merged all the same (each
+  // in its own transaction, so a failure in the middle of one leaves none of it behind).
   for (const auto& input : inputs) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(input, ec)) return make_error(0, input + ": no such catalog file");
-    if (std::filesystem::equivalent(input, out_path, ec)) return make_error(0, input + ": is the output catalog");
-    if (auto r = merge_one((*out)->impl_->db.get(), input); !r) return r.error();
+    if (!std::filesystem::is_regular_file(input, ec)) {
+      report.failed.push_back(input + ": no such catalog file");
+      continue;
+    }
+    if (std::filesystem::equivalent(input, out_path, ec)) {
+      report.failed.push_back(input + ": is the output catalog");
+      continue;
+    }
+    if (auto r = merge_one((*out)->impl_->db.get(), input); !r) {
+      report.failed.push_back(r.error().message);
+      continue;
+    }
+    ++report.merged;
   }
-  return ok();
+  return report;
 }
 
 }  // namespace fwcert

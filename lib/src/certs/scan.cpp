@@ -132,7 +132,7 @@ class Scanner {
     report_.problems.push_back({display_location(n), Diagnostic{n.offset, s, message}});
   }
 
-  void add_certificate(const Der& der, const std::string& location, size_t node) {
+  void add_certificate(const Der& der, const std::string& location, size_t node, const std::string& alias = {}) {
     auto c = parse_certificate(ByteView(der.data(), der.size()));
     if (!c) {
       problem(tree_.nodes[node], Severity::Warning, "certificate could not be parsed: " + c.error().message);
@@ -146,6 +146,8 @@ class Scanner {
     }
     auto& locs = it->second.locations;
     if (std::find(locs.begin(), locs.end(), location) == locs.end()) locs.push_back(location);
+    auto& aliases = it->second.aliases;
+    if (!alias.empty() && std::find(aliases.begin(), aliases.end(), alias) == aliases.end()) aliases.push_back(alias);
     cert_nodes_[it->first].push_back(node);
   }
 
@@ -183,7 +185,9 @@ class Scanner {
       for (const auto& note : ks.notes) problem(n, Severity::Info, "PKCS#12: " + note);
     } else if (f == "jks" || f == "jceks") {
       KeystoreContents ks = read_jks(n.content);
-      for (const auto& der : ks.certificates) add_certificate(der, loc, n.id);
+      for (size_t i = 0; i < ks.certificates.size(); ++i)
+        add_certificate(ks.certificates[i], loc, n.id,
+                        i < ks.certificate_aliases.size() ? ks.certificate_aliases[i] : std::string());
       for (auto& k : ks.keys) add_key(std::move(k), loc, n.id);
       for (const auto& note : ks.notes) problem(n, Severity::Info, "keystore: " + note);
     }

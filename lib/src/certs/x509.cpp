@@ -337,8 +337,7 @@ std::vector<uint8_t> spki_der(X509* x) {
 void fill_from_x509(Certificate& c, X509* x, EVP_PKEY* pkey, const std::vector<uint8_t>& spki) {
   c.subject = name_text(X509_get_subject_name(x));
   c.issuer = name_text(X509_get_issuer_name(x));
-  c.common_name = common_name(X509_get_subject_name(x));
-  if (c.common_name.empty()) c.common_name = c.subject;
+  c.common_name = common_name(X509_get_subject_name(x));  // empty without a CN: reporters fall back, not the record
 
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
   if (serial != nullptr) {
@@ -424,7 +423,6 @@ std::optional<Certificate> fallback_walk(ByteView der, std::string& why) {
   c.subject = subj ? name_text(subj.get()) : "(unreadable name)";
   c.issuer = iss ? name_text(iss.get()) : "(unreadable name)";
   c.common_name = subj ? common_name(subj.get()) : std::string();
-  if (c.common_name.empty()) c.common_name = c.subject;
 
   ByteView spki_bytes = whole(*spki);
   c.spki_sha256 = digest_hex(spki_bytes.data(), spki_bytes.size(), EVP_sha256());
@@ -1203,6 +1201,9 @@ KeystoreContents read_pkcs12(ByteView der, const std::vector<std::string>& passw
   return out;
 }
 
+// Longer aliases are cut: an alias is a name for people, and the format allows 64 KiB of it per entry.
+constexpr size_t kMaxAliasBytes = 256;
+
 KeystoreContents read_jks(ByteView data) {
   load_crypto_providers();
   ErrGuard guard;
@@ -1248,7 +1249,9 @@ KeystoreContents read_jks(ByteView data) {
   auto truncated = [&out]() { out.notes.push_back("keystore truncated or malformed"); };
   for (uint32_t e = 0; e < *count; ++e) {
     auto tag = r.u32();
-    if (!tag || !read_utf() || !r.u64()) return truncated(), out;  // tag, alias, timestamp
+    auto alias = tag ? read_utf() : std::nullopt;
+    if (!alias || !r.u64()) return truncated(), out;  // tag, alias, timestamp
+    if (alias->size() > kMaxAliasBytes) alias->resize(kMaxAliasBytes);
     if (*tag == 1) {
       auto klen = r.u32();
       if (!klen || !r.skip(*klen)) return truncated(), out;  // EncryptedPrivateKeyInfo (JKS KeyProtector)
@@ -1257,6 +1260,7 @@ KeystoreContents read_jks(ByteView data) {
       PrivateKey k;
       k.format = jceks ? "JCEKS (protected)" : "JKS (protected)";
       k.encrypted = true;
+      k.alias = *alias;
       for (uint32_t i = 0; i < *chain; ++i) {
         auto cert = read_cert();
         if (!cert) return truncated(), out;
@@ -1269,12 +1273,16 @@ KeystoreContents read_jks(ByteView data) {
           }
         }
         out.certificates.push_back(std::move(*cert));
+        out.certificate_aliases.push_back(i == 0 ? *alias : std::string());  // the chain's CAs are not the entry
       }
       out.keys.push_back(std::move(k));
     } else if (*tag == 2) {
       auto cert = read_cert();
       if (!cert) return truncated(), out;
-      if (!cert->empty()) out.certificates.push_back(std::move(*cert));
+      if (!cert->empty()) {
+        out.certificates.push_back(std::move(*cert));
+        out.certificate_aliases.push_back(*alias);
+      }
     } else if (*tag == 3) {
       // FORMATS.md 5.1: a Java-serialized SealedObject without a length prefix; it cannot be skipped.
       out.notes.push_back("JCEKS secret-key entry: cannot be skipped without a Java deserializer; later entries not read");

@@ -1,5 +1,7 @@
 #include "fwcert/extract/writer.hpp"
 
+#include "fwcert/report/text.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -231,7 +233,7 @@ Result<WriteReport> write_tree(const Tree& tree, const std::string& out_dir, con
     report.paths[n.id] = written;
   }
 
-  const std::string manifest = tree_manifest(tree, &report).dump(2) + "\n";
+  const std::string manifest = dump_json(tree_manifest(tree, &report)) + "\n";
   std::string name = SafeWriter::free_name(root.get(), "manifest.json");
   Fd mf(::openat(root.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
   if (!mf.ok() || ::write(mf.get(), manifest.data(), manifest.size()) != static_cast<ssize_t>(manifest.size()))
@@ -264,21 +266,30 @@ nlohmann::json tree_manifest(const Tree& tree, const WriteReport* report) {
                         {"encrypted", n.encrypted},
                         {"complete", n.complete},
                         {"diagnostics", diags_json(n.diagnostics)}};
-    if (!n.link_target.empty()) j["link_target"] = n.link_target;
+    // Names from the firmware: a name that is not UTF-8 also gets its exact bytes in "<field>_bytes" (hex).
+    put_name(j, "location", n.location);
+    if (!n.link_target.empty()) put_name(j, "link_target", n.link_target);
     if (n.kind == EntryKind::CharDevice || n.kind == EntryKind::BlockDevice)
       j["rdev"] = std::to_string(n.rdev_major) + ":" + std::to_string(n.rdev_minor);
-    if (report) j["path"] = report->paths[n.id].empty() ? nlohmann::json(nullptr) : nlohmann::json(report->paths[n.id]);
+    if (report) {
+      if (report->paths[n.id].empty())
+        j["path"] = nullptr;
+      else
+        put_name(j, "path", report->paths[n.id]);
+    }
     nodes.push_back(std::move(j));
   }
   nlohmann::json diags = diags_json(tree.diagnostics);
   if (report)
     for (const auto& d : diags_json(report->diagnostics)) diags.push_back(d);
-  return {{"input", tree.root().location},
-          {"size", tree.root().size},
-          {"sha256", tree.root().sha256},
-          {"extracted_bytes", tree.extracted_bytes},
-          {"nodes", nodes},
-          {"diagnostics", diags}};
+  nlohmann::json doc = {{"input", tree.root().location},
+                        {"size", tree.root().size},
+                        {"sha256", tree.root().sha256},
+                        {"extracted_bytes", tree.extracted_bytes},
+                        {"nodes", nodes},
+                        {"diagnostics", diags}};
+  put_name(doc, "input", tree.root().location);
+  return doc;
 }
 
 }  // namespace fwcert

@@ -37,67 +37,6 @@ std::string format_date(int64_t t) {
 
 std::string utf8(std::string_view s) { return valid_utf8(s); }
 
-// For the terminal: control characters (C0, DEL, C1) and invalid bytes become \xNN, so a hostile subject cannot send
-// escape sequences to the terminal. The result is valid UTF-8.
-std::string display(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  decode_utf8(s, [&](int32_t cp, std::string_view bytes) {
-    char buf[16];  // "\\xNN" needs 5; 16 also fits any unsigned, which GCC at -O0 cannot rule out
-    if (cp < 0) {
-      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(-1 - cp));
-      out += buf;
-    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
-      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp));
-      out += buf;
-    } else {
-      out += bytes;
-    }
-  });
-  return out;
-}
-
-// Columns a valid UTF-8 string takes, counting one per code point (wide CJK characters are the exception we accept).
-size_t width(std::string_view s) {
-  return static_cast<size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-// Byte index where code point number n starts (s.size() when there are fewer).
-size_t cp_index(std::string_view s, size_t n) {
-  size_t seen = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
-    if (seen == n) return i;
-    ++seen;
-  }
-  return s.size();
-}
-
-// Keeps the start: "Very long common na...".
-std::string truncate_right(const std::string& s, size_t max) {
-  if (width(s) <= max) return s;
-  return s.substr(0, cp_index(s, max > 3 ? max - 3 : 0)) + "...";
-}
-
-// Keeps the end, which is the telling part of a location ("...cramfs@0x400000:/etc/stunnel/server.pem"), starting
-// at a step boundary ('!' or '/') when one is close.
-std::string truncate_left(const std::string& s, size_t max) {
-  const size_t w = width(s);
-  if (w <= max) return s;
-  const size_t keep = max > 3 ? max - 3 : 0;
-  std::string tail = s.substr(cp_index(s, w - keep));
-  const size_t cut = tail.find_first_of("!/");
-  if (cut != std::string::npos && cut > 0 && cut < 24) tail = tail.substr(cut);
-  return "..." + tail;
-}
-
-std::string pad(const std::string& s, size_t w, bool right_align = false) {
-  const size_t have = width(s);
-  if (have >= w) return s;
-  return right_align ? std::string(w - have, ' ') + s : s + std::string(w - have, ' ');
-}
-
 std::string with_more(const std::string& first, size_t total) {
   return total > 1 ? first + " +" + std::to_string(total - 1) : first;
 }
@@ -141,7 +80,97 @@ const CertRecord* find_cert(const ScanReport& r, const std::string& sha256) {
 // ---------------------------------------------------------------------------------------------------------------
 // Table
 
-void write_one_table(std::ostream& out, const ScanReport& r, bool color) {
+// The name a person recognises: the CN, else the subject (the JSON field common_name stays the CN only).
+std::string shown_name(const Certificate& c) { return c.common_name.empty() ? c.subject : c.common_name; }
+
+// A short mark for the FINDINGS column, from the wording of certificate_anomalies(). The shipped private key is left
+// out: the KEY column shows it.
+std::string finding_mark(const std::string& a) {
+  const auto starts = [&](const char* p) { return a.rfind(p, 0) == 0; };
+  if (starts("weak key: ")) return "weak key " + a.substr(10);
+  if (starts("weak signature: ")) {
+    const std::string alg = a.substr(16);
+    std::string lower;
+    for (char ch : alg) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    static constexpr std::pair<const char*, const char*> kHashes[] = {
+        {"md2", "MD2"}, {"md4", "MD4"}, {"md5", "MD5"}, {"sha1", "SHA-1"}};
+    for (const auto& [needle, name] : kHashes)
+      if (lower.find(needle) != std::string::npos) return std::string(name) + " signature";
+    return "weak signature " + alg;
+  }
+  if (starts("notBefore in 1970")) return "notBefore 1970";
+  if (starts("notAfter after 2038")) return "notAfter > 2038";
+  if (starts("private key shipped")) return "";
+  return a;
+}
+
+std::string findings_cell(const CertRecord& c) {
+  std::string s;
+  for (const auto& a : c.anomalies) {
+    const std::string m = finding_mark(a);
+    if (m.empty()) continue;
+    if (!s.empty()) s += ", ";
+    s += m;
+  }
+  return s.empty() ? "-" : display(s);
+}
+
+std::string pad(const std::string& s, size_t w, bool right_align = false) {
+  const size_t have = display_width(s);
+  if (have >= w) return s;
+  return right_align ? std::string(w - have, ' ') + s : s + std::string(w - have, ' ');
+}
+
+// Columns a row takes (two of indent, two between columns); hidden columns have width 0 and no gap.
+size_t row_width(const std::vector<size_t>& w) {
+  size_t t = 0, n = 0;
+  for (size_t x : w)
+    if (x) t += x, ++n;
+  return 2 + t + (n ? 2 * (n - 1) : 0);
+}
+
+// Shrinks the flexible columns until a row fits in `limit` columns: the column `first` (the least telling) down to 24
+// columns, then the widest ones, never below their minimum. Returns whether the row fits.
+bool fit_columns(std::vector<size_t>& w, const std::vector<size_t>& min, size_t limit, size_t first) {
+  size_t t = row_width(w);
+  for (; t > limit; --t) {
+    size_t pick = w.size();
+    if (w[first] > std::max<size_t>(min[first], 24)) {
+      pick = first;
+    } else {
+      for (size_t i = 0; i < w.size(); ++i)
+        if (w[i] > min[i] && (pick == w.size() || w[i] > w[pick])) pick = i;
+    }
+    if (pick == w.size()) return false;  // everything at its minimum
+    --w[pick];
+  }
+  return true;
+}
+
+// A location as the table shows it: the input's own name (the first step, already in the header) is left out.
+std::string table_location(const ScanReport& r, const std::string& loc) {
+  if (!r.input.empty() && loc.size() > r.input.size() + 1 && loc.compare(0, r.input.size(), r.input) == 0 &&
+      loc[r.input.size()] == '!')
+    return display(loc.substr(r.input.size() + 1));
+  return display(loc);
+}
+
+// A cell with a " +N" suffix (more roles or locations): the text is shortened, the suffix kept.
+std::string fit_with_more(const std::string& text, size_t total, size_t cols, bool middle) {
+  const std::string more = total > 1 ? " +" + std::to_string(total - 1) : "";
+  const size_t room = cols > more.size() ? cols - more.size() : 0;
+  return (middle ? fit_middle(text, room) : fit_end(text, room)) + more;
+}
+
+void write_summary_line(std::ostream& out, const std::string& label, const ScanSummary& s, bool color) {
+  const bool bad = s.expired || s.not_yet_valid || s.invalid_date || s.private_keys || s.weak_keys ||
+                   s.weak_signatures;
+  out << "  " << (color && bad ? kBold + label + kReset : label) << ": " << summary_text(s) << "\n";
+}
+
+void write_one_table(std::ostream& out, const ScanReport& r, const ScanTableOptions& opt) {
+  const bool color = opt.color;
+  const size_t limit = opt.width;  // 0: no limit
   const auto bold = [&](const std::string& s) { return color ? kBold + s + kReset : s; };
   out << bold("fwcert scan: " + display(r.input)) << "\n";
   out << "  size " << r.size << " bytes, sha256 " << (r.sha256.empty() ? "-" : display(r.sha256)) << "\n";
@@ -152,34 +181,74 @@ void write_one_table(std::ostream& out, const ScanReport& r, bool color) {
                          : "  no certificates found\n");
   } else {
     using Row = std::vector<std::string>;
-    const Row header = {"STATUS", "NOT AFTER", "DAYS", "CN", "ROLE", "WHERE", "KEY"};
+    enum Col { kStatus, kNotAfter, kDays, kCn, kFindings, kRole, kWhere, kKey, kCols };
+    const Row header = {"STATUS", "NOT AFTER", "DAYS", "CN", "FINDINGS", "ROLE", "WHERE", "KEY"};
+    // Full texts first; the flexible columns are shortened once the widths are known.
     std::vector<Row> rows;
     std::vector<CertStatus> statuses;
     for (const auto& c : r.certificates) {
       const TimeValue& na = c.cert.not_after;
-      std::string not_after = na.unix ? format_date(*na.unix) : std::string("unreadable");
-      std::string days = c.days_left ? std::to_string(*c.days_left) : (na.no_expiry ? "never" : "-");
-      std::string cn = truncate_right(display(c.cert.common_name.empty() ? c.cert.subject : c.cert.common_name), 40);
-      if (cn.empty()) cn = "-";
-      std::string role =
-          c.roles.empty() ? "-" : with_more(truncate_right(display(c.roles.front()), 36), c.roles.size());
-      std::string where =
-          c.locations.empty() ? "-" : with_more(truncate_left(display(c.locations.front()), 56), c.locations.size());
-      std::string key = c.private_keys.empty() ? "no" : "yes (" + std::to_string(c.private_keys.size()) + ")";
-      rows.push_back({std::string(to_string(c.status)), not_after, days, cn, role, where, key});
+      Row row(kCols);
+      row[kStatus] = std::string(to_string(c.status));
+      row[kNotAfter] = na.unix ? format_date(*na.unix) : std::string("unreadable");
+      row[kDays] = c.days_left ? std::to_string(*c.days_left) : (na.no_expiry ? "never" : "-");
+      row[kCn] = display(shown_name(c.cert));
+      if (row[kCn].empty()) row[kCn] = "-";
+      row[kFindings] = findings_cell(c);
+      row[kRole] = c.roles.empty() ? "-" : display(c.roles.front());
+      row[kWhere] = c.locations.empty() ? "-" : table_location(r, c.locations.front());
+      row[kKey] = c.private_keys.empty() ? "no" : "yes (" + std::to_string(c.private_keys.size()) + ")";
+      rows.push_back(std::move(row));
       statuses.push_back(c.status);
     }
-    std::vector<size_t> w(header.size());
-    for (size_t i = 0; i < header.size(); ++i) {
-      w[i] = width(header[i]);
-      for (const auto& row : rows) w[i] = std::max(w[i], width(row[i]));
+    const auto more = [](size_t n) { return n > 1 ? 2 + std::to_string(n - 1).size() : 0; };
+    std::vector<size_t> w(kCols);
+    for (size_t i = 0; i < kCols; ++i) w[i] = display_width(header[i]);
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const CertRecord& c = r.certificates[k];
+      for (size_t i = 0; i < kCols; ++i) {
+        size_t cw = display_width(rows[k][i]);
+        if (i == kRole) cw += more(c.roles.size());
+        if (i == kWhere) cw += more(c.locations.size());
+        w[i] = std::max(w[i], cw);
+      }
+    }
+    if (limit) {
+      // Minimums keep every column useful: a location needs room for both of its ends.
+      std::vector<size_t> min = w;
+      min[kCn] = std::min(w[kCn], size_t{14});
+      min[kFindings] = std::min(w[kFindings], size_t{16});
+      min[kRole] = std::min(w[kRole], size_t{10});
+      min[kWhere] = std::min(w[kWhere], size_t{28});
+      // A narrow terminal loses the ROLE column, then KEY (the summary and the private key list still say both),
+      // rather than wrapping every row.
+      const std::vector<size_t> natural = w;
+      for (size_t hide : {kRole, kKey}) {
+        if (fit_columns(w, min, limit, kRole)) break;
+        min[hide] = 0;
+        for (size_t i = 0; i < kCols; ++i) w[i] = min[i] ? natural[i] : 0;  // start again from the full widths
+      }
+      fit_columns(w, min, limit, kRole);
+    }
+    for (size_t k = 0; k < rows.size(); ++k) {
+      const CertRecord& c = r.certificates[k];
+      Row& row = rows[k];
+      row[kCn] = fit_end(row[kCn], w[kCn]);
+      row[kFindings] = fit_end(row[kFindings], w[kFindings]);
+      row[kRole] = c.roles.empty() ? row[kRole] : fit_with_more(row[kRole], c.roles.size(), w[kRole], false);
+      row[kWhere] =
+          c.locations.empty() ? row[kWhere] : fit_with_more(row[kWhere], c.locations.size(), w[kWhere], true);
     }
     const auto emit = [&](const Row& row, const CertStatus* status) {
       std::string line = "  ";
+      size_t last_shown = 0;
+      for (size_t i = 0; i < row.size(); ++i)
+        if (w[i]) last_shown = i;
       for (size_t i = 0; i < row.size(); ++i) {
-        const bool last = i + 1 == row.size();
-        std::string cell = last ? row[i] : pad(row[i], w[i], i == 2);
-        if (i == 0 && status && color) cell = status_color(*status) + row[i] + kReset + cell.substr(row[i].size());
+        if (!w[i]) continue;  // hidden for want of room
+        const bool last = i == last_shown;
+        std::string cell = last ? row[i] : pad(row[i], w[i], i == kDays);
+        if (i == kStatus && status && color) cell = status_color(*status) + row[i] + kReset + cell.substr(row[i].size());
         line += cell;
         if (!last) line += "  ";
       }
@@ -191,22 +260,25 @@ void write_one_table(std::ostream& out, const ScanReport& r, bool color) {
 
   if (!r.keys.empty()) {
     out << "\n" << bold("Private keys (" + std::to_string(r.keys.size()) + ")") << "\n";
+    // The location gets what a row leaves after about 60 columns of key description, at least 28.
+    const size_t loc_max = limit ? std::max<size_t>(28, limit > 64 ? limit - 64 : 0) : SIZE_MAX;
     size_t loc_width = 0;
-    for (const auto& k : r.keys) loc_width = std::max(loc_width, width(truncate_left(display(k.location), 64)));
+    for (const auto& k : r.keys)
+      loc_width = std::max(loc_width, display_width(fit_middle(table_location(r, k.location), loc_max)));
     for (const auto& k : r.keys) {
       std::string matches;
       if (k.certificates.empty()) {
         matches = "no certificate";
       } else {
         const CertRecord* first = find_cert(r, k.certificates.front());
-        std::string name =
-            first ? display(first->cert.common_name.empty() ? first->cert.subject : first->cert.common_name)
-                  : display(k.certificates.front().substr(0, 16));
-        matches = "matches " + with_more(truncate_right(name, 40), k.certificates.size());
+        std::string name = first ? display(shown_name(first->cert)) : display(k.certificates.front().substr(0, 16));
+        matches = "matches " + with_more(limit ? fit_end(name, 40) : name, k.certificates.size());
       }
-      out << "  " << pad(truncate_left(display(k.location), 64), loc_width) << "  " << display(key_text(k.key)) << ", "
-          << display(k.format) << ", " << (k.encrypted ? "encrypted" : "not encrypted") << ", " << matches
-          << (k.roles.empty() ? std::string() : ", " + display(truncate_right(k.roles.front(), 60))) << "\n";
+      std::string role = k.roles.empty() ? std::string() : display(k.roles.front());
+      if (limit) role = fit_end(role, 60);
+      out << "  " << pad(fit_middle(table_location(r, k.location), loc_max), loc_width) << "  " << display(key_text(k.key))
+          << ", " << display(k.format) << ", " << (k.encrypted ? "encrypted" : "not encrypted") << ", " << matches
+          << (role.empty() ? std::string() : ", " + role) << "\n";
     }
   }
 
@@ -216,6 +288,8 @@ void write_one_table(std::ostream& out, const ScanReport& r, bool color) {
       out << "  " << to_string(p.diagnostic.severity) << ": " << display(p.location) << " at "
           << hex_offset(p.diagnostic.offset) << ": " << display(p.diagnostic.message) << "\n";
   }
+  out << "\n";
+  write_summary_line(out, "Summary", summarize(r), color);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -248,7 +322,7 @@ json cert_json(const CertRecord& r) {
           {"spki_sha256", nullable_string(c.spki_sha256)},
           {"subject", utf8(c.subject)},
           {"issuer", utf8(c.issuer)},
-          {"common_name", utf8(c.common_name)},
+          {"common_name", nullable_string(c.common_name)},
           {"serial", utf8(c.serial)},
           {"not_before", time_json(c.not_before)},
           {"not_after", time_json(c.not_after)},
@@ -495,10 +569,123 @@ const char* sarif_level(Severity s) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-void write_scan_table(std::ostream& out, const std::vector<ScanReport>& reports, bool color) {
+ScanSummary& ScanSummary::operator+=(const ScanSummary& o) {
+  inputs += o.inputs;
+  certificates += o.certificates;
+  expired += o.expired;
+  expiring += o.expiring;
+  not_yet_valid += o.not_yet_valid;
+  invalid_date += o.invalid_date;
+  private_keys += o.private_keys;
+  unencrypted_keys += o.unencrypted_keys;
+  weak_keys += o.weak_keys;
+  weak_signatures += o.weak_signatures;
+  not_before_1970 += o.not_before_1970;
+  not_after_2038 += o.not_after_2038;
+  problems += o.problems;
+  return *this;
+}
+
+ScanSummary summarize(const ScanReport& r) {
+  ScanSummary s;
+  s.inputs = 1;
+  s.certificates = r.certificates.size();
+  for (const auto& c : r.certificates) {
+    switch (c.status) {
+      case CertStatus::Expired:
+        ++s.expired;
+        break;
+      case CertStatus::Expiring:
+        ++s.expiring;
+        break;
+      case CertStatus::NotYetValid:
+        ++s.not_yet_valid;
+        break;
+      case CertStatus::InvalidDate:
+        ++s.invalid_date;
+        break;
+      case CertStatus::Valid:
+        break;
+    }
+    bool weak_key = false, weak_sig = false, y1970 = false, y2038 = false;
+    for (const auto& a : c.anomalies) {
+      weak_key = weak_key || a.rfind("weak key", 0) == 0;
+      weak_sig = weak_sig || a.rfind("weak signature", 0) == 0;
+      y1970 = y1970 || a.rfind("notBefore in 1970", 0) == 0;
+      y2038 = y2038 || a.rfind("notAfter after 2038", 0) == 0;
+    }
+    s.weak_keys += weak_key;
+    s.weak_signatures += weak_sig;
+    s.not_before_1970 += y1970;
+    s.not_after_2038 += y2038;
+  }
+  s.private_keys = r.keys.size();
+  for (const auto& k : r.keys) s.unencrypted_keys += !k.encrypted;
+  s.problems = r.problems.size();
+  return s;
+}
+
+std::string summary_text(const ScanSummary& s) {
+  std::string out;
+  const auto add = [&](size_t n, const char* one, const char* many) {
+    if (!n) return;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  add(s.certificates, "certificate", "certificates");
+  if (out.empty()) out = "no certificates";
+  const size_t before = out.size();
+  add(s.expired, "expired", "expired");
+  add(s.expiring, "expiring", "expiring");
+  add(s.not_yet_valid, "not yet valid", "not yet valid");
+  add(s.invalid_date, "with an unreadable date", "with unreadable dates");
+  if (s.private_keys) {
+    add(s.private_keys, "private key shipped", "private keys shipped");
+    if (s.unencrypted_keys == s.private_keys)
+      out += s.private_keys == 1 ? " (not encrypted)" : " (none encrypted)";
+    else
+      out += " (" + std::to_string(s.unencrypted_keys) + " not encrypted)";
+  }
+  add(s.weak_keys, "weak key", "weak keys");
+  add(s.weak_signatures, "weak signature", "weak signatures");
+  add(s.not_before_1970, "notBefore in 1970", "notBefore in 1970");
+  add(s.not_after_2038, "notAfter after 2038", "notAfter after 2038");
+  if (out.size() == before) out += ", no findings";
+  add(s.problems, "problem", "problems");
+  return out;
+}
+
+std::vector<std::string> fail_on_matches(const ScanReport& r, const std::set<std::string>& conditions) {
+  std::vector<std::string> out;
+  const auto certs = [](size_t n) { return std::to_string(n) + (n == 1 ? " certificate" : " certificates"); };
+  const ScanSummary s = summarize(r);
+  const std::pair<const char*, size_t> by_status[] = {
+      {"expired", s.expired}, {"expiring", s.expiring}, {"not-yet-valid", s.not_yet_valid},
+      {"invalid-date", s.invalid_date}};
+  for (const auto& [name, n] : by_status)
+    if (n && conditions.count(name)) out.push_back(std::string(name) + " (" + certs(n) + ")");
+  if (conditions.count("weak")) {
+    size_t n = 0;
+    for (const auto& c : r.certificates)
+      n += std::any_of(c.anomalies.begin(), c.anomalies.end(),
+                       [](const std::string& a) { return a.find("weak") != std::string::npos; });
+    if (n) out.push_back("weak (" + certs(n) + ")");
+  }
+  if (conditions.count("private-key") && !r.keys.empty())
+    out.push_back("private-key (" + std::to_string(r.keys.size()) + (r.keys.size() == 1 ? " key)" : " keys)"));
+  return out;
+}
+
+void write_scan_table(std::ostream& out, const std::vector<ScanReport>& reports, const ScanTableOptions& options) {
+  ScanSummary overall;
   for (size_t i = 0; i < reports.size(); ++i) {
     if (i) out << "\n";
-    write_one_table(out, reports[i], color);
+    write_one_table(out, reports[i], options);
+    overall += summarize(reports[i]);
+  }
+  if (reports.size() > 1) {
+    out << "\n";
+    write_summary_line(out, "Overall (" + std::to_string(reports.size()) + " inputs)", overall, options.color);
   }
 }
 
@@ -509,14 +696,16 @@ nlohmann::json scan_to_json(const std::vector<ScanReport>& reports) {
     for (const auto& c : r.certificates) certs.push_back(cert_json(c));
     for (const auto& k : r.keys) keys.push_back(private_key_json(k));
     for (const auto& p : r.problems) problems.push_back(problem_json(p));
-    inputs.push_back({{"input", utf8(r.input)},
-                      {"sha256", utf8(r.sha256)},
-                      {"size", r.size},
-                      {"now", format_rfc3339(r.now)},
-                      {"warn_days", r.warn_days},
-                      {"certificates", std::move(certs)},
-                      {"keys", std::move(keys)},
-                      {"problems", std::move(problems)}});
+    json in = {{"input", utf8(r.input)},
+               {"sha256", utf8(r.sha256)},
+               {"size", r.size},
+               {"now", format_rfc3339(r.now)},
+               {"warn_days", r.warn_days},
+               {"certificates", std::move(certs)},
+               {"keys", std::move(keys)},
+               {"problems", std::move(problems)}};
+    put_name(in, "input", r.input);  // adds input_bytes when the path is not valid UTF-8
+    inputs.push_back(std::move(in));
   }
   return {{"tool", "fwcert"},
           {"version", FWCERT_VERSION},
@@ -552,7 +741,7 @@ void write_scan_csv(std::ostream& out, const std::vector<ScanReport>& reports) {
   }
 }
 
-nlohmann::json scan_to_sarif(const std::vector<ScanReport>& reports) {
+nlohmann::json scan_to_sarif(const std::vector<ScanReport>& reports, const std::vector<UnreadableInput>& unreadable) {
   json rules = json::array();
   for (const auto& rule : kRules) {
     rules.push_back(
@@ -583,6 +772,14 @@ nlohmann::json scan_to_sarif(const std::vector<ScanReport>& reports) {
       notifications.push_back(std::move(n));
     }
   }
+  // An input that could not be read has no artifact index (it gave no report): the notification names it by URI.
+  for (const auto& u : unreadable) {
+    notifications.push_back(
+        {{"level", "error"},
+         {"message", {{"text", utf8(u.message)}}},
+         {"locations", json::array({{{"physicalLocation", {{"artifactLocation", {{"uri", path_to_uri(u.path)}}}}}}})},
+         {"descriptor", {{"id", "input-unreadable"}}}});
+  }
 
   json run = {
       {"tool",
@@ -593,7 +790,7 @@ nlohmann::json scan_to_sarif(const std::vector<ScanReport>& reports) {
           {"rules", std::move(rules)}}}}},
       {"artifacts", std::move(artifacts)},
       {"invocations",
-       json::array({{{"executionSuccessful", true}, {"toolExecutionNotifications", std::move(notifications)}}})},
+       json::array({{{"executionSuccessful", unreadable.empty()}, {"toolExecutionNotifications", std::move(notifications)}}})},
       {"results", std::move(results)}};
   if (!reports.empty())
     run["properties"] = {{"now", format_rfc3339(reports.front().now)}, {"warn_days", reports.front().warn_days}};

@@ -1,7 +1,7 @@
 // The catalog: a SQLite database of scan results across many firmware images, for the questions "which certificates
 // expire when, and in which images" and "which certificates and private keys are shared across images".
 //
-// Storage (SQLite 3, schema version 1; WAL journal, foreign keys on, busy_timeout 30 s, synchronous=NORMAL, which in
+// Storage (SQLite 3, schema version 2; WAL journal, foreign keys on, busy_timeout 30 s, synchronous=NORMAL, which in
 // WAL mode keeps the database consistent on a crash or power loss and may only lose the last commits on power loss):
 //   schema_version(version)                  one row
 //   images(id, path UNIQUE, sha256, size, mtime, vendor, board, version, release_date, source, scanned_at,
@@ -15,13 +15,17 @@
 //                                            locations because the scan gives them per certificate and input, not
 //                                            per location (a stunnel.conf line names a path that may be one of
 //                                            several copies).
-//   private_keys(id, image_id, location, format, algorithm, bits, curve, encrypted, spki_sha256)
+//   private_keys(id, image_id, location, format, algorithm, bits, curve, encrypted, spki_sha256, alias)
+//   cert_aliases(image_id, cert_sha256, alias)  JKS/JCEKS entry aliases of a certificate in an image (version 2)
 //   key_matches(key_id, cert_sha256)         the certificates whose public key the private key matches
 //   key_roles(key_id, role)
 //   findings(id, image_id, cert_sha256 NULL, kind, location, severity, offset, text)
 //                                            kind "anomaly" (cert_sha256 set: CertRecord::anomalies) or "problem"
 //                                            (ScanReport::problems). The status is NOT stored: it goes stale; queries
 //                                            recompute it from not_before/not_after at the clock they are given.
+// Version 1 (before the aliases) is migrated when opened for writing (open, merge's output: private_keys.alias and
+// cert_aliases added, images recorded before keep no alias); opened for queries it is read as it is, without aliases,
+// and merge accepts version 1 shards.
 // Every child row references images(id) ON DELETE CASCADE, so dropping an image row drops everything it recorded.
 // Certificates no longer placed in any image are pruned when an image is replaced or removed.
 //
@@ -50,7 +54,7 @@ using CatalogStatus = Result<std::monostate>;
 
 // What is known about an image apart from its scan.
 struct ImageMeta {
-  std::string path;    // as the caller identifies it (the key of the catalog; typically relative to the scanned root)
+  std::string path;    // as the caller identifies it (the key of the catalog; `catalog add` uses normalize_image_path)
   std::string sha256;  // of the file, lowercase hex
   uint64_t size = 0;
   int64_t mtime = 0;   // unix seconds
@@ -97,6 +101,19 @@ uint64_t estimated_scan_bytes(ByteView file);
 // (a FIFO or an unreadable file never blocks: it counts `size`). Only a zip is mapped, to list its central directory.
 uint64_t estimated_file_scan_bytes(const std::string& path, uint64_t size);
 
+// The key under which `catalog add` records an image file: absolute (against the current directory) and lexically
+// normal ("." and ".." folded, duplicate and trailing slashes dropped), so that "imgs/x.bin", "./imgs/x.bin" and
+// "/abs/imgs/x.bin" are one image. Symbolic links are deliberately not resolved: the path stays the one the user sees
+// and needs no file system access, so a library reached through a symlinked mount keeps its keys when the link
+// target moves (two different links to one file remain two images, as two copies would be).
+std::string normalize_image_path(const std::string& path);
+
+// A certificate as a user names it for `catalog where`: its SHA-256 in hex, in any case, with or without colons
+// (or spaces) between the bytes, optionally in the form `openssl x509 -noout -fingerprint -sha256` prints
+// ("sha256 Fingerprint=AB:CD:...", any case) or with a "sha256:" prefix; or a prefix of at least 8 hex digits.
+// Returns the lowercase hex digits, or an error saying what is wrong (not hex, too short, too long).
+Result<std::string> parse_sha256_query(std::string_view text);
+
 // One recorded image.
 struct ImageRow {
   int64_t id = 0;
@@ -115,6 +132,7 @@ struct Placement {
   std::string image_path;
   std::string location;
   std::vector<std::string> roles;
+  std::vector<std::string> aliases;  // JKS/JCEKS entry aliases of the certificate in that image, sorted
 };
 
 struct CertFilter {
@@ -134,6 +152,7 @@ struct CertEntry {
   std::vector<Placement> placements;    // sorted by image path, then location
   std::vector<std::string> roles;       // distinct over all images, sorted
   std::vector<std::string> anomalies;   // distinct over all images, sorted
+  std::vector<std::string> aliases;     // JKS/JCEKS entry aliases, distinct over all images, sorted
 };
 
 struct KeyPlacement {
@@ -142,6 +161,7 @@ struct KeyPlacement {
   std::string format;
   bool encrypted = false;
   std::vector<std::string> roles;
+  std::string alias;  // JKS/JCEKS entry alias, else ""
 };
 
 // A private key (identified by the SHA-256 of its public key) found in more than one image. Encrypted keys whose
@@ -168,11 +188,27 @@ struct CalendarEntry {
   std::vector<ImageLocation> images;  // every placement, sorted by image path then location
 };
 
+// What Catalog::merge did.
+struct MergeReport {
+  size_t merged = 0;                // inputs merged
+  std::vector<std::string> failed;  // one message per input left out, naming it
+};
+
 class Catalog {
  public:
   // Opens or creates the database file (its directory must exist) and creates the schema when missing. Errors: not
-  // a database, a newer schema version, I/O.
+  // a database, somebody else's SQLite database (refused before anything is written to it: the journal mode is
+  // switched to WAL only once the file is known to be empty or a catalog), a newer schema version, I/O.
+  // The only way a catalog is created: for commands that record (catalog add, merge's output).
   static Result<std::unique_ptr<Catalog>> open(const std::string& path);
+  // Opens an existing catalog for queries: nothing is ever created or written (PRAGMA query_only; a file or folder
+  // that is not writable is opened SQLITE_OPEN_READONLY, so it can be queried too), and a mistyped path is an error,
+  // not a new empty catalog. Where the folder is writable the connection may write, only so that SQLite removes its
+  // -wal and -shm files at close (a read-only connection leaves them behind). The file is checked
+  // before SQLite reads it (missing, a directory, not a regular file) and its schema before any query (not an SQLite
+  // database, an empty or foreign database, a newer schema version): each error names the path. Methods that write
+  // (record, remove_image) fail on it with SQLite's "attempt to write a readonly database".
+  static Result<std::unique_ptr<Catalog>> open_read_only(const std::string& path);
   ~Catalog();
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
@@ -180,6 +216,11 @@ class Catalog {
   // The recorded image with this path, if any (callers compare size+mtime, then sha256, to skip unchanged images).
   // nullopt also on a read error.
   std::optional<ImageRow> find_image(const std::string& path);
+  // For `catalog add`: the image recorded under `path` (normalize_image_path), else one recorded under `spelled` (the
+  // path as the user typed it, which is how fwcert recorded it before paths were normalised): that row is renamed to
+  // `path`, so that a catalog made by an older fwcert goes on without scanning its images again or counting them
+  // twice. nullopt when neither is recorded (or on a read error).
+  std::optional<ImageRow> find_or_adopt_image(const std::string& path, const std::string& spelled);
 
   // Replaces everything recorded for meta.path with this scan, in one transaction. An empty meta.sha256 or a zero
   // meta.size falls back to report.sha256/report.size; report.now/warn_days are kept as now_used/warn_days.
@@ -192,6 +233,9 @@ class Catalog {
   Result<std::vector<ImageRow>> list_images();
   // Certificates placed in at least one image, sorted by notAfter (unreadable last), then sha256.
   Result<std::vector<CertEntry>> certificates(const CertFilter& filter);
+  // The SHA-256 of the certificates placed in some image that start with `prefix` (lowercase hex digits, as
+  // parse_sha256_query gives them), sorted, at most `limit` of them.
+  Result<std::vector<std::string>> find_certificates(const std::string& prefix, size_t limit = 20);
   // Every placement of one certificate (empty when unknown).
   Result<std::vector<Placement>> where(const std::string& cert_sha256);
   // Private keys present in more than one image, sorted by spki_sha256.
@@ -213,8 +257,10 @@ class Catalog {
 
   // Merges shard catalogs into out_path (created when missing): images (a path in several catalogs: the one with
   // the later scanned_at wins; on a tie the one already in out_path stays), certificates (upsert), and their
-  // placements, roles, keys and findings re-linked to the new image ids. One transaction per input.
-  static CatalogStatus merge(const std::string& out_path, const std::vector<std::string>& inputs);
+  // placements, roles, keys and findings re-linked to the new image ids. One transaction per input. An input that
+  // cannot be merged (missing, not a catalog, the output itself, a newer schema, an SQLite error) is named in
+  // MergeReport::failed and left out, and the merge goes on with the next input. Error: out_path cannot be opened.
+  static Result<MergeReport> merge(const std::string& out_path, const std::vector<std::string>& inputs);
 
  private:
   struct Impl;

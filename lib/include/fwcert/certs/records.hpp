@@ -34,7 +34,7 @@ struct KeyDesc {
 struct Certificate {
   std::string sha256, sha1;  // of the DER, lowercase hex
   std::string subject, issuer;  // RFC 2253-like one-liners
-  std::string common_name;      // subject CN (or the subject when there is none)
+  std::string common_name;      // subject CN; empty when the subject has none (tables may show the subject instead)
   std::string serial;           // uppercase hex, "-" prefixed when negative, "0" for zero
   TimeValue not_before, not_after;
   KeyDesc key;
@@ -54,6 +54,7 @@ struct PrivateKey {
   std::string spki_sha256;              // empty when it cannot be computed (encrypted)
   std::vector<std::string> certificates;  // sha256 of the certificates whose public key it matches
   std::vector<std::string> roles;         // as for certificates: "stunnel [ikvm] server private key", ...
+  std::string alias;                      // JKS/JCEKS: the alias of its keystore entry, else ""
 };
 
 // One unique certificate (by SHA-256 of its DER) in one scanned input.
@@ -63,6 +64,7 @@ struct CertRecord {
   std::vector<std::string> roles;         // "stunnel [ikvm] server certificate", "iKVM client certificate", ...
   std::vector<std::string> private_keys;  // locations of the matching private keys in the same input
   std::vector<std::string> anomalies;     // see certificate_anomalies() plus "private key shipped in firmware"
+  std::vector<std::string> aliases;       // JKS/JCEKS: aliases of the keystore entries it is, distinct, in order found
   CertStatus status = CertStatus::InvalidDate;
   std::optional<int64_t> days_left;       // whole days from now to notAfter (negative when expired)
 };

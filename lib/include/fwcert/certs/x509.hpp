@@ -50,6 +50,8 @@ std::optional<PrivateKey> parse_private_key(ByteView bytes);
 // What a keystore holds that can be read.
 struct KeystoreContents {
   std::vector<std::vector<uint8_t>> certificates;  // DER
+  std::vector<std::string> certificate_aliases;    // JKS/JCEKS: the alias of the entry each certificate is, "" for
+                                                   // the CA certificates of a key entry's chain (empty for PKCS#12)
   std::vector<PrivateKey> keys;                    // location left empty: the caller fills it
   bool opened = false;                             // PKCS#12: a password worked
   std::string password_used;                       // which of the tried passwords worked ("" = empty)

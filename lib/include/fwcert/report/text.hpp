@@ -1,8 +1,10 @@
-// Untrusted text for reports: UTF-8 validation and RFC 4180 CSV fields. Firmware names and certificate subjects are
-// arbitrary bytes; every reporter goes through these.
+// Untrusted text for reports: UTF-8 validation, terminal-safe display, display width, RFC 4180 CSV fields and JSON
+// documents that always serialise. Firmware names and certificate subjects are arbitrary bytes; every reporter goes
+// through these.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -51,6 +53,40 @@ std::string valid_utf8(std::string_view s);
 
 // One RFC 4180 field: valid UTF-8, quoted when it holds a comma, quote or line break. With guard, a text cell that
 // starts like a spreadsheet formula (= + - @ TAB CR) gets a leading ' (CSV injection: firmware text is untrusted).
+// A cell that is a plain decimal number ("-4507", "-1.5") is a number, not a formula, and is never changed.
 std::string csv_field(std::string_view raw, bool guard);
+
+// For a terminal (the one sanitiser of table output): control characters (C0, DEL, C1) and invalid bytes become
+// \xNN, and the bidirectional controls that reorder what follows (U+061C, U+200E, U+200F, U+202A-U+202E,
+// U+2066-U+2069, "Trojan Source") become \u{XXXX}, so a hostile name can neither send escape sequences nor make a
+// row read differently from its bytes. The result is valid UTF-8.
+std::string display(std::string_view s);
+
+// Terminal columns a valid UTF-8 string takes: East Asian wide and fullwidth characters count 2, combining and other
+// zero-width characters 0 (glibc's wcwidth() under a private C.UTF-8 locale, so the result does not depend on the
+// user's locale; one column per code point when that locale is missing). Meant for display() output, which holds no
+// control characters.
+size_t display_width(std::string_view s);
+
+// Fit s (valid UTF-8, e.g. display() output) into max columns, marking the cut with "...":
+// fit_end keeps the start ("Very long common na..."), fit_middle keeps the start and the end
+// ("vendor.zip!zip:X11_A.bin!...:/etc/ssl/server.pem"), cutting the end part at a '/' or '!' when one is close.
+std::string fit_end(std::string_view s, size_t max);
+std::string fit_middle(std::string_view s, size_t max);
+
+// Columns for a table written to fd: $COLUMNS when it is a number >= 20, else the terminal's width (TIOCGWINSZ)
+// when fd is a terminal, else `fallback`.
+size_t table_columns(int fd, size_t fallback = 120);
+
+// JSON documents: nlohmann::json::dump() throws (type_error.316) on a string that is not valid UTF-8, and names from
+// firmware often are not (Latin-1 file names). Every JSON output is written through dump_json, which first replaces
+// each invalid byte of every string and object key with U+FFFD, exactly as valid_utf8 does, so a document always
+// serialises and the replacement is the same in every output.
+std::string dump_json(const nlohmann::json& doc, int indent = 2);
+
+// Sets obj[key] to the text of raw (valid UTF-8, invalid bytes as U+FFFD). When raw is not valid UTF-8, also sets
+// obj[key + "_bytes"] to raw as lowercase hex, so a name that identifies a file is never lost (two Latin-1 names
+// differing in one byte stay distinct, and a written file can be found by its exact name).
+void put_name(nlohmann::json& obj, const std::string& key, std::string_view raw);
 
 }  // namespace fwcert
