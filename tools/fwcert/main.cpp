@@ -128,9 +128,14 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
       unreadable.push_back({files[i], mf.error().message});
       continue;
     }
-    reports.push_back(fwcert::scan_input(mf->view(), files[i], **walker, opts));
+    reports.push_back(fwcert::scan_file(*mf, files[i], **walker, opts));
   }
   if (progress) std::cerr << "\r\033[K";
+  for (const auto& r : reports) {  // a partial result is an unreadable input: never "nothing found"
+    if (!r.incomplete) continue;
+    errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
+    unreadable.push_back({r.input, errors.back()});
+  }
 
   if (format == "json") {
     std::cout << fwcert::dump_json(fwcert::scan_to_json(reports)) << "\n";
@@ -369,10 +374,11 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
         progress(f);
         continue;
       }
-      Scanned done{i, fwcert::scan_input(mf->view(), f, **walker, so)};
+      Scanned done{i, fwcert::scan_file(*mf, f, **walker, so)};
       mf = fwcert::MappedFile();  // unmapped before the next image is mapped
       {
         std::lock_guard lk(mu);
+        if (done.report.incomplete) errors.push_back(f + ": not read to the end; the recorded result is partial");
         pending.push_back(std::move(done));
       }
       record_pending();
