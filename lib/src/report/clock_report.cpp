@@ -14,24 +14,6 @@ using nlohmann::json;
 
 std::string utf8(std::string_view s) { return valid_utf8(s); }
 
-// For the terminal: control characters and invalid bytes become \xNN (firmware text is untrusted).
-std::string display(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  decode_utf8(s, [&](int32_t cp, std::string_view bytes) {
-    char buf[16];
-    if (cp < 0) {
-      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(-1 - cp));
-      out += buf;
-    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
-      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(cp));
-      out += buf;
-    } else {
-      out += bytes;
-    }
-  });
-  return out;
-}
 
 std::string time_text(const TimeValue& t) {
   if (!t.unix) return "invalid date \"" + t.raw + "\"";
