@@ -55,6 +55,7 @@ struct PrivateKey {
   std::vector<std::string> certificates;  // sha256 of the certificates whose public key it matches
   std::vector<std::string> roles;         // as for certificates: "stunnel [ikvm] server private key", ...
   std::string alias;                      // JKS/JCEKS: the alias of its keystore entry, else ""
+  std::vector<std::string> anomalies;     // "private key is public (House of Keys)" when its public key is listed
 };
 
 // One unique certificate (by SHA-256 of its DER) in one scanned input.
@@ -63,7 +64,8 @@ struct CertRecord {
   std::vector<std::string> locations;     // every place it occurs, in the tree's location grammar
   std::vector<std::string> roles;         // "stunnel [ikvm] server certificate", "iKVM client certificate", ...
   std::vector<std::string> private_keys;  // locations of the matching private keys in the same input
-  std::vector<std::string> anomalies;     // see certificate_anomalies() plus "private key shipped in firmware"
+  std::vector<std::string> anomalies;     // see certificate_anomalies() plus "private key shipped in firmware" and
+                                          // "private key is public (SOURCE)" (ScanOptions::compromised_keys)
   std::vector<std::string> aliases;       // JKS/JCEKS: aliases of the keystore entries it is, distinct, in order found
   CertStatus status = CertStatus::InvalidDate;
   std::optional<int64_t> days_left;       // whole days from now to notAfter (negative when expired)
