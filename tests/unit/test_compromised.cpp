@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -231,6 +232,57 @@ TEST_CASE("a key made in the test is flagged only once a data file lists it") {
   CHECK(unchecked.keys[0].anomalies.empty());
 }
 
+TEST_CASE("a certificate whose rsaEncryption has no NULL parameters pairs with its key and is flagged") {
+  // Some House of Keys certificates spell their SubjectPublicKeyInfo this way; the digest of the bytes as written
+  // matched neither their private key nor the list. Built here: an RSA certificate with the NULL cut out (the
+  // signature no longer verifies, which the scan does not check).
+  static Pkey rsa(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
+  REQUIRE(rsa);
+  Cert x(X509_new());
+  X509_set_version(x.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 5);
+  ASN1_TIME_set_string(X509_getm_notBefore(x.get()), "20200102030405Z");
+  ASN1_TIME_set_string(X509_getm_notAfter(x.get()), "20300102030405Z");
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(x.get()), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("no null"), -1, -1, 0);
+  X509_set_issuer_name(x.get(), X509_get_subject_name(x.get()));
+  X509_set_pubkey(x.get(), rsa.get());
+  REQUIRE(X509_sign(x.get(), rsa.get(), EVP_sha256()) > 0);
+  unsigned char* p = nullptr;
+  const int n = i2d_X509(x.get(), &p);
+  REQUIRE(n > 0);
+  Bytes der(p, p + n);
+  OPENSSL_free(p);
+  // 30 0d 06 09 <rsaEncryption> 05 00 -> 30 0b 06 09 <rsaEncryption>, and the three enclosing SEQUENCEs (certificate,
+  // TBSCertificate, SubjectPublicKeyInfo; each with a two-byte length) two bytes shorter.
+  const Bytes alg = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+  auto at = std::search(der.begin(), der.end(), alg.begin(), alg.end());
+  REQUIRE(at != der.end());
+  const size_t pos = static_cast<size_t>(at - der.begin());
+  REQUIRE(pos >= 4);
+  der.erase(der.begin() + static_cast<long>(pos) + 13, der.begin() + static_cast<long>(pos) + 15);
+  der[pos + 1] = 0x0b;
+  for (size_t len_at : {size_t{2}, size_t{6}, pos - 2}) {
+    REQUIRE(der[len_at - 1] == 0x82);
+    const unsigned v = (unsigned{der[len_at]} << 8 | der[len_at + 1]) - 2;
+    der[len_at] = static_cast<uint8_t>(v >> 8);
+    der[len_at + 1] = static_cast<uint8_t>(v);
+  }
+  std::string text(der.begin(), der.end());
+  text += std::string(16, '\0') + key_pem(rsa.get());
+
+  const std::string spki = spki_sha256_of(rsa.get());
+  CompromisedKeys list;
+  list.add({{spki, "test list", "", ""}});
+  const ScanReport r = scan_text(text, "nonull.bin", &list);
+  REQUIRE(r.certificates.size() == 1);
+  REQUIRE(r.keys.size() == 1);
+  CHECK(r.certificates[0].cert.common_name == "no null");
+  CHECK(r.certificates[0].cert.spki_sha256 == spki);
+  CHECK(r.certificates[0].private_keys.size() == 1);  // paired with its key
+  CHECK(has_public_anomaly(r.certificates[0].anomalies, "test list"));
+}
+
 TEST_CASE("a compromised-keys file that cannot be read or parsed is an error naming it") {
   auto missing = load_compromised_keys("", {"/nonexistent/keys.tsv"});
   REQUIRE_FALSE(missing);
@@ -415,6 +467,7 @@ TEST_CASE("House of Keys: every certificate of the folder whose key is in the da
                                 << " private keys, " << keys_flagged << " flagged");
   CHECK(files.size() > 300);
   CHECK(listed == flagged);
+  CHECK(flagged == certificates);  // the list holds every key of the folder, so every certificate there is flagged
   CHECK(flagged > 300);
   CHECK(keys_flagged == keys);
 }
