@@ -22,6 +22,7 @@
 #include "fwcert/certs/scan.hpp"
 #include "fwcert/certs/x509.hpp"
 #include "fwcert/core/mapped_file.hpp"
+#include "fwcert/extract/folder.hpp"
 #include "fwcert/report/calendar.hpp"
 #include "fwcert/report/scan_report.hpp"
 #include "fwcert/report/text.hpp"
@@ -66,7 +67,7 @@ bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
 
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
-             const char* argv0) {
+             bool each, const char* argv0) {
   fwcert::ScanOptions opts;
   opts.warn_days = warn_days;
   opts.pkcs12_passwords = passwords;
@@ -104,13 +105,34 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
     return 2;
   }
 
-  std::vector<std::string> errors, files;
-  for (const auto& p : paths)
-    for (auto& f : expand_path(p, errors)) files.push_back(std::move(f));
-  const bool progress = isatty(STDERR_FILENO) && files.size() > 1;
+  // A folder is one input (scan_folder) unless --each makes each file below it an input of its own.
+  std::vector<std::string> errors, files, folders;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+      for (auto& f : expand_path(p, errors)) files.push_back(std::move(f));
+    } else if (!each) {
+      folders.push_back(p);
+    } else {
+      const size_t before = errors.size();
+      auto listed = fwcert::list_folder_files(p, errors);
+      if (listed.empty() && errors.size() == before) errors.push_back(p + ": empty folder: no file to scan");
+      for (auto& f : listed) files.push_back(std::move(f));
+    }
+  }
+  const bool progress = isatty(STDERR_FILENO) && files.size() + folders.size() > 1;
   std::vector<fwcert::ScanReport> reports;
+  for (size_t i = 0; i < folders.size(); ++i) {
+    if (progress) std::cerr << "\r[" << i + 1 << "/" << files.size() + folders.size() << "] " << folders[i] << "\033[K" << std::flush;
+    fwcert::FolderScan folder = fwcert::scan_folder(folders[i], **walker, opts);
+    for (auto& r : folder.reports) reports.push_back(std::move(r));
+    for (auto& u : folder.unreadable) errors.push_back(std::move(u));
+    if (folder.empty && folder.unreadable.empty()) errors.push_back(folders[i] + ": empty folder: no file to scan");
+  }
   for (size_t i = 0; i < files.size(); ++i) {
-    if (progress) std::cerr << "\r[" << i + 1 << "/" << files.size() << "] " << files[i] << "\033[K" << std::flush;
+    if (progress)
+      std::cerr << "\r[" << folders.size() + i + 1 << "/" << files.size() + folders.size() << "] " << files[i] << "\033[K"
+                << std::flush;
     auto mf = fwcert::MappedFile::open(files[i]);
     if (!mf) {
       errors.push_back(mf.error().message);
@@ -543,13 +565,20 @@ int main(int argc, char** argv) {
       "  fwcert scan REDFISH_X10_390.bin                   table for people\n"
       "  fwcert scan --now 2015-06-01 image.bin            what a BMC whose clock says 2015 would see\n"
       "  fwcert scan --format json images/ > certs.json    every image below a folder, as JSON\n"
-      "  fwcert scan --fail-on expired,expiring image.bin  exit 1 when any certificate is expired or expiring\n\n"
+      "  fwcert scan --fail-on expired,expiring image.bin  exit 1 when any certificate is expired or expiring\n"
+      "  fwcert scan out/                                  what fwextract wrote, or a mounted image: one firmware\n\n"
+      "A folder is one input: the files of one firmware (a mounted image, a root filesystem, fwextract's output),\n"
+      "paired and given roles together; paths in its configs (/etc/stunnel/server.crt) are resolved against the\n"
+      "folder and each of its parents. Below it, a file of 4 MiB or more is a firmware image and an input of its own\n"
+      "(a firmware library), except in fwextract's output, whose carve folders (*.extracted) and manifest are not\n"
+      "read twice. --each makes every file below a folder an input of its own. Symlinks are listed, never followed.\n"
+      "An empty folder, or an entry that cannot be read, is a problem with exit 2.\n\n"
       "Status: valid, expiring (notAfter within --warn-days), expired, not-yet-valid, invalid-date (a date that\n"
       "cannot be read: never called valid or expired). Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input.");
   std::vector<std::string> paths, passwords;
   std::string now_text, format = "table", fail_on, sig_path;
   int warn_days = 90;
-  scan->add_option("PATH", paths, "Firmware images, vendor zips, directories (recursive), certificate/key/keystore files")
+  scan->add_option("PATH", paths, "Firmware images, vendor zips, folders (one input each, see above), certificate/key/keystore files")
       ->required();
   scan->add_option("--now", now_text,
                    "Clock for every judgement: 2026-05-17, 2026-05-17T09:46:36Z or @<unix> (default: system clock)");
@@ -563,6 +592,10 @@ int main(int argc, char** argv) {
   scan->add_option("--pkcs12-password", passwords,
                    "Password to try on PKCS#12 files (repeatable; default: empty and a few vendor defaults)");
   scan->add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");
+  bool scan_each = false;
+  scan->add_flag("--each", scan_each,
+                 "Scan each file below a folder as an input of its own (a folder of unrelated files), not the folder as "
+                 "one firmware");
 
   // catalog
   auto* catalog = app.add_subcommand("catalog", "A SQLite catalog of many firmware images: what expires when, where, "
@@ -654,7 +687,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*cal) return calendar_export(db, cal_now, cal_until, cal_alarm, cal_all, cal_warn, cal_format, cal_out);
-    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0]);
+    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, scan_each, argv[0]);
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";
     return 3;

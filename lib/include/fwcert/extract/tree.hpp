@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,6 +84,8 @@ class Tree {
   std::vector<Node> nodes;               // nodes[0] is the input
   std::vector<Diagnostic> diagnostics;   // limits reached and other whole-tree problems
   uint64_t extracted_bytes = 0;
+  // Containers read from a folder on disk (extract_folder_tree): node id -> the folder's absolute path.
+  std::map<size_t, std::string> folders;
 
   const Node& root() const { return nodes.front(); }
   const Node* find(const std::string& location) const;
