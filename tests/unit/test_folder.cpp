@@ -275,3 +275,45 @@ TEST_CASE("folder: files of the image size are inputs of their own, except in fw
   REQUIRE(out.reports.size() == 1);
   CHECK(has(out.reports[0].certificates[0].locations, "!cramfs@0x80000:/big.bin!cramfs@0x80000:/etc/stunnel/"));
 }
+
+TEST_CASE("folder: the reader lists every kind under the entry budget, and skips carve folders only when asked") {
+  TempDir tmp;
+  copy_sample("certs/client.crt", tmp.path / "x.crt");
+  copy_sample("certs/client.crt", tmp.path / "x.crt.extracted/pem");  // as fwextract writes it
+  fs::create_symlink("x.crt", tmp.path / "y.crt");
+  fs::create_directories(tmp.path / "z.extracted");  // no file z beside it: not a carve folder
+  {
+    fwcert::Budget budget;
+    const fwcert::FolderReadResult r = fwcert::read_folder(tmp.path.string(), budget);
+    std::vector<std::string> paths;
+    for (const auto& e : r.result.entries) paths.push_back(e.path + " " + std::string(fwcert::to_string(e.kind)));
+    CHECK(paths == std::vector<std::string>{"/x.crt file", "/x.crt.extracted dir", "/x.crt.extracted/pem file",
+                                            "/y.crt symlink", "/z.extracted dir"});
+    CHECK(r.result.entries[3].link_target == "x.crt");
+    CHECK(r.files == 2);
+    CHECK_FALSE(r.result.limited);
+  }
+  {
+    fwcert::Budget budget;
+    fwcert::FolderReadOptions o;
+    o.skip_carve_folders = true;
+    o.absolute_paths = false;
+    const fwcert::FolderReadResult r = fwcert::read_folder(tmp.path.string(), budget, o);
+    std::vector<std::string> paths;
+    for (const auto& e : r.result.entries) paths.push_back(e.path);
+    CHECK(paths == std::vector<std::string>{"x.crt", "y.crt", "z.extracted"});
+  }
+  {
+    fwcert::ExtractLimits limits;
+    limits.max_entries = 2;
+    fwcert::Budget budget(limits);
+    const fwcert::FolderReadResult r = fwcert::read_folder(tmp.path.string(), budget);
+    CHECK(r.result.entries.size() == 2);
+    CHECK(r.result.limited);
+  }
+  // A plain folder (no fwextract manifest in it or above it) is read whole: the copy is a second location.
+  const fwcert::FolderScan scan = fwcert::scan_folder(tmp.path.string(), walker(), options());
+  REQUIRE(scan.reports.size() == 1);
+  REQUIRE(scan.reports[0].certificates.size() == 1);
+  CHECK(scan.reports[0].certificates[0].locations.size() == 2);
+}
