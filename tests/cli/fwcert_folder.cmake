@@ -33,6 +33,14 @@ if(NOT pos EQUAL -1)
   message(FATAL_ERROR "fwextract's carve folders were read again:\n${out}")
 endif()
 
+# Inputs come in the order given, folders among files.
+run(0 ${FWCERT} scan ${now} --format json ${SRC}/samples/certs/client.crt ${w}/out/ ${SRC}/samples/certs/server.crt)
+string(JSON second GET "${out}" inputs 1 input)
+string(JSON third GET "${out}" inputs 2 input)
+if(NOT second STREQUAL "${w}/out" OR NOT third STREQUAL "${SRC}/samples/certs/server.crt")
+  message(FATAL_ERROR "inputs out of order: ${second}, ${third}")
+endif()
+
 # Its etc/stunnel/ folder: the server certificate paired with its key, roles from stunnel.conf beside them.
 run(0 ${FWCERT} scan ${now} --format json ${w}/out/cramfs@0x80000/etc/stunnel/)
 string(JSON inputs LENGTH "${out}" inputs)

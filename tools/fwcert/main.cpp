@@ -105,40 +105,45 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
     return 2;
   }
 
-  // A folder is one input (scan_folder) unless --each makes each file below it an input of its own.
-  std::vector<std::string> errors, files, folders;
+  // A folder is one input (scan_folder) unless --each makes each file below it an input of its own. Inputs are
+  // scanned in the order given.
+  struct Input {
+    std::string path;
+    bool folder = false;
+  };
+  std::vector<std::string> errors;
+  std::vector<Input> inputs;
   for (const auto& p : paths) {
     std::error_code ec;
     if (!fs::is_directory(p, ec)) {
-      for (auto& f : expand_path(p, errors)) files.push_back(std::move(f));
+      for (auto& f : expand_path(p, errors)) inputs.push_back({std::move(f)});
     } else if (!each) {
-      folders.push_back(p);
+      inputs.push_back({p, true});
     } else {
       const size_t before = errors.size();
       auto listed = fwcert::list_folder_files(p, errors);
       if (listed.empty() && errors.size() == before) errors.push_back(p + ": empty folder: no file to scan");
-      for (auto& f : listed) files.push_back(std::move(f));
+      for (auto& f : listed) inputs.push_back({std::move(f)});
     }
   }
-  const bool progress = isatty(STDERR_FILENO) && files.size() + folders.size() > 1;
+  const bool progress = isatty(STDERR_FILENO) && inputs.size() > 1;
   std::vector<fwcert::ScanReport> reports;
-  for (size_t i = 0; i < folders.size(); ++i) {
-    if (progress) std::cerr << "\r[" << i + 1 << "/" << files.size() + folders.size() << "] " << folders[i] << "\033[K" << std::flush;
-    fwcert::FolderScan folder = fwcert::scan_folder(folders[i], **walker, opts);
-    for (auto& r : folder.reports) reports.push_back(std::move(r));
-    for (auto& u : folder.unreadable) errors.push_back(std::move(u));
-    if (folder.empty && folder.unreadable.empty()) errors.push_back(folders[i] + ": empty folder: no file to scan");
-  }
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (progress)
-      std::cerr << "\r[" << folders.size() + i + 1 << "/" << files.size() + folders.size() << "] " << files[i] << "\033[K"
-                << std::flush;
-    auto mf = fwcert::MappedFile::open(files[i]);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& path = inputs[i].path;
+    if (progress) std::cerr << "\r[" << i + 1 << "/" << inputs.size() << "] " << path << "\033[K" << std::flush;
+    if (inputs[i].folder) {
+      fwcert::FolderScan folder = fwcert::scan_folder(path, **walker, opts);
+      for (auto& r : folder.reports) reports.push_back(std::move(r));
+      for (auto& u : folder.unreadable) errors.push_back(std::move(u));
+      if (folder.empty && folder.unreadable.empty()) errors.push_back(path + ": empty folder: no file to scan");
+      continue;
+    }
+    auto mf = fwcert::MappedFile::open(path);
     if (!mf) {
       errors.push_back(mf.error().message);
       continue;
     }
-    reports.push_back(fwcert::scan_input(mf->view(), files[i], **walker, opts));
+    reports.push_back(fwcert::scan_input(mf->view(), path, **walker, opts));
   }
   if (progress) std::cerr << "\r\033[K";
 

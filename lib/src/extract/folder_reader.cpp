@@ -248,7 +248,6 @@ ExtractedLayout fwextract_layout(const std::string& dir) {
     std::error_code e;
     if (!fs::is_regular_file(fs::symlink_status(p, e)) || fs::file_size(p, e) > (uint64_t{256} << 20) || e)
       return std::nullopt;
-    std::string error;
     Fd f(::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (!f.ok()) return std::nullopt;
     struct stat st {};
