@@ -317,3 +317,36 @@ TEST_CASE("folder: the reader lists every kind under the entry budget, and skips
   REQUIRE(scan.reports[0].certificates.size() == 1);
   CHECK(scan.reports[0].certificates[0].locations.size() == 2);
 }
+
+TEST_CASE("folder: fwextract's files of regions and streams of the input keep the image's locations") {
+  // A PEM certificate in the raw image and a gzip stream holding a key, outside any filesystem.
+  Bytes image = random_bytes(4096, 7);
+  const Bytes crt = read_file(source_dir() + "/samples/certs/client.crt");
+  const Bytes key = read_file(source_dir() + "/samples/certs/client.key");
+  append(image, crt);
+  append(image, random_bytes(4096, 8));
+  append(image, gzip_compress(key));
+  append(image, random_bytes(4096, 9));
+  const fwcert::ByteView view(image.data(), image.size());
+  TempDir tmp;
+  const fs::path out = tmp.path / "out";
+  {
+    fwcert::Tree tree = fwcert::extract_tree(view, "x.bin", walker());
+    REQUIRE(fwcert::write_tree(tree, out.string(), {}));
+  }
+  const fwcert::ScanReport from_image = fwcert::scan_input(view, "IMAGE", walker(), options());
+  REQUIRE(from_image.certificates.size() == 1);
+  REQUIRE(from_image.keys.size() == 1);
+  const fwcert::FolderScan from_folder = fwcert::scan_folder(out.string(), walker(), options());
+  CHECK(from_folder.unreadable.empty());
+  REQUIRE(from_folder.reports.size() == 1);
+  const fwcert::ScanReport& folder = from_folder.reports[0];
+  REQUIRE(folder.certificates.size() == 1);
+  REQUIRE(folder.keys.size() == 1);
+  auto strip = [](const std::string& location, const std::string& name) {
+    return location.substr(0, name.size() + 1) == name + "!" ? "IMAGE!" + location.substr(name.size() + 1) : location;
+  };
+  CHECK(strip(folder.certificates[0].locations.at(0), out.string()) == from_image.certificates[0].locations.at(0));
+  CHECK(strip(folder.keys[0].location, out.string()) == from_image.keys[0].location);
+  CHECK(folder.certificates[0].private_keys.size() == 1);
+}

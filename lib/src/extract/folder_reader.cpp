@@ -271,11 +271,14 @@ ExtractedLayout fwextract_layout(const std::string& dir) {
     layout.recognised = layout.inside = true;
     layout.manifest_name = "manifest.json";
     for (const auto& n : (*j)["nodes"]) {
-      if (!n.is_object() || n.value("role", "") != "carved" || !n.contains("path") || !n["path"].is_string()) continue;
+      if (!n.is_object() || !n.contains("path") || !n["path"].is_string()) continue;
+      const std::string role = n.value("role", "");
+      if (role != "carved" && role != "stream") continue;
       const std::string path = n["path"].get<std::string>();
       if (path.empty() || path.find('/') != std::string::npos || path == "." || path == "..") continue;
-      if (!fs::is_directory(fs::symlink_status(base / path, ec))) continue;  // a carved region without members
-      layout.carve_folders.push_back({path, n.value("format", "")});
+      const auto st = fs::symlink_status(base / path, ec);
+      if (role == "carved" && fs::is_directory(st)) layout.carve_folders.push_back({path, n.value("format", "")});
+      else if (fs::is_regular_file(st)) layout.carve_files.push_back(path);
     }
     return layout;
   }
@@ -289,6 +292,20 @@ ExtractedLayout fwextract_layout(const std::string& dir) {
     }
   }
   return layout;
+}
+
+bool read_regular_file(const std::string& path, Buffer& out, std::string& error) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    error = std::string("cannot stat: ") + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error = "not a regular file";
+    return false;
+  }
+  bool short_read = false;
+  return read_whole(AT_FDCWD, path, static_cast<uint64_t>(st.st_size), out, error, short_read);
 }
 
 std::vector<std::string> list_folder_files(const std::string& dir, std::vector<std::string>& unreadable,

@@ -145,6 +145,26 @@ class Builder {
         o.skip_carve_folders = true;
         read((std::filesystem::path(dir) / c.name).string(), c.format, name + "!" + c.name, o);
       }
+      // A region or stream of the input written as a file ("pem@0x7A120", "gzip"): a node named as in the image, whose
+      // walk finds again what the image's node holds.
+      for (const std::string& file : layout.carve_files) {
+        skip.push_back(file);
+        const std::string path = (std::filesystem::path(dir) / file).string();
+        if (!budget_.take_entry()) continue;
+        auto data = std::make_shared<Buffer>();
+        std::string why;
+        if (!read_regular_file(path, *data, why)) {
+          info.unreadable.push_back(path + ": " + why);
+          const size_t id = add_part(0, NodeRole::Carved, "file", name + "!" + file, ByteView(), nullptr, 0, 0);
+          t_.nodes[id].diagnostics.push_back({0, Severity::Error, why});
+          continue;
+        }
+        ++info.files;
+        info.bytes += data->size();
+        const ByteView content(data->data(), data->size());
+        const size_t id = add_part(0, NodeRole::Carved, "file", name + "!" + file, content, data, 0, 0);
+        if (!content.empty()) expand(id);
+      }
     }
     FolderReadOptions o;
     o.skip_top = skip;

@@ -52,6 +52,8 @@ struct ExtractedLayout {
     std::string format;  // "cramfs"
   };
   std::vector<CarveFolder> carve_folders;
+  // Files directly in dir that hold a region or decoded stream of the input ("pem@0x7A120", "gzip"), not a member.
+  std::vector<std::string> carve_files;
 };
 ExtractedLayout fwextract_layout(const std::string& dir);
 
@@ -72,6 +74,9 @@ struct FolderTreeInfo {
 // Every file is walked like any member. Never throws.
 Tree extract_folder_tree(const std::string& dir, const std::string& name, const Walker& walker,
                          const ExtractOptions& options, uint64_t separate_from, FolderTreeInfo& info);
+
+// Reads a regular file whole (a symlink is refused). False with the reason in `error`.
+bool read_regular_file(const std::string& path, Buffer& out, std::string& error);
 
 // The regular files below `dir` (sorted, symlinks not followed, at most max_depth folders deep), for a scan of each
 // file on its own. Entries that cannot be read are added to `unreadable` ("PATH: reason").
