@@ -8,7 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fwcert/core/parallel.hpp"
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -36,6 +39,10 @@ class Fd {
 };
 
 enum class Step { Skip, Descend, Stop };
+
+// Files read ahead of their visits: enough to keep the threads busy, few enough to hold in memory.
+constexpr size_t kBatchFiles = 64;
+constexpr uint64_t kBatchBytes = uint64_t{64} << 20;
 
 // Depth-first walk below an open folder, names sorted, one descriptor per level (never more than max_depth + 1 open).
 // Nothing is followed: entries are looked at with AT_SYMLINK_NOFOLLOW and folders opened with O_NOFOLLOW, relative to
@@ -157,6 +164,34 @@ FolderReadResult read_folder(const std::string& dir, Budget& budget, const Folde
     return out;
   }
   const std::string lead = options.absolute_paths ? "/" : "";
+  // Files read but not yet visited: visited together, in parallel, once there are enough of them (or at the end).
+  struct Pending {
+    size_t index;
+    std::shared_ptr<Buffer> data;
+  };
+  std::vector<Pending> batch;
+  uint64_t batch_bytes = 0;
+  auto flush = [&] {
+    std::vector<char> keep(batch.size(), 1);
+    if (options.visit) {
+      std::atomic<size_t> next{0};
+      auto work = [&] {
+        for (size_t i = next++; i < batch.size(); i = next++) {
+          const Pending& p = batch[i];
+          keep[i] = options.visit(p.index, r.entries[p.index], ByteView(p.data->data(), p.data->size()));
+        }
+      };
+      if (options.threads > 1 && batch.size() > 1) run_on_threads(options.threads, work);
+      else work();
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Entry& e = r.entries[batch[i].index];
+      if (keep[i]) e.data = std::move(batch[i].data);
+      else e.unkept_size = e.size;
+    }
+    batch.clear();
+    batch_bytes = 0;
+  };
   auto unreadable = [&](const std::string& rel, EntryKind kind, const std::string& message) {
     out.unreadable.push_back(joined(dir, rel) + ": " + message);
     Entry e;
@@ -223,18 +258,18 @@ FolderReadResult read_folder(const std::string& dir, Budget& budget, const Folde
           }
           out.bytes += data->size();
           e.size = data->size();
-          const size_t index = r.entries.size();
-          const ByteView content(data->data(), data->size());
-          if (options.visit && !options.visit(index, e, content)) e.unkept_size = data->size();
-          else e.data = std::move(data);
+          batch_bytes += data->size();
+          batch.push_back({r.entries.size(), std::move(data)});
         }
         r.entries.push_back(std::move(e));
+        if (batch.size() >= kBatchFiles || batch_bytes >= kBatchBytes) flush();
         return Step::Descend;
       },
       [&](const std::string& rel, bool is_dir, const std::string& message) {
         unreadable(rel, is_dir ? EntryKind::Directory : EntryKind::File, message);
       });
   walk.walk(root.get(), "", 0);
+  flush();
   return out;
 }
 

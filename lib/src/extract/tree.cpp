@@ -122,6 +122,7 @@ class Builder {
                     FolderReadOptions o) -> std::optional<size_t> {
       StreamedWalks streamed;
       o.visit = cramfs_options(nullptr, 0, &streamed).visit;
+      o.threads = threads();
       FolderReadResult fr = read_folder(folder, budget_, o);
       info.files += fr.files;
       info.bytes += fr.bytes;

@@ -27,6 +27,9 @@ struct FolderReadOptions {
   // Streaming, as CramfsReadOptions::visit: each file's content is handed to visit (with its entry index) when read,
   // and kept in the entry only when visit returns true. Unset: every file is kept.
   std::function<bool(size_t entry, const Entry& e, ByteView content)> visit;
+  // Threads calling visit: files are read in order, a few at a time, and visited in parallel (the result is the same
+  // for any count).
+  unsigned threads = 1;
 };
 
 struct FolderReadResult {
@@ -68,8 +71,9 @@ struct FolderTreeInfo {
 // The tree of a folder given as one input, named `name` in locations. Its files are the members of a container
 // "dir" ("name!dir:/etc/stunnel/server.crt"), read as one root filesystem. When the folder is fwextract's output,
 // each of its carve folders is the container it was carved from ("name!cramfs@0x80000:/etc/stunnel/server.crt", as in
-// the image), its manifest is not read, and its "*.extracted" folders are not read (walking the file they were carved
-// from finds their content again); the same holds below a part of fwextract's output. Regular files of
+// the image), each file it wrote for a region or stream of the input is that node ("name!pem@0x7A120"), its manifest
+// is not read, and its "*.extracted" folders are not read (walking the file they were carved from finds their content
+// again); the same holds below a part of fwextract's output. Regular files of
 // `separate_from` bytes or more are left out of the tree (0: none is): the caller scans them as inputs of their own.
 // Every file is walked like any member. Never throws.
 Tree extract_folder_tree(const std::string& dir, const std::string& name, const Walker& walker,
