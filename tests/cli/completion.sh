@@ -69,11 +69,11 @@ expect "$(help_options "$FWWALK")" "$FWWALK" -
 expect "$(help_options "$FWEXTRACT")" "$FWEXTRACT" -
 expect "--fail-on --format" "$FWCERT" scan --f
 # Values.
-expect "csv json sarif table" "$FWCERT" scan --format ""
+expect "csv json prometheus sarif table" "$FWCERT" scan --format ""
 expect "json" "$FWCERT" scan --format = j
 expect "csv ics json" "$FWCERT" calendar --format ""
 expect "high low medium" "$FWWALK" --min-confidence ""
-expect "expired expiring invalid-date not-yet-valid private-key weak" "$FWCERT" scan --fail-on ""
+expect "compromised expired expiring invalid-date not-yet-valid private-key weak" "$FWCERT" scan --fail-on ""
 expect "expired,expired expired,expiring" "$FWCERT" scan --fail-on expired,ex
 expect "expired expiring invalid-date not-yet-valid valid" "$FWCERT" catalog certs --status ""
 # Files and directories; nothing for numbers, clocks and passwords.

@@ -24,7 +24,7 @@ for tool in fwcert fwwalk fwextract; do
 done
 for sig in "$SRC"/signatures/*.sig; do expected+=("share/fwcert/signatures/$(basename "$sig")"); done
 for doc in "$SRC"/docs/*.md; do expected+=("share/doc/fwcert/$(basename "$doc")"); done
-expected+=(share/doc/fwcert/README.md share/doc/fwcert/copyright share/doc/fwcert/changelog.Debian.gz)
+expected+=(share/fwcert/compromised-keys.tsv share/doc/fwcert/README.md share/doc/fwcert/copyright share/doc/fwcert/changelog.Debian.gz)
 for f in "${expected[@]}"; do [ -f "$P/$f" ] || fail "cmake --install put no $f"; done
 (cd "$P" && find . -type f | sed 's|^\./||' | sort) >"$W/installed"
 printf '%s\n' "${expected[@]}" | sort >"$W/expected"

@@ -821,7 +821,8 @@ int main(int argc, char** argv) {
       "read twice. --each makes every file below a folder an input of its own. Symlinks are listed, never followed.\n"
       "An empty folder, or an entry that cannot be read, is a problem with exit 2.\n\n"
       "Status: valid, expiring (notAfter within --warn-days), expired, not-yet-valid, invalid-date (a date that\n"
-      "cannot be read: never called valid or expired). Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input.");
+      "cannot be read: never called valid or expired). --fail-on compromised: a private key that is public.\n"
+      "Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input.");
   std::vector<std::string> paths, passwords;
   std::string now_text, format = "table", fail_on, sig_path;
   int warn_days = 90;
@@ -838,7 +839,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv", "sarif", "prometheus"}));
   scan->add_option("--fail-on", fail_on,
                    "Exit 1 when any of these holds (comma list, repeatable): expired, not-yet-valid, expiring, "
-                   "invalid-date, private-key, weak, compromised (a private key that is public)")
+                   "invalid-date, private-key, weak, compromised")
       ->delimiter(',')
       ->multi_option_policy(CLI::MultiOptionPolicy::Join);
   scan->add_option("--pkcs12-password", passwords,
