@@ -53,4 +53,6 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends from the shared libraries the binaries load (dpkg-shlibdeps, in dpkg-dev).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# postinst links the bash completion where bash-completion reads it at start-up; prerm takes the link away.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_LIST_DIR}/postinst ${CMAKE_CURRENT_LIST_DIR}/prerm)
 include(CPack)

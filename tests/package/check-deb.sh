@@ -99,15 +99,15 @@ else
   say "man -w fwcert: $(man -w fwcert)"
 fi
 
-# Completion in a new login shell. bash-completion loads /usr/share/bash-completion/completions/NAME when NAME is
-# first completed (its loader runs on the first Tab); __load_completion is what that loader calls.
+# Completion in a new login shell, before any Tab: postinst linked the script where bash-completion reads it at
+# start-up (without that link it would be loaded on the first Tab only).
 for tool in fwcert fwwalk fwextract; do
-  spec=$(bash -lic "__load_completion $tool && complete -p $tool" 2>/dev/null) || true
-  [ "$spec" = "complete -F _fwcert $tool" ] || die "a login shell does not complete $tool (got '$spec')"
+  spec=$(bash -lic "complete -p $tool" 2>/dev/null) || true
+  [ "$spec" = "complete -F _fwcert $tool" ] || die "a new login shell does not complete $tool (got '$spec')"
 done
-offered=$(bash -lic '__load_completion fwcert; COMP_WORDS=(fwcert scan --format ""); COMP_CWORD=3; _fwcert
+offered=$(bash -lic 'COMP_WORDS=(fwcert scan --format ""); COMP_CWORD=3; _fwcert
                      echo "${COMPREPLY[*]}"' 2>/dev/null)
-[ "$offered" = "table json csv sarif" ] || die "fwcert scan --format <Tab> offers '$offered'"
+[ "$offered" = "table json csv sarif prometheus" ] || die "fwcert scan --format <Tab> offers '$offered'"
 say "bash completion in a login shell: complete -F _fwcert fwcert; --format <Tab>: $offered"
 
 # Remove it: nothing of it may be left.
@@ -122,6 +122,7 @@ while IFS= read -r path; do
   [ -d "$path" ] && dpkg -S "$path" >/dev/null 2>&1 && continue
   left+=("$path")
 done <"$W/files"
+[ ! -e /etc/bash_completion.d/fwcert ] || left+=(/etc/bash_completion.d/fwcert)
 ((${#left[@]} == 0)) || die "left after apt-get remove: ${left[*]}"
 say "apt-get remove: none of its $(wc -l <"$W/files") paths left"
 say "ok ($((SECONDS - start)) s)"
