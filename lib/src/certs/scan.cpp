@@ -202,7 +202,14 @@ class Scanner {
         if (h.kind != "key")
           for (auto& [sha, nodes] : cert_nodes_)
             for (size_t id : nodes)
-              if (member_matches(id, fs, h.path)) add_role(certs_[sha].roles, h.role);
+              if (member_matches(id, fs, h.path)) {
+                add_role(certs_[sha].roles, h.role);
+                // h.source is "<member path>:<line>": give it as a full location.
+                auto& src = certs_[sha].role_sources[h.role];
+                if (src.empty())
+                  src = h.source.rfind(cfg.member_path, 0) == 0 ? cfg.location + h.source.substr(cfg.member_path.size())
+                                                                : h.source;
+              }
         if (h.kind != "certificate" && h.kind != "ca" && h.kind != "chain")
           for (size_t i = 0; i < report_.keys.size(); ++i)
             if (member_matches(key_nodes_[i], fs, h.path)) add_role(report_.keys[i].roles, h.role);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,9 @@ struct CertRecord {
   Certificate cert;
   std::vector<std::string> locations;     // every place it occurs, in the tree's location grammar
   std::vector<std::string> roles;         // "stunnel [ikvm] server certificate", "iKVM client certificate", ...
+  // role -> the config line that gave it ("img!cramfs@0x80000:/etc/stunnel/stunnel.conf:16"); roles that follow
+  // from a certificate's place (iKVM jar resources, CA bundles) have none. Not stored in the catalog.
+  std::map<std::string, std::string> role_sources;
   std::vector<std::string> private_keys;  // locations of the matching private keys in the same input
   std::vector<std::string> anomalies;     // see certificate_anomalies() plus "private key shipped in firmware"
   std::vector<std::string> aliases;       // JKS/JCEKS: aliases of the keystore entries it is, distinct, in order found
