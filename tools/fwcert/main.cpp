@@ -27,6 +27,7 @@
 #include "fwcert/report/calendar.hpp"
 #include "fwcert/report/catalog_report.hpp"
 #include "fwcert/report/clock_report.hpp"
+#include "fwcert/report/html_report.hpp"
 #include "fwcert/report/scan_report.hpp"
 #include "fwcert/report/text.hpp"
 #include "fwcert/scan/walker.hpp"
@@ -542,6 +543,50 @@ int run_clock(const std::vector<std::string>& paths, const std::string& db, cons
     if (r.failing) return 1;
   return 0;
 }
+
+// fwcert report --html: one self-contained page (the page lives in lib/src/report/html_report.cpp).
+int run_report(const std::vector<std::string>& paths, const std::string& db, const std::string& now_text,
+               const std::string& html, const std::string& sig_path_opt, const char* argv0) {
+  const char* who = "fwcert report";
+  if (paths.empty() == db.empty()) return std::cerr << who << ": give image PATHs or --db FILE\n", 2;
+  auto now = clock_from(now_text, who);
+  if (!now) return 2;
+  fwcert::ReportModel model;
+  std::vector<std::string> errors;
+  if (!db.empty()) {
+    if (!fs::exists(db)) return std::cerr << who << ": " << db << ": no such catalog\n", 2;
+    auto cat = open_catalog(db, who);
+    if (!cat) return 2;
+    auto m = fwcert::report_model_from_catalog(*cat, *now);
+    if (!m) return std::cerr << who << ": " << db << ": " << m.error().message << "\n", 2;
+    model = std::move(*m);
+  } else {
+    auto walker = fwcert::make_default_walker(sig_path_opt.empty() ? fwcert::default_signature_path(argv0) : sig_path_opt);
+    if (!walker) return std::cerr << who << ": " << walker.error().message << "\n", 2;
+    fwcert::ScanOptions so;
+    so.now = *now;
+    fwcert::ClockOptions co;
+    co.now = *now;
+    std::vector<fwcert::ScanReport> scans;
+    std::vector<fwcert::ClockReport> clocks;
+    for (const auto& p : paths)
+      for (const auto& f : expand_path(p, errors)) {
+        auto mf = fwcert::MappedFile::open(f);
+        if (!mf) errors.push_back(mf.error().message);
+        if (!mf) continue;
+        scans.push_back(fwcert::scan_input(mf->view(), f, **walker, so));
+        clocks.push_back(fwcert::analyze_clock(scans.back(), co));
+      }
+    model = fwcert::report_model_from_scans(scans, clocks);
+    model.now = *now;
+  }
+  if (auto w = fwcert::write_file_atomically(html, fwcert::render_html_report(model)); !w)
+    return std::cerr << who << ": " << w.error().message << "\n", 2;
+  std::cerr << who << ": " << model.certs.size() << " certificates in " << model.images.size() << " images -> " << html
+            << "\n";
+  for (const auto& e : errors) std::cerr << who << ": " << e << "\n";
+  return errors.empty() ? 0 : 2;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -692,6 +737,20 @@ int main(int argc, char** argv) {
   clk->add_option("--format", clock_format, "table or json")->check(CLI::IsMember({"table", "json"}));
   clk->add_option("--signatures", sig_path, "Signature file or directory");
 
+  // report
+  std::vector<std::string> report_paths;
+  std::string report_db, report_now, report_html;
+  auto* rep = app.add_subcommand(
+      "report",
+      "One self-contained HTML page (no network): summary, a timeline of every certificate with each image's safe BMC\n"
+      "clock window, and a table that sorts and filters in the browser.\n\n"
+      "Example: fwcert report --db catalog.sqlite --html report.html");
+  rep->add_option("PATH", report_paths, "Firmware images, vendor zips or directories");
+  rep->add_option("--db", report_db, "Report on every image of this catalog instead of PATHs");
+  rep->add_option("--now", report_now, "Clock for the judgements (default: system clock)");
+  rep->add_option("--html", report_html, "The HTML file to write (replaced atomically)")->required();
+  rep->add_option("--signatures", sig_path, "Signature file or directory");
+
   fwcert::cli::add_version(app, "fwcert");
   if (auto rc = fwcert::cli::parse(app, argc, argv)) return *rc;
   try {
@@ -717,6 +776,7 @@ int main(int argc, char** argv) {
       return r->failed.empty() ? 0 : 2;
     }
     if (*cal) return calendar_export(db, cal_now, cal_until, cal_alarm, cal_all, cal_warn, cal_format, cal_out);
+    if (*rep) return run_report(report_paths, report_db, report_now, report_html, sig_path, argv[0]);
     if (*clk) return run_clock(clock_paths, clock_db, clock_now, clock_bmc, clock_format, sig_path, argv[0]);
     if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide);
   } catch (const std::exception& e) {
