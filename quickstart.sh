@@ -20,8 +20,9 @@ esac
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
           libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev libsqlite3-dev liblzo2-dev
           nettle-dev liblz4-dev libxml2-dev)  # the last three: what the static libarchive.a needs (xml2: tests)
-# The tests also validate SARIF against the official schema and parse the calendar back, with Debian's python3 modules.
-if [ "$mode" = test ]; then packages+=(squashfs-tools lzop openssl python3-jsonschema python3-icalendar); fi
+# The tests also validate SARIF against the official schema and parse the calendar back, with Debian's python3 modules,
+# and render the HTML report in headless Chromium.
+if [ "$mode" = test ]; then packages+=(squashfs-tools lzop openssl python3-jsonschema python3-icalendar chromium); fi
 
 missing=()
 for p in "${packages[@]}"; do
