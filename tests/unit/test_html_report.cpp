@@ -137,8 +137,10 @@ TEST_CASE("html: unreadable dates and no-expiry certificates are marked, not gue
   m.certs.push_back(forever);
   ReportCert ancient = cert("ancient", std::string(64, 'f'), CertStatus::Valid, -62135596800, 1900000000);
   m.certs.push_back(ancient);
+  m.certs.push_back(cert("inverted", std::string(64, '9'), CertStatus::Expired, 1600000000, 1500000000));
   std::string h = fwcert::render_html_report(m);
-  CHECK(count(h, "<g class=\"bar ") == 6);
+  CHECK(count(h, "<g class=\"bar ") == 7);
+  CHECK(count(h, "inverted: notAfter before notBefore") == 1);
   CHECK(h.find("dates unreadable: 1970-01-01T00:00:00Z / invalid date (991332000000Z)") != std::string::npos);
   CHECK(h.find("no expiry &#x25B6;") != std::string::npos);
   CHECK(h.find("&#x25C0;</text>") != std::string::npos);  // year 1 is cut at the left edge, marked

@@ -311,11 +311,16 @@ void write_timeline(std::string& h, const ReportModel& m) {
              "\" text-anchor=\"middle\">dates unreadable: " + esc(time_text(nb) + " / " + time_text(na)) + "</text>";
       } else {
         int64_t a = *nb.unix, b = *na.unix;
+        // notAfter before notBefore (valid at no time): the span between them, dashed and said in words.
+        bool inverted = b < a;
+        if (inverted) std::swap(a, b);
         bool clip_left = a < ax.lo, clip_right = b > ax.hi || na.no_expiry;
         double x0 = ax.x(a), x1 = std::max(ax.x(b), x0 + 2);
         h += "<rect class=\"b\" x=\"" + num(x0) + "\" y=\"" + num(y + 3) + "\" width=\"" + num(x1 - x0) +
-             "\" height=\"" + num(kRow - 6) + "\" fill=\"" + fill_of(c->status) + "\" stroke=\"#333\" "
-             "stroke-width=\"0.5\"/>";
+             "\" height=\"" + num(kRow - 6) + "\" fill=\"" + fill_of(c->status) + "\" stroke=\"#333\" " +
+             (inverted ? "stroke-dasharray=\"3 2\" " : "") + "stroke-width=\"0.5\"/>";
+        if (inverted)
+          h += "<text x=\"" + num(x1 + 4) + "\" y=\"" + num(y + 11) + "\">inverted: notAfter before notBefore</text>";
         if (clip_left)
           h += "<text x=\"" + num(x0 + 2) + "\" y=\"" + num(y + 11) + "\" font-weight=\"bold\">&#x25C0;</text>";
         if (clip_right)
@@ -577,7 +582,7 @@ std::string render_html_report(const ReportModel& m) {
        "most " + std::to_string(kClipYears) + " years either side of now). Hover or focus (Tab) a bar for subject, "
        "issuer, roles, SHA-256 and every location.</p>\n";
   write_timeline(h, m);
-  h += "<div id=\"detail\" aria-live=\"polite\"></div></section>\n";
+  h += "<div id=\"detail\" aria-live=\"polite\">Hover or focus a bar: its details show here.</div></section>\n";
   write_table(h, m);
   h += "<script>" + std::string(kScript) + "</script>\n</body></html>\n";
   return h;
