@@ -19,10 +19,15 @@ esac
 # mkfs.cramfs (util-linux, always present) and compare with fsck.cramfs.
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
           libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev libsqlite3-dev liblzo2-dev
-          nettle-dev liblz4-dev libxml2-dev)  # the last three: what the static libarchive.a needs (xml2: tests)
+          nettle-dev liblz4-dev libxml2-dev  # these three: what the static libarchive.a needs (xml2: tests)
+          libcurl4-openssl-dev libfreeipmi-dev  # fwcert probe --redfish, --ipmi
+          help2man)  # the man pages are generated from each tool's --help
 # The tests also validate SARIF against the official schema and parse the calendar back, with Debian's python3 modules,
-# and render the HTML report in headless Chromium.
-if [ "$mode" = test ]; then packages+=(squashfs-tools lzop openssl python3-jsonschema python3-icalendar chromium); fi
+# render the man pages with man (man-db) and the HTML report in headless Chromium. The live tests start openssl
+# s_server, a python3 Redfish responder and OpenIPMI's ipmi_sim.
+if [ "$mode" = test ]; then
+  packages+=(squashfs-tools lzop openssl python3 python3-jsonschema python3-icalendar man-db openipmi ipmitool chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -186,6 +186,19 @@ TEST_CASE("gzip: the walk keeps the inflated bytes only when asked, and only for
   CHECK(damaged[0].decoded_owner == nullptr);
 }
 
+TEST_CASE("gzip: an FNAME with control bytes is still a gzip stream, shown safely", "[gzip]") {
+  // gzip -dc reads it; the certificate inside was missed while such a name rejected the header.
+  Bytes data = payload(5000);
+  Bytes g = gzip_with_name(data, "cert\x1b[31m\x07.pem", 0);
+  auto h = validate("gzip", g);
+  REQUIRE(h);
+  CHECK(h->confidence == Confidence::High);
+  CHECK(h->size == g.size());
+  CHECK(h->description.find("has original file name: \"cert.[31m..pem\"") != std::string::npos);
+  CHECK(h->description.find('\x1b') == std::string::npos);
+  CHECK(h->description.find('\x07') == std::string::npos);
+}
+
 TEST_CASE("gzip: header checks reject bad flags, method and garbage", "[gzip]") {
   Bytes g = gzip_compress(payload(1000));
   Bytes reserved = g;

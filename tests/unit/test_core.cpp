@@ -103,6 +103,39 @@ TEST_CASE("MappedFile reports missing files and directories by name") {
   CHECK(self->view().matches(0, "cmake_minimum_required"));
 }
 
+TEST_CASE("MappedFile survives its file being truncated while mapped: zeros past the new end, and it says so") {
+  // Reading a mapped page past the end of a file that shrank raises SIGBUS, which killed the whole process.
+  char dir[] = "/tmp/fwcert-trunc-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string path = std::string(dir) + "/victim.bin", other_path = std::string(dir) + "/other.bin";
+  const std::vector<uint8_t> bytes(1 << 20, 'A');
+  for (const std::string& p : {path, other_path}) {
+    const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+    ::close(fd);
+  }
+  auto f = MappedFile::open(path, /*prefault=*/false);
+  auto other = MappedFile::open(other_path, /*prefault=*/false);
+  REQUIRE(f);
+  REQUIRE(other);
+  const ByteView v = f->view();
+  auto at = [](const ByteView& b, size_t i) { return static_cast<const volatile uint8_t*>(b.data())[i]; };
+  CHECK(at(v, 100) == 'A');
+  CHECK_FALSE(f->truncated_while_read());
+  REQUIRE(::truncate(path.c_str(), 4096) == 0);
+  CHECK(at(v, 100) == 'A');  // still in the file
+  CHECK(at(v, 0x80000) == 0);  // past the new end: zeros, not a fatal signal
+  // Any thread: the handler is process-wide.
+  std::thread([&] { CHECK(at(v, v.size() - 1) == 0); }).join();
+  CHECK(f->truncated_while_read());
+  CHECK(at(other->view(), 0x80000) == 'A');
+  CHECK_FALSE(other->truncated_while_read());
+  ::unlink(path.c_str());
+  ::unlink(other_path.c_str());
+  ::rmdir(dir);
+}
+
 TEST_CASE("MappedFile refuses a FIFO at once, even with no writer (never blocks)") {
   char dir[] = "/tmp/fwcert-fifo-XXXXXX";
   REQUIRE(mkdtemp(dir) != nullptr);

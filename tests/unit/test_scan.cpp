@@ -1,5 +1,9 @@
 // fwcert scan on the bundled samples, a vendor zip, and real firmware pieces. The clock is always pinned.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <atomic>
 #include <set>
@@ -35,7 +39,124 @@ bool has(const std::vector<std::string>& v, const std::string& needle) {
   return false;
 }
 
+// A cpio "newc" archive, as `find . | cpio -o -H newc` writes a root filesystem (names "./etc/..." or "etc/...").
+// `links` gives each name's inode number: members with the same one are hard links (data with the last name).
+Bytes make_newc(const std::vector<std::pair<std::string, std::string>>& files, const std::vector<unsigned>& links = {}) {
+  Bytes out;
+  auto put = [&](const std::string& name, const std::string& data, unsigned ino, unsigned nlink) {
+    char h[111];
+    std::snprintf(h, sizeof h, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", ino, 0100644u, 0u, 0u,
+                  nlink, 1594976572u, static_cast<unsigned>(data.size()), 0u, 0u, 0u, 0u,
+                  static_cast<unsigned>(name.size() + 1), 0u);
+    append(out, std::string(h, 110));
+    append(out, name);
+    out.push_back(0);
+    out.resize((out.size() + 3) / 4 * 4, 0);
+    append(out, data);
+    out.resize((out.size() + 3) / 4 * 4, 0);
+  };
+  for (size_t i = 0; i < files.size(); ++i) {
+    const unsigned ino = links.empty() ? static_cast<unsigned>(i + 1) : links[i];
+    unsigned nlink = 0, last = 0;
+    for (size_t j = 0; j < files.size(); ++j)
+      if ((links.empty() ? static_cast<unsigned>(j + 1) : links[j]) == ino) ++nlink, last = static_cast<unsigned>(j);
+    put(files[i].first, nlink > 1 && last != i ? std::string() : files[i].second, ino, nlink);
+  }
+  put("TRAILER!!!", "", 0, 1);
+  out.resize((out.size() + 511) / 512 * 512, 0);
+  return out;
+}
+
+const char* const kStunnelConf = "[ikvm]\ncert = /etc/stunnel/server.crt\naccept = 5900\nconnect = 5901\n";
+
+std::string server_pem() {
+  const Bytes b = read_file(source_dir() + "/samples/certs/server.crt");
+  return std::string(b.begin(), b.end());
+}
+
 }  // namespace
+
+TEST_CASE("scan: config roles apply in tar and cpio root filesystems however they spell the root") {
+  // Configs name "/etc/..."; `tar -C rootfs -c .` stores "./etc/...", `tar -c etc` "etc/...". Roles never applied.
+  const std::string pem = server_pem();
+  for (const std::string prefix : {"./", "", "/"}) {
+    INFO("prefix '" << prefix << "'");
+    const Bytes tar = make_tar({{prefix + "etc/stunnel/server.crt", pem, '0', ""},
+                                {prefix + "etc/stunnel/stunnel.conf", kStunnelConf, '0', ""}});
+    const auto r = scan(tar, "rootfs.tar");
+    REQUIRE(r.certificates.size() == 1);
+    CHECK(has(r.certificates[0].roles, "stunnel [ikvm] server certificate"));
+    const Bytes cpio = make_newc({{prefix + "etc/stunnel/server.crt", pem}, {prefix + "etc/stunnel/stunnel.conf", kStunnelConf}});
+    const auto c = scan(cpio, "rootfs.cpio");
+    REQUIRE(c.certificates.size() == 1);
+    CHECK(has(c.certificates[0].roles, "stunnel [ikvm] server certificate"));
+  }
+  // A config in one spelling, the certificate in another (an archive made by hand): the same file of the same root.
+  const Bytes mixed = make_tar({{"./etc/stunnel/server.crt", pem, '0', ""}, {"etc/stunnel/stunnel.conf", kStunnelConf, '0', ""}});
+  const auto m = scan(mixed, "mixed.tar");
+  REQUIRE(m.certificates.size() == 1);
+  CHECK(has(m.certificates[0].roles, "stunnel [ikvm] server certificate"));
+  // A different file is not matched by its name alone.
+  const Bytes other = make_tar({{"./opt/etc/stunnel/server.crt", pem, '0', ""}, {"./etc/stunnel/stunnel.conf", kStunnelConf, '0', ""}});
+  const auto o = scan(other, "other.tar");
+  REQUIRE(o.certificates.size() == 1);
+  CHECK_FALSE(has(o.certificates[0].roles, "stunnel"));
+}
+
+TEST_CASE("scan: a hard link has its target's content, so its role and its certificate are seen") {
+  // tar stores the content once; /etc/stunnel/server.crt (the path stunnel.conf names) was extracted as 0 bytes.
+  const std::string pem = server_pem();
+  const Bytes tar = make_tar({{"etc/ssl/real.crt", pem, '0', ""},
+                              {"etc/stunnel/server.crt", "", '1', "etc/ssl/real.crt"},
+                              {"etc/stunnel/stunnel.conf", kStunnelConf, '0', ""}});
+  const auto r = scan(tar, "hl.tar");
+  REQUIRE(r.certificates.size() == 1);
+  CHECK(has(r.certificates[0].roles, "stunnel [ikvm] server certificate"));
+  CHECK(has(r.certificates[0].locations, "!tar:etc/stunnel/server.crt"));
+  CHECK(has(r.certificates[0].locations, "!tar:etc/ssl/real.crt"));
+  // cpio puts the data with the last name of the inode: the first name gets it too.
+  const Bytes cpio = make_newc({{"./etc/stunnel/server.crt", pem}, {"./etc/ssl/real.crt", pem}, {"./etc/stunnel/stunnel.conf", kStunnelConf}},
+                               {7, 7, 8});
+  const auto c = scan(cpio, "hl.cpio");
+  REQUIRE(c.certificates.size() == 1);
+  CHECK(has(c.certificates[0].roles, "stunnel [ikvm] server certificate"));
+  CHECK(has(c.certificates[0].locations, ":./etc/stunnel/server.crt"));
+}
+
+TEST_CASE("scan: a file truncated while it is mapped is a partial result with an error, not a crash") {
+  // Reading a mapped page past the new end raised SIGBUS and killed the process (exit 135), and a catalog run with it.
+  char dir[] = "/tmp/fwcert-scan-trunc-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string path = std::string(dir) + "/victim.bin";
+  Bytes data = random_bytes(3 << 20, 5);
+  const std::string pem = server_pem();
+  std::copy(pem.begin(), pem.end(), data.begin() + 64);
+  {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()));
+    ::close(fd);
+  }
+  auto mf = fwcert::MappedFile::open(path, /*prefault=*/false);
+  REQUIRE(mf);
+  REQUIRE(::truncate(path.c_str(), 8192) == 0);  // after mapping, before the scan: the scan meets the missing pages
+  fwcert::ScanOptions o;
+  o.now = k2026Jan1;
+  const fwcert::ScanReport r = fwcert::scan_file(*mf, path, walker(), o);
+  CHECK(r.incomplete);
+  CHECK(r.certificates.size() == 1);  // what lies before the new end is still reported
+  bool said = false;
+  for (const auto& p : r.problems)
+    said = said || (p.diagnostic.severity == fwcert::Severity::Error &&
+                    p.diagnostic.message.find("changed while being read (truncated)") != std::string::npos);
+  CHECK(said);
+  // The same file read whole is complete.
+  auto again = fwcert::MappedFile::open(path, /*prefault=*/false);
+  REQUIRE(again);
+  CHECK_FALSE(fwcert::scan_file(*again, path, walker(), o).incomplete);
+  ::unlink(path.c_str());
+  ::rmdir(dir);
+}
 
 TEST_CASE("scan: the sample reports every placement with window, status, role and paired key (both byte orders)") {
   for (const char* name : {"bmc-sample.bin", "bmc-sample-be.bin"}) {

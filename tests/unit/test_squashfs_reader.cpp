@@ -205,6 +205,45 @@ TEST_CASE("squashfs: synthetic images, every compressor", "[squashfs]") {
   }
 }
 
+TEST_CASE("squashfs: streaming hands each file to the visitor and keeps only what it asks for", "[squashfs]") {
+  // A scan keeps what has something inside: memory follows what is kept, not the filesystem's decompressed size.
+  if (!have_mksquashfs()) {
+    WARN("mksquashfs not found: skipped");
+    return;
+  }
+  SourceTree t;
+  Bytes img = t.image("gzip");
+  REQUIRE(!img.empty());
+  Budget budget;
+  std::map<std::string, size_t> seen;  // path -> content size handed to the visitor
+  std::map<size_t, std::string> index;  // entry index the visitor was given -> path
+  MemberVisitor visit = [&](size_t k, const Entry& e, ByteView content) {
+    seen[e.path] = content.size();
+    index[k] = e.path;
+    return e.path == "/etc/passwd";
+  };
+  ExtractResult r = read_squashfs(ByteView(img.data(), img.size()), budget, visit);
+  CHECK(r.diagnostics.empty());
+  for (const auto& [k, path] : index) {
+    REQUIRE(k < r.entries.size());
+    CHECK(r.entries[k].path == path);
+  }
+  auto m = by_path(r);
+  REQUIRE(m.count("/big.bin"));
+  CHECK(m["/big.bin"]->content().empty());
+  CHECK(m["/big.bin"]->unkept_size == (uint64_t{1} << 20));
+  CHECK(seen["/big.bin"] == (size_t{1} << 20));
+  CHECK(m["/etc/passwd"]->content().as_string_view() == "root:x:0\n");
+  CHECK(m["/etc/passwd"]->unkept_size == 0);
+  CHECK(m["/usr/share/deep/notes.txt"]->content().empty());
+  CHECK(seen["/usr/share/deep/notes.txt"] == 5000);
+  // Without a visitor everything is kept, as before.
+  Budget again;
+  const ExtractResult whole = read_squashfs(ByteView(img.data(), img.size()), again);
+  auto all = by_path(whole);
+  CHECK(all["/big.bin"]->content().size() == (size_t{1} << 20));
+}
+
 TEST_CASE("squashfs: lzo images, every lzo algorithm, and damaged lzo blocks", "[squashfs]") {
   if (!have_mksquashfs()) {
     WARN("mksquashfs not found: skipped");

@@ -692,3 +692,40 @@ TEST_CASE("tree: streaming (keep_content) gives the same tree and keeps only fil
   hashed.keep_content = [](std::string_view, uint64_t) { return false; };
   for (const auto& n : extract(sample, "s.bin", hashed).nodes) CHECK(n.content_kept);
 }
+
+TEST_CASE("tree: streaming keeps no content of archive members with nothing inside, only what has something") {
+  // Memory must follow what is kept, not what is decompressed: a 2.9 MB zip of zero-filled members peaked at 2.5 GB.
+  const Bytes pem_bytes = read_file(source_dir() + "/samples/certs/server.crt");
+  const std::string pem(pem_bytes.begin(), pem_bytes.end());
+  std::vector<TarMember> members;
+  for (int i = 0; i < 8; ++i) members.push_back({"zero" + std::to_string(i) + ".bin", std::string(1 << 20, '\0'), '0', ""});
+  members.push_back({"etc/stunnel/server.crt", pem, '0', ""});
+  members.push_back({"etc/stunnel/stunnel.conf", "cert = /etc/stunnel/server.crt\n", '0', ""});
+  const Bytes tar = make_tar(members);
+  fwcert::ExtractOptions o;
+  o.hash_nodes = false;
+  o.threads = 1;
+  o.keep_content = [](std::string_view path, uint64_t) { return path.find(".conf") != std::string_view::npos; };
+  const fwcert::Tree t = fwcert::extract_tree(ByteView(tar.data(), tar.size()), "rootfs.tar", walker(), o);
+  for (int i = 0; i < 8; ++i) {
+    const auto found = t.find_suffix(":zero" + std::to_string(i) + ".bin");
+    REQUIRE(found.size() == 1);
+    CHECK_FALSE(found[0]->content_kept);
+    CHECK(found[0]->content.empty());
+    CHECK(found[0]->size == (uint64_t{1} << 20));
+  }
+  const auto cert = t.find_suffix(":etc/stunnel/server.crt");
+  REQUIRE(cert.size() == 1);
+  CHECK(cert[0]->content_kept);
+  CHECK(cert[0]->content.size() == pem.size());
+  CHECK_FALSE(cert[0]->hits.empty());
+  const auto conf = t.find_suffix(":etc/stunnel/stunnel.conf");
+  REQUIRE(conf.size() == 1);
+  CHECK(conf[0]->content_kept);
+  // Without keep_content (fwextract) every member keeps its content.
+  const fwcert::Tree all = fwcert::extract_tree(ByteView(tar.data(), tar.size()), "rootfs.tar", walker());
+  const auto zero = all.find_suffix(":zero0.bin");
+  REQUIRE(zero.size() == 1);
+  CHECK(zero[0]->content_kept);
+  CHECK(zero[0]->content.size() == (size_t{1} << 20));
+}

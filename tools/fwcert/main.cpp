@@ -24,6 +24,8 @@
 #include "fwcert/certs/scan.hpp"
 #include "fwcert/certs/x509.hpp"
 #include "fwcert/core/mapped_file.hpp"
+#include "fwcert/core/version.hpp"
+#include "fwcert/live/check.hpp"
 #include "fwcert/report/calendar.hpp"
 #include "fwcert/report/catalog_report.hpp"
 #include "fwcert/report/clock_report.hpp"
@@ -127,9 +129,14 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
       unreadable.push_back({files[i], mf.error().message});
       continue;
     }
-    reports.push_back(fwcert::scan_input(mf->view(), files[i], **walker, opts));
+    reports.push_back(fwcert::scan_file(*mf, files[i], **walker, opts));
   }
   if (progress) std::cerr << "\r\033[K";
+  for (const auto& r : reports) {  // a partial result is an unreadable input: never "nothing found"
+    if (!r.incomplete) continue;
+    errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
+    unreadable.push_back({r.input, errors.back()});
+  }
 
   if (format == "json") {
     std::cout << fwcert::dump_json(fwcert::scan_to_json(reports)) << "\n";
@@ -368,10 +375,11 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
         progress(f);
         continue;
       }
-      Scanned done{i, fwcert::scan_input(mf->view(), f, **walker, so)};
+      Scanned done{i, fwcert::scan_file(*mf, f, **walker, so)};
       mf = fwcert::MappedFile();  // unmapped before the next image is mapped
       {
         std::lock_guard lk(mu);
+        if (done.report.incomplete) errors.push_back(f + ": not read to the end; the recorded result is partial");
         pending.push_back(std::move(done));
       }
       record_pending();
@@ -497,6 +505,172 @@ int calendar_export(const std::string& db, const std::string& now_text, const st
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// probe and fleet check: live BMCs (logic in lib/src/live/)
+
+struct LiveOptions {
+  std::vector<std::string> targets;
+  std::string db, now_text, servername, ca_file, redfish, ipmi, format = "table", inventory, fail_on, cert, key;
+  bool redfish_flag = false, insecure = false;
+  double timeout = 5;
+  int64_t max_skew = 60;
+  int warn_days = 30, jobs = 8;
+};
+
+// The catalog when the file exists, opened read-only (a probe never creates one); nullptr otherwise.
+std::unique_ptr<fwcert::Catalog> open_catalog_if_present(const std::string& db, const char* who) {
+  std::error_code ec;
+  if (db.empty() || !fs::exists(db, ec)) return nullptr;
+  return open_existing_catalog(db, who);
+}
+
+// Rows of texts as the catalog answers are written: a padded table, CSV, or a JSON document with format_version
+// (empty texts are null).
+void print_rows(const std::string& query, const std::string& rows_name, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows, const std::string& format) {
+  fwcert::CatalogTable t;
+  t.query = query;
+  t.rows_name = rows_name;
+  for (const auto& h : header) t.columns.push_back({h});
+  for (const auto& r : rows) {
+    std::vector<fwcert::CatalogCell> cells;
+    for (size_t i = 0; i < header.size(); ++i)
+      cells.push_back(i < r.size() && !r[i].empty() ? fwcert::CatalogCell(r[i]) : fwcert::CatalogCell());
+    t.rows.push_back(std::move(cells));
+  }
+  fwcert::write_catalog(std::cout, t, format);
+}
+
+std::optional<fwcert::CheckOptions> live_check_options(const LiveOptions& l, const char* who) {
+  auto now = clock_from(l.now_text, who);
+  if (!now) return std::nullopt;
+  fwcert::CheckOptions o;
+  o.probe.now = *now;
+  o.probe.servername = l.servername;
+  o.probe.ca_file = l.ca_file;
+  o.probe.client_cert = l.cert;
+  o.probe.client_key = l.key;
+  o.probe.timeout_ms = o.redfish.timeout_ms = static_cast<int>(l.timeout * 1000);
+  o.ipmi.timeout_ms = 2 * o.probe.timeout_ms;
+  o.redfish.ca_file = l.ca_file;
+  o.redfish.insecure = l.insecure;
+  o.warn_days = l.warn_days;
+  o.max_skew = l.max_skew;
+  return o;
+}
+
+int run_probe(const LiveOptions& l) {
+  const char* who = "fwcert probe";
+  auto o = live_check_options(l, who);
+  if (!o) return 2;
+  std::vector<fwcert::HostSpec> hosts;
+  for (const auto& t : l.targets) {
+    auto ep = fwcert::parse_endpoint(t);
+    if (!ep) return std::cerr << who << ": " << ep.error().message << "\n", 2;
+    fwcert::HostSpec h{*ep, "", std::nullopt, ""};
+    if (l.redfish_flag) h.redfish_url = l.redfish.empty() ? "https://" + fwcert::to_string(*ep) : l.redfish;
+    if (!l.ipmi.empty()) {
+      auto ie = fwcert::parse_endpoint(l.ipmi, 623);
+      if (!ie) return std::cerr << who << ": --ipmi: " << ie.error().message << "\n", 2;
+      h.ipmi = *ie;
+    }
+    hosts.push_back(std::move(h));
+  }
+  auto catalog = open_catalog_if_present(l.db, who);
+  auto checks = fwcert::run_fleet(hosts, *o, 1, catalog.get());
+  nlohmann::json all = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows;
+  bool failed = false;
+  for (const auto& h : checks) {
+    failed = failed || h.unreachable;
+    if (l.format == "json") all.push_back(fwcert::host_check_to_json(h, *o));
+    else if (l.format == "csv") for (auto& r : fwcert::served_rows(h)) rows.push_back(std::move(r));
+    else fwcert::write_host_check_text(std::cout, h, *o);
+  }
+  if (l.format == "json")
+    std::cout << fwcert::dump_json({{"tool", "fwcert"}, {"version", fwcert::version()}, {"format_version", 1},
+                                    {"query", "probe"}, {"hosts", all}})
+              << "\n";
+  if (l.format == "csv") print_rows("probe", "served", fwcert::served_rows_header(), rows, "csv");
+  for (const auto& h : checks)
+    if (h.unreachable && l.format != "table") std::cerr << who << ": " << h.probe.message << "\n";
+  if (failed) return 2;
+  for (const auto& h : checks)
+    if (!h.findings.empty()) return 1;
+  return 0;
+}
+
+int run_fleet_check(const LiveOptions& l) {
+  const char* who = "fwcert fleet check";
+  auto o = live_check_options(l, who);
+  if (!o) return 2;
+  fwcert::FleetPolicy policy;
+  std::stringstream ss(l.fail_on);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (item == "unknown") policy.fail_on_unknown = true;
+    else if (item == "unreachable") policy.fail_on_unreachable = true;
+    else if (!item.empty()) return std::cerr << who << ": --fail-on: unknown condition '" << item
+                                             << "' (use unknown, unreachable)\n", 2;
+  }
+  auto mf = fwcert::MappedFile::open(l.inventory);
+  if (!mf) return std::cerr << who << ": " << mf.error().message << "\n", 2;
+  auto hosts = fwcert::read_inventory_csv(mf->view().as_string_view());
+  if (!hosts) return std::cerr << who << ": " << l.inventory << ": " << hosts.error().message << "\n", 2;
+  auto catalog = open_catalog_if_present(l.db, who);
+  auto checks = fwcert::run_fleet(*hosts, *o, l.jobs, catalog.get());
+  std::vector<std::vector<std::string>> rows;
+  int status = 0;
+  for (const auto& h : checks) {
+    rows.push_back(fwcert::fleet_row(h, policy));
+    if (fwcert::fleet_host_fails(h, policy)) status = 1;
+  }
+  print_rows("fleet check", "hosts", fwcert::fleet_rows_header(), rows, l.format);
+  return status;
+}
+
+void add_live_subcommands(CLI::App& app, LiveOptions& l, CLI::App*& probe, CLI::App*& fleet_check) {
+  l.db = default_db_path();
+  auto common = [&](CLI::App* c) {
+    c->add_option("--db", l.db, "Catalog to match served certificates against (not created when missing)")
+        ->capture_default_str();
+    c->add_option("--servername", l.servername, "SNI and name to verify (default: the host when it is a name)");
+    c->add_option("--ca-file", l.ca_file, "Trust anchors for verification (default: the system store)");
+    c->add_option("--now", l.now_text, "Clock for the judgements (default: system clock)");
+    c->add_option("--timeout", l.timeout, "Seconds for each of connect, handshake and each Redfish request")
+        ->check(CLI::Range(0.05, 120.0))->capture_default_str();
+    c->add_option("--max-skew", l.max_skew, "Seconds of BMC clock skew that are a finding")->capture_default_str();
+    c->add_option("--warn-days", l.warn_days, "Days before notAfter that count as expiring")->capture_default_str();
+    c->add_flag("--insecure", l.insecure, "Redfish: do not verify the BMC's certificate (only when you must)");
+    c->add_option("--format", l.format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
+  };
+  probe = app.add_subcommand(
+      "probe",
+      "TLS handshake with live BMCs: the served chain (read without verification, then verified on its own), each\n"
+      "certificate's window and status, the firmware in the catalog that ships it, and the BMC's own clock.\n"
+      "Credentials only from FWCERT_REDFISH_USER/FWCERT_REDFISH_PASSWORD (or ~/.netrc) and FWCERT_IPMI_USER/\n"
+      "FWCERT_IPMI_PASSWORD. Exit: 0 fine, 1 a finding, 2 usage error or an endpoint without a handshake.");
+  probe->add_option("HOST[:PORT]", l.targets, "Endpoints (port 443 when none)")->required();
+  probe->add_option("--redfish", l.redfish, "Read the BMC clock from Redfish (default URL: https://HOST[:PORT])")
+      ->expected(0, 1);
+  probe->add_option("--client-cert", l.cert, "PEM certificate offered when the server asks for one (the iKVM client's)");
+  probe->add_option("--client-key", l.key, "PEM key of --client-cert (default: in the same file)");
+  probe->add_option("--ipmi", l.ipmi, "Read the BMC clock with IPMI Get SEL Time (HOST[:PORT], lanplus)");
+  common(probe);
+  auto* fleet = app.add_subcommand("fleet", "Many BMCs at once");
+  fleet->require_subcommand(1);
+  fleet_check = fleet->add_subcommand(
+      "check",
+      "Probe every BMC of an inventory (CSV: host,port,redfish,ipmi,label) with bounded parallelism; one row a host.\n"
+      "Exit: 0 all good, 1 a finding (skew above --max-skew, a served certificate expired/expiring/not yet valid at\n"
+      "either clock, --fail-on unknown/unreachable), 2 usage error.");
+  fleet_check->add_option("INVENTORY", l.inventory, "Inventory CSV")->required();
+  fleet_check->add_option("--jobs,-j", l.jobs, "Hosts probed at once")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  fleet_check->add_option("--fail-on", l.fail_on, "Also fail on: unknown (firmware), unreachable (comma list)");
+  common(fleet_check);
+}
+
 // fwcert clock: who verifies each certificate at whose clock (the model lives in lib/src/certs/clock.cpp).
 int run_clock(const std::vector<std::string>& paths, const std::string& db, const std::string& now_text,
               const std::string& bmc_text, const std::string& format, const std::string& sig_path_opt,
@@ -535,7 +709,7 @@ int run_clock(const std::vector<std::string>& paths, const std::string& db, cons
   }
   std::vector<fwcert::ClockReport> reports;
   for (const auto& s : scans) reports.push_back(fwcert::analyze_clock(s, opts));
-  if (format == "json") std::cout << fwcert::clock_to_json(reports).dump(2) << "\n";
+  if (format == "json") std::cout << fwcert::dump_json(fwcert::clock_to_json(reports)) << "\n";
   else fwcert::write_clock_table(std::cout, reports);
   for (const auto& e : errors) std::cerr << who << ": " << e << "\n";
   if (!errors.empty()) return 2;
@@ -721,6 +895,10 @@ int main(int argc, char** argv) {
   cal->add_option("-o,--output", cal_out, "Output file ('-' for standard output)")->required();
   db_opt(cal);
 
+  LiveOptions live;
+  CLI::App *probe = nullptr, *fleet_check = nullptr;
+  add_live_subcommands(app, live, probe, fleet_check);
+
   // clock
   std::vector<std::string> clock_paths;
   std::string clock_db, clock_now, clock_bmc, clock_format = "table";
@@ -776,6 +954,10 @@ int main(int argc, char** argv) {
       return r->failed.empty() ? 0 : 2;
     }
     if (*cal) return calendar_export(db, cal_now, cal_until, cal_alarm, cal_all, cal_warn, cal_format, cal_out);
+    live.redfish_flag = probe->count("--redfish") > 0;
+    if (*probe) return run_probe(live);
+    if (*fleet_check) return run_fleet_check(live);
+
     if (*rep) return run_report(report_paths, report_db, report_now, report_html, sig_path, argv[0]);
     if (*clk) return run_clock(clock_paths, clock_db, clock_now, clock_bmc, clock_format, sig_path, argv[0]);
     if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide);

@@ -81,6 +81,13 @@ int main(int argc, char** argv) {
     // Diagnostics quote member names from the image: display() keeps their control characters off the terminal.
     for (const auto& d : tree.diagnostics)
       std::cerr << "fwextract: " << fwcert::display(image) << ": " << fwcert::display(d.message) << "\n";
+    // Not read to its end (a reader out of memory, the file truncated while read): what was read is still given.
+    auto partial = [&] {
+      if (!tree.incomplete && !mf->truncated_while_read()) return false;
+      std::cerr << "fwextract: " << fwcert::display(image) << ": not read to the end (out of memory, or the file "
+                << "changed while being read); the result is partial\n";
+      return true;
+    };
     if (list) {
       if (json) {
         std::cout << fwcert::dump_json(fwcert::tree_manifest(tree, nullptr)) << "\n";
@@ -106,7 +113,7 @@ int main(int argc, char** argv) {
           std::cout << "\n";
         }
       }
-      return 0;
+      return partial() ? 2 : 0;
     }
     auto report = fwcert::write_tree(tree, out_dir, fwcert::WriteOptions{force});
     if (!report) {
@@ -118,7 +125,7 @@ int main(int argc, char** argv) {
               << report->dirs << " directories, " << report->links << " symlinks, " << report->placeholders
               << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << out_dir
               << "/manifest.json\n";
-    return 0;
+    return partial() ? 2 : 0;
   } catch (const std::exception& e) {
     std::cerr << "fwextract: internal error: " << e.what() << "\n";
     return 3;

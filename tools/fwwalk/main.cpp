@@ -85,6 +85,10 @@ int main(int argc, char** argv) {
         continue;
       }
       fwcert::FileWalk fw{f, (*walker)->walk(mf->view(), opts)};
+      if (mf->truncated_while_read()) {
+        std::cerr << "fwwalk: " << f << ": changed while being read (truncated); the walk is partial\n";
+        rc = 2;
+      }
       if (!types.empty())
         std::erase_if(fw.result.hits, [&](const fwcert::Hit& h) {
           return std::find(types.begin(), types.end(), h.type) == types.end();

@@ -82,6 +82,17 @@ bool config_candidate(std::string_view path, uint64_t size) {
          name.find("nginx") != std::string::npos || name.find("httpd") != std::string::npos;
 }
 
+// A member path as the firmware sees it, without the root: tar and cpio store a root filesystem's files as
+// "./etc/x" or "etc/x" (`tar -C rootfs -c .`, `find . | cpio -o`), CramFS and squashfs as "/etc/x", and configs name
+// "/etc/x". "./", "/" and "//" prefixes (in any mix) are dropped.
+std::string_view rootless(std::string_view p) {
+  for (;;) {
+    if (p.size() >= 2 && p[0] == '.' && p[1] == '/') p.remove_prefix(2);
+    else if (!p.empty() && p[0] == '/') p.remove_prefix(1);
+    else return p;
+  }
+}
+
 bool looks_like_config(const Node& n) {
   return n.role == NodeRole::Member && n.kind == EntryKind::File && n.content_kept &&
          config_candidate(n.member_path, n.size);
@@ -97,6 +108,7 @@ class Scanner {
     report_.size = tree_.root().size;
     report_.now = options_.now;
     report_.warn_days = options_.warn_days;
+    report_.incomplete = tree_.incomplete;
     for (const auto& d : tree_.diagnostics) report_.problems.push_back({tree_.root().location, d});
     for (const Node& n : tree_.nodes) {
       for (const auto& d : n.diagnostics)
@@ -225,7 +237,12 @@ class Scanner {
     auto consider = [&](size_t id, const char* what) {
       const Node* m = owning_member(id);
       if (!m || !m->parent || *m->parent != fs || m->member_path.size() < 2) return;
-      if (text.find(m->member_path) == std::string_view::npos) return;
+      // Named as the firmware sees it: "/etc/x" for a member stored as "./etc/x" or "etc/x" too.
+      const std::string_view bare = rootless(m->member_path);
+      const std::string rooted = "/" + std::string(bare);
+      if (text.find(m->member_path) == std::string_view::npos &&
+          (bare.empty() || rooted == m->member_path || text.find(rooted) == std::string_view::npos))
+        return;
       out.push_back({m->member_path, std::string(what) + " named in " + cfg.member_path,
                      std::string(what) == "certificate" ? "certificate" : "key", cfg.member_path});
     };
@@ -239,8 +256,11 @@ class Scanner {
     const Node* m = owning_member(id);
     if (!m || !m->parent || *m->parent != fs) return false;
     if (m->member_path == path) return true;
+    if (path.empty()) return false;
+    // An absolute config path names the member of the root filesystem, however the archive spells the root.
+    if (path[0] == '/') return !rootless(path).empty() && rootless(m->member_path) == rootless(path);
     // Relative config paths: match on the trailing components.
-    return !path.empty() && path[0] != '/' && ends_with(m->member_path, "/" + path);
+    return ends_with(m->member_path, "/" + path);
   }
 
   static void add_role(std::vector<std::string>& roles, const std::string& role) {
@@ -312,6 +332,18 @@ ScanReport scan_input(ByteView input, const std::string& name, const Walker& wal
     report = scan_tree(tree, options);
   }
   report.sha256 = std::move(input_sha256);
+  return report;
+}
+
+ScanReport scan_file(const MappedFile& file, const std::string& name, const Walker& walker,
+                     const ScanOptions& options) {
+  ScanReport report = scan_input(file.view(), name, walker, options);
+  if (file.truncated_while_read()) {
+    report.incomplete = true;
+    report.problems.push_back({name, Diagnostic{0, Severity::Error,
+                                                "input changed while being read (truncated): the bytes past its new "
+                                                "end were read as zeros, the result is partial"}});
+  }
   return report;
 }
 

@@ -7,11 +7,101 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 #include <utility>
 
 namespace fwcert {
+namespace {
+
+// The SIGBUS guard. Reading a page of a mapped file past its end raises SIGBUS, which kills the process: a file
+// truncated while it is scanned (an image being rewritten, a download restarted) would take a whole catalog run
+// with it. The handler looks the faulting address up in a table of live mappings; when it lies in one, it maps
+// anonymous zero pages over the rest of that mapping (mmap is a plain system call, safe in a handler), marks the
+// mapping truncated and returns: the faulting read is retried and finds zeros, on whatever thread it was. No jump
+// out of C++ frames, no cost on the reading path. A fault anywhere else goes on to the handler that was there
+// before (the default one kills, as it would have).
+constexpr int kGuardSlots = 512;
+struct GuardSlot {
+  std::atomic<bool> used{false};
+  std::atomic<uintptr_t> begin{0};  // 0: no mapping (being registered or released)
+  std::atomic<uintptr_t> end{0};
+  std::atomic<bool> truncated{false};
+};
+GuardSlot g_slots[kGuardSlots];
+uintptr_t g_page = 4096;
+struct sigaction g_previous {};
+std::mutex g_install_mutex;
+
+void on_sigbus(int sig, siginfo_t* info, void* context) {
+  const uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  for (GuardSlot& slot : g_slots) {
+    const uintptr_t b = slot.begin.load(std::memory_order_acquire);
+    const uintptr_t e = slot.end.load(std::memory_order_acquire);
+    if (b == 0 || addr < b || addr >= e) continue;
+    const uintptr_t page = addr & ~(g_page - 1);
+    void* p = mmap(reinterpret_cast<void*>(page), e - page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (p == MAP_FAILED) break;
+    slot.truncated.store(true, std::memory_order_release);
+    return;
+  }
+  if ((g_previous.sa_flags & SA_SIGINFO) && g_previous.sa_sigaction) {
+    g_previous.sa_sigaction(sig, info, context);
+    return;
+  }
+  if (!(g_previous.sa_flags & SA_SIGINFO) && g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN) {
+    g_previous.sa_handler(sig);
+    return;
+  }
+  // The default action: returning retries the faulting access, which now kills the process as it would have.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(SIGBUS, &dfl, nullptr);
+}
+
+// (Re)installs the handler when it is not the current one (a test framework may have replaced it since).
+void install_guard() {
+  std::lock_guard<std::mutex> lock(g_install_mutex);
+  struct sigaction current {};
+  if (sigaction(SIGBUS, nullptr, &current) != 0) return;
+  if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_sigbus) return;
+  const long page = sysconf(_SC_PAGESIZE);
+  if (page > 0) g_page = static_cast<uintptr_t>(page);
+  struct sigaction action {};
+  action.sa_sigaction = on_sigbus;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  g_previous = current;
+  sigaction(SIGBUS, &action, nullptr);
+}
+
+// A slot for [data, data + size), or -1 when every slot is taken (the mapping is then not guarded).
+int guard(const uint8_t* data, size_t size) {
+  install_guard();
+  for (int i = 0; i < kGuardSlots; ++i) {
+    bool expected = false;
+    if (!g_slots[i].used.compare_exchange_strong(expected, true)) continue;
+    const uintptr_t b = reinterpret_cast<uintptr_t>(data);
+    g_slots[i].truncated.store(false);
+    g_slots[i].end.store(b + (size + g_page - 1) / g_page * g_page, std::memory_order_release);
+    g_slots[i].begin.store(b, std::memory_order_release);
+    return i;
+  }
+  return -1;
+}
+
+void unguard(int slot) {
+  if (slot < 0) return;
+  g_slots[slot].begin.store(0, std::memory_order_release);
+  g_slots[slot].end.store(0, std::memory_order_release);
+  g_slots[slot].used.store(false, std::memory_order_release);
+}
+
+}  // namespace
 
 MappedFile::MappedFile(MappedFile&& other) noexcept { *this = std::move(other); }
 
@@ -23,6 +113,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     mapped_ = std::exchange(other.mapped_, false);
+    guard_ = std::exchange(other.guard_, -1);
     owned_ = std::move(other.owned_);  // a vector's move keeps its buffer, so data_ still points into it
   }
   return *this;
@@ -35,6 +126,7 @@ void MappedFile::reset() {
     prefault_.request_stop();
     prefault_.join();
   }
+  unguard(std::exchange(guard_, -1));
   if (mapped_ && data_) munmap(const_cast<uint8_t*>(data_), size_);
   data_ = nullptr;
   size_ = 0;
@@ -74,6 +166,7 @@ Result<MappedFile> MappedFile::open(const std::string& path, bool prefault) {
     f.data_ = static_cast<const uint8_t*>(p);
     f.size_ = static_cast<size_t>(st.st_size);
     f.mapped_ = true;
+    f.guard_ = guard(f.data_, f.size_);
     // Page faults cost as much as the scan itself on a cached file: take them on another core, ahead of the reader
     // (which starts at the beginning too, so this thread touches pages in the same order, one per page).
     if (prefault && f.size_ >= (size_t{4} << 20) && std::thread::hardware_concurrency() > 1) {
@@ -96,6 +189,10 @@ Result<MappedFile> MappedFile::open(const std::string& path, bool prefault) {
   }
   ::close(fd);
   return f;
+}
+
+bool MappedFile::truncated_while_read() const {
+  return guard_ >= 0 && g_slots[guard_].truncated.load(std::memory_order_acquire);
 }
 
 Result<MappedFile> MappedFile::open_input(const std::string& path, bool prefault) {

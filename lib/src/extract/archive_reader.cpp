@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "fwcert/core/big_block.hpp"
@@ -492,7 +493,8 @@ bool cheap_skip(archive* a, bool size_known) {
 
 class ArchiveReader {
  public:
-  ArchiveReader(ByteView view, Budget& budget) : view_(view), budget_(budget) {
+  ArchiveReader(ByteView view, Budget& budget, const MemberVisitor& visit)
+      : view_(view), budget_(budget), visit_(visit) {
     // The decoding work one archive may cause (kept plus skipped output): the ratio limit over the whole input.
     work_cap_ = std::max<uint64_t>(kMiB, view.size() < (uint64_t{1} << 40) ? view.size() * budget.limits().max_ratio
                                                                           : ~uint64_t{0});
@@ -608,6 +610,7 @@ class ArchiveReader {
         consecutive_errors = 0;
         keep_going = read_data(a, e, entry, at);
       }
+      resolve_hard_link(entry, at);
       result_.entries.push_back(std::move(entry));
       if (!keep_going) return;
       if (consecutive_errors >= kMaxConsecutiveErrors) {
@@ -668,7 +671,10 @@ class ArchiveReader {
     const bool cheap = cheap_skip(a, archive_entry_size_is_set(e) != 0);
     const uint64_t cap = budget_.allowance(view_.size());
     const std::string cap_name = limit_name(budget_, view_.size(), cap);
-    Buffer out;
+    // Streaming: one scratch buffer for every member, handed to the visitor and let go unless it keeps a copy.
+    Buffer local;
+    Buffer& out = visit_ ? scratch_ : local;
+    out.clear();
     // The size the header states (when it states one) is room to reserve, no more: growing by doubling would copy
     // and fault in the content about twice. A lie only costs address space: the reservation is bounded by the cap
     // and by 256 MiB (beyond that the buffer grows as before), and one that cannot be had is simply not made.
@@ -694,7 +700,7 @@ class ArchiveReader {
           add(entry.diagnostics, at, Severity::Warning,
               "data of \"" + entry.path + "\" damaged after " + std::to_string(out.size()) + " bytes: " + why);
         }
-        if (is_file && !out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+        if (is_file) give(entry, out);
         // FATAL leaves the archive unusable; FAILED/WARN/RETRY let the next header be tried.
         return n != ARCHIVE_FATAL;
       }
@@ -723,19 +729,19 @@ class ArchiveReader {
       }
       if (over_work_cap(a)) {
         entry.complete = false;
-        if (!out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+        give(entry, out);
         stop_for_work(at);
         return false;
       }
     }
-    if (is_file && !out.empty()) entry.data = std::make_shared<const Buffer>(std::move(out));
+    const size_t read = out.size();
+    if (is_file) give(entry, out);
     if (!stopped_by_limit) return true;
 
     entry.complete = false;
     result_.limited = true;
     add(entry.diagnostics, at, Severity::Warning,
-        "content of \"" + entry.path + "\" cut at " + std::to_string(entry.data ? entry.data->size() : 0) +
-            " bytes by the " + limit);
+        "content of \"" + entry.path + "\" cut at " + std::to_string(read) + " bytes by the " + limit);
     if (budget_.used_bytes() >= budget_.limits().max_total_bytes) {
       add(result_.diagnostics, at, Severity::Warning, "stopped: " + limit + " reached");
       return false;
@@ -754,8 +760,78 @@ class ArchiveReader {
     }
   }
 
+  // The content read for the current entry becomes the entry's; streaming, the visitor sees it first and the entry
+  // keeps a copy only when it asks.
+  void give(Entry& entry, Buffer& out) {
+    if (out.empty()) return;
+    if (!visit_) {
+      entry.data = std::make_shared<const Buffer>(std::move(out));
+      return;
+    }
+    if (visit_(result_.entries.size(), entry, ByteView(out.data(), out.size()))) {
+      entry.data = std::make_shared<const Buffer>(std::move(out));  // moved, not copied: the next member starts afresh
+      out = Buffer();
+    } else {
+      entry.unkept_size = out.size();
+      out.clear();
+    }
+  }
+
+  // Hard links (a File entry with a link target): tar stores the content once, under the first name, and later names
+  // are links without data; cpio stores it with the last name, and earlier ones are empty. Every name gets the
+  // content, shared with the member it names. Links only name members read before them, so there is no cycle and
+  // no chain to follow (a link's content is already resolved when a later link names it); the bytes are drawn from
+  // the budget again because every name is walked again.
+  void resolve_hard_link(Entry& entry, uint64_t at) {
+    if (entry.kind != EntryKind::File || entry.path.empty()) return;
+    const size_t index = result_.entries.size();
+    if (!entry.link_target.empty()) {
+      auto it = files_.find(std::string(rootless(entry.link_target)));
+      if (it == files_.end()) {
+        add(entry.diagnostics, at, Severity::Warning,
+            "hard link \"" + entry.path + "\": its target \"" + entry.link_target + "\" is not an earlier member");
+      } else {
+        Entry& target = result_.entries[it->second];
+        const bool has = entry.data || !entry.view.empty() || entry.unkept_size;
+        const bool target_has = target.data || !target.view.empty() || target.unkept_size;
+        if (!has && target_has) share_content(target, entry, at);
+        else if (has && !target_has) share_content(entry, target, at);
+      }
+    }
+    files_[std::string(rootless(entry.path))] = index;
+  }
+
+  void share_content(const Entry& from, Entry& to, uint64_t at) {
+    const uint64_t n = from.content().size();
+    if (n > 0 && !budget_.take_bytes(n)) {
+      result_.limited = true;
+      to.complete = false;
+      add(to.diagnostics, at, Severity::Warning,
+          "hard link \"" + to.path + "\" left empty: total output limit (" +
+              std::to_string(budget_.limits().max_total_bytes) + " bytes) reached");
+      return;
+    }
+    to.data = from.data;
+    to.view = from.view;
+    to.keep = from.keep;
+    to.unkept_size = from.unkept_size;  // streamed and let go: the same, for the same walk would find the same
+    to.complete = from.complete;
+    to.encrypted = from.encrypted;
+  }
+
+  static std::string_view rootless(std::string_view p) {
+    for (;;) {
+      if (p.size() >= 2 && p[0] == '.' && p[1] == '/') p.remove_prefix(2);
+      else if (!p.empty() && p[0] == '/') p.remove_prefix(1);
+      else return p;
+    }
+  }
+
   ByteView view_;
   Budget& budget_;
+  const MemberVisitor& visit_;
+  Buffer scratch_;  // streaming: the current member's content
+  std::unordered_map<std::string, size_t> files_;  // file members by path (without "./" or "/"), for hard links
   ExtractResult result_;
   uint64_t work_ = 0;
   uint64_t work_cap_ = 0;
@@ -764,11 +840,12 @@ class ArchiveReader {
 
 }  // namespace
 
-ExtractResult read_archive(ByteView archive_bytes, Budget& budget) {
+ExtractResult read_archive(ByteView archive_bytes, Budget& budget, const MemberVisitor& visit) {
   try {
-    return ArchiveReader(archive_bytes, budget).run();
+    return ArchiveReader(archive_bytes, budget, visit).run();
   } catch (const std::exception& ex) {  // allocation failure: report, never propagate
     ExtractResult r;
+    r.failed = true;
     r.diagnostics.push_back(
         {archive_bytes.base(), Severity::Error, std::string("archive reader failed: ") + ex.what()});
     return r;
@@ -830,6 +907,7 @@ ExtractResult read_stream(ByteView stream, const std::string& format, Budget& bu
     sink.give_to(entry);
     result.entries.push_back(std::move(entry));
   } catch (const std::exception& ex) {
+    result.failed = true;
     result.diagnostics.push_back({stream.base(), Severity::Error, std::string("stream reader failed: ") + ex.what()});
   }
   return result;

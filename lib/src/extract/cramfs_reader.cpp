@@ -278,7 +278,10 @@ class CramfsReader {
         }
       }
     });
-    if (no_memory) diag(0, Severity::Error, "cannot allocate memory for a file's contents; some files are incomplete");
+    if (no_memory) {
+      out_.failed = true;
+      diag(0, Severity::Error, "cannot allocate memory for a file's contents; some files are incomplete");
+    }
     std::shared_ptr<const void> keep = block;
     for (Job& j : jobs) {
       Entry& e = out_.entries[j.entry];

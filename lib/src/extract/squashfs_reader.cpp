@@ -214,7 +214,9 @@ std::optional<uint64_t> listing_location(const sqfs_inode_generic_t& in) {
 
 class SquashfsReader {
  public:
-  SquashfsReader(ByteView fs, Budget& budget) : fs_(fs), budget_(budget) { init_memory_file(file_, fs); }
+  SquashfsReader(ByteView fs, Budget& budget, const MemberVisitor& visit) : fs_(fs), budget_(budget), visit_(visit) {
+    init_memory_file(file_, fs);
+  }
 
   ExtractResult run() {
     if (open()) {
@@ -522,8 +524,11 @@ class SquashfsReader {
                                    std::to_string(size) + " bytes (file, total or ratio limit)"});
     }
 
-    // Grow the buffer as data actually decompresses: the stored size alone must not make us allocate.
-    Buffer buf;
+    // Grow the buffer as data actually decompresses: the stored size alone must not make us allocate. Streaming, one
+    // scratch buffer serves every file (see MemberVisitor).
+    Buffer local;
+    Buffer& buf = visit_ ? scratch_ : local;
+    buf.clear();
     const uint64_t chunk = std::max<uint64_t>(super_.block_size, 4096);
     uint64_t off = 0;
     while (off < want) {
@@ -546,11 +551,19 @@ class SquashfsReader {
       off += static_cast<uint64_t>(got);
       buf.resize(static_cast<size_t>(off));
     }
+    if (visit_ && !buf.empty() && !visit_(out_.entries.size(), e, ByteView(buf.data(), buf.size()))) {
+      e.unkept_size = buf.size();  // looked at where it was read, not kept
+      buf.clear();
+      return;
+    }
     e.data = std::make_shared<const Buffer>(std::move(buf));
+    if (visit_) scratch_ = Buffer();  // moved into the entry: the next file starts afresh
   }
 
   ByteView fs_;
   Budget& budget_;
+  const MemberVisitor& visit_;
+  Buffer scratch_;  // streaming: the current file's content
   ExtractResult out_;
   MemoryFile file_{};
   sqfs_super_t super_{};
@@ -567,6 +580,15 @@ class SquashfsReader {
 
 }  // namespace
 
-ExtractResult read_squashfs(ByteView fs, Budget& budget) { return SquashfsReader(fs, budget).run(); }
+ExtractResult read_squashfs(ByteView fs, Budget& budget, const MemberVisitor& visit) {
+  try {
+    return SquashfsReader(fs, budget, visit).run();
+  } catch (const std::exception& ex) {  // allocation failure: report, never propagate
+    ExtractResult r;
+    r.failed = true;
+    r.diagnostics.push_back({fs.base(), Severity::Error, std::string("squashfs reader failed: ") + ex.what()});
+    return r;
+  }
+}
 
 }  // namespace fwcert

@@ -101,7 +101,12 @@ class Builder {
     root.size = input.size();
     if (options_.hash_nodes) root.sha256 = sha256_hex(root.content);
     t_.nodes.push_back(std::move(root));
-    expand(0);
+    try {
+      expand(0);
+    } catch (const std::exception& ex) {  // out of memory past the readers' own catches: say what was not read
+      t_.incomplete = true;
+      t_.diagnostics.push_back({0, Severity::Error, std::string("extraction stopped: ") + ex.what()});
+    }
     t_.extracted_bytes = budget_.used_bytes();
   }
 
@@ -116,6 +121,7 @@ class Builder {
   }
 
   void note_limit(const ExtractResult& r, const std::string& where) {
+    if (r.failed) t_.incomplete = true;
     if (r.limited && !limit_noted_) {
       limit_noted_ = true;
       t_.diagnostics.push_back({0, Severity::Warning, "extraction limit reached in " + where + "; result is partial"});
@@ -137,7 +143,8 @@ class Builder {
     return add(std::move(n), parent);
   }
 
-  // The walks a streaming CramFS read makes of its files (by entry index), gathered from its threads.
+  // The walks a streaming read (CramFS, squashfs, archive) makes of its files (by entry index), gathered from its
+  // threads.
   struct StreamedWalks {
     std::mutex mutex;
     std::vector<std::pair<size_t, WalkResult>> walks;
@@ -153,8 +160,8 @@ class Builder {
   static ExtractResult read_container(const std::string& type, ByteView region, Budget& budget,
                                       const CramfsReadOptions& cramfs) {
     return type == "cramfs"     ? read_cramfs(region, budget, cramfs)
-           : type == "squashfs" ? read_squashfs(region, budget)
-                                : read_archive(region, budget);
+           : type == "squashfs" ? read_squashfs(region, budget, cramfs.visit)
+                                : read_archive(region, budget, cramfs.visit);
   }
 
   // Nodes at least this large have their containers read ahead while they are walked.

@@ -210,8 +210,8 @@ std::optional<Hit> validate_gzip(const ValidateInput& in) {
   };
   if ((*flg & 0x08) && !read_zstring(name)) return std::nullopt;
   if ((*flg & 0x10) && !read_zstring(comment)) return std::nullopt;
-  for (unsigned char c : name)
-    if (c < 0x20 || c == 0x7f) return std::nullopt;  // a file name with control characters is not a gzip header
+  // A name with control bytes is still a gzip header (gzip -dc reads it; RFC 1952 only asks for ISO 8859-1 by
+  // convention): what decides is the deflate data and the trailer below. The name is shown through printable().
   bool header_crc_bad = false;
   if (*flg & 0x02) {  // FHCRC: low 16 bits of the CRC-32 of the header bytes before it
     auto stored = v.u16le(pos);

@@ -14,7 +14,6 @@ using nlohmann::json;
 
 std::string utf8(std::string_view s) { return valid_utf8(s); }
 
-// display() of report/text.hpp is the one terminal sanitiser (control, invalid and bidi bytes escaped).
 
 std::string time_text(const TimeValue& t) {
   if (!t.unix) return "invalid date \"" + t.raw + "\"";

@@ -177,7 +177,8 @@ void write_one_table(std::ostream& out, const ScanReport& r, const ScanTableOpti
   out << "  clock " << format_rfc3339(r.now) << ", warning window " << r.warn_days << " days\n\n";
 
   if (r.certificates.empty()) {
-    out << "  no certificates found\n";
+    out << (r.incomplete ? "  no certificates found in the part that could be read (see the problems)\n"
+                         : "  no certificates found\n");
   } else {
     using Row = std::vector<std::string>;
     enum Col { kStatus, kNotAfter, kDays, kCn, kFindings, kRole, kWhere, kKey, kCols };

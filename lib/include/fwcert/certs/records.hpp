@@ -88,6 +88,9 @@ struct ScanReport {
   std::vector<CertRecord> certificates;  // sorted by notAfter (invalid dates last)
   std::vector<PrivateKey> keys;
   std::vector<ScanProblem> problems;
+  // The input could not be read to its end (a reader ran out of memory, the file shrank while it was read): what is
+  // listed is a lower bound, never "nothing there". One Error problem says why; a tool exits 2 (unreadable input).
+  bool incomplete = false;
 };
 
 }  // namespace fwcert

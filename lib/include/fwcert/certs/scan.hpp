@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fwcert/certs/records.hpp"
+#include "fwcert/core/mapped_file.hpp"
 #include "fwcert/extract/tree.hpp"
 
 namespace fwcert {
@@ -20,6 +21,9 @@ struct ScanOptions {
 // Scans one input (a firmware image, a vendor zip, a certificate, key or keystore file). `name` is how locations
 // start. Never throws on bad bytes: problems are reported in ScanReport::problems.
 ScanReport scan_input(ByteView input, const std::string& name, const Walker& walker, const ScanOptions& options);
+
+// scan_input on a mapped file, which also reports a file that was truncated while it was read (ScanReport::incomplete).
+ScanReport scan_file(const MappedFile& file, const std::string& name, const Walker& walker, const ScanOptions& options);
 
 // The same on an already built tree.
 ScanReport scan_tree(const Tree& tree, const ScanOptions& options);

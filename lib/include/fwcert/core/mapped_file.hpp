@@ -42,6 +42,10 @@ class MappedFile {
   ByteView view() const { return ByteView(data_, size_, 0); }
   const std::string& path() const { return path_; }
   size_t size() const { return size_; }
+  // True once a read of the mapping met a page past the file's end: the file shrank (was truncated) while it was
+  // mapped. Such a read does not kill the process (SIGBUS): a handler maps zeros over the rest of the mapping, so
+  // the reader sees zero bytes from there on and goes on; the caller must then report the input as not read.
+  bool truncated_while_read() const;
 
  private:
   void reset();
@@ -51,6 +55,7 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool mapped_ = false;
+  int guard_ = -1;  // this mapping's slot in the SIGBUS guard's table (-1: not guarded)
   std::vector<uint8_t> owned_;  // read_all's bytes (data_ points into it); empty for a mapping
 };
 

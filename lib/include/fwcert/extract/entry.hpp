@@ -103,6 +103,7 @@ struct ExtractResult {
   std::vector<Diagnostic> diagnostics;  // about the container as a whole (absolute offsets)
   bool recovered = false;               // rebuilt from damaged metadata (e.g. CramFS without a superblock)
   bool limited = false;                 // a limit stopped the reader early
+  bool failed = false;  // the reader itself failed (out of memory): the container was not read to its end
 };
 
 }  // namespace fwcert

@@ -9,6 +9,11 @@
 
 namespace fwcert {
 
+// Streaming readers hand each file's content to a visitor where it is read (with the index its entry will have in
+// the result); the entry keeps a copy only when the visitor returns true, else it records the size read in
+// Entry::unkept_size. The content is valid during the call only.
+using MemberVisitor = std::function<bool(size_t entry, const Entry& e, ByteView content)>;
+
 struct CramfsReadOptions {
   uint32_t block_size = 0;  // 0: try 4096, then other page sizes, keep the one whose blocks inflate to the right sizes
   unsigned threads = 1;     // threads inflating file contents (the result is the same for any count)
@@ -18,7 +23,7 @@ struct CramfsReadOptions {
   // in any order), and the entry keeps a copy only when visit returns true. An entry not kept has no content and
   // records what was read in Entry::unkept_size. A caller that looks at most files once (a certificate scan walks
   // them) saves the memory and the page faults of holding them all. Symlink targets are always kept.
-  std::function<bool(size_t entry, const Entry& e, ByteView content)> visit;
+  MemberVisitor visit;
 };
 
 // CramFS, both byte orders, v1/v2, holes, uncompressed and direct block pointers (flag 0x800), symlinks, devices.
@@ -30,14 +35,17 @@ ExtractResult read_cramfs(ByteView fs, Budget& budget, const CramfsReadOptions& 
 ExtractResult recover_cramfs(ByteView fs, Budget& budget, const CramfsReadOptions& options = {});
 
 // Archives through libarchive, read from memory: zip/jar, tar, every cpio flavour, 7z, ar, iso9660 (and any filter
-// libarchive applies on top: tar.gz, cpio.xz...). Encrypted entries are listed with encrypted = true.
-ExtractResult read_archive(ByteView archive, Budget& budget);
+// libarchive applies on top: tar.gz, cpio.xz...). Encrypted entries are listed with encrypted = true. A hard link
+// gets the content of the member it names (shared, not copied; drawn from the budget again, since it is walked
+// again). With `visit`, members are streamed (see MemberVisitor): memory follows the largest member, not the total.
+ExtractResult read_archive(ByteView archive, Budget& budget, const MemberVisitor& visit = {});
 
 // One compressed stream (gzip, bzip2, xz, lzma, zstd, lz4, lzo = an lzop container) decoded to its end. `format` names the stream kind.
 // A single entry with an empty path holds the output; trailing bytes after the stream are ignored.
 ExtractResult read_stream(ByteView stream, const std::string& format, Budget& budget);
 
 // squashfs (v4; compressions that the Debian build of libsquashfs supports).
-ExtractResult read_squashfs(ByteView fs, Budget& budget);
+// With `visit`, files are streamed (see MemberVisitor).
+ExtractResult read_squashfs(ByteView fs, Budget& budget, const MemberVisitor& visit = {});
 
 }  // namespace fwcert

@@ -70,7 +70,8 @@ struct ExtractOptions {
   // root directory that follows it). Images with an ASPEED [img] index get this for free: every indexed image with
   // no structure found at its base is tried.
   std::vector<uint64_t> cramfs_at;
-  // Streaming. When set (and hash_nodes is off), the files of a CramFS are walked where they are inflated, and a
+  // Streaming. When set (and hash_nodes is off), the files of a CramFS, a squashfs or an archive (zip, tar, cpio,
+  // ...) are walked where they are decompressed, and a
   // file's content stays in the tree only when its walk finds something in it or this predicate asks for it (a
   // certificate scan asks for configuration files). The other members keep their metadata and size but no content
   // (Node::content_kept). A firmware image's filesystems hold tens of MiB of programs with no structure inside; not
@@ -83,6 +84,9 @@ class Tree {
   std::vector<Node> nodes;               // nodes[0] is the input
   std::vector<Diagnostic> diagnostics;   // limits reached and other whole-tree problems
   uint64_t extracted_bytes = 0;
+  // A reader failed for want of a resource (memory), not because of the bytes: part of the input was not looked at.
+  // The reason is an Error diagnostic of the node (or of the tree).
+  bool incomplete = false;
 
   const Node& root() const { return nodes.front(); }
   const Node* find(const std::string& location) const;
