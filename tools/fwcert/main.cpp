@@ -735,7 +735,8 @@ int run_report(const std::vector<std::string>& paths, const std::string& db, con
     if (!m) return std::cerr << who << ": " << db << ": " << m.error().message << "\n", 2;
     model = std::move(*m);
   } else {
-    auto walker = fwcert::make_default_walker(sig_path_opt.empty() ? fwcert::default_signature_path(argv0) : sig_path_opt);
+    auto sigs = sig_path_opt.empty() ? fwcert::default_signature_path(argv0) : sig_path_opt;
+    auto walker = fwcert::make_default_walker(sigs);
     if (!walker) return std::cerr << who << ": " << walker.error().message << "\n", 2;
     fwcert::ScanOptions so;
     so.now = *now;

@@ -46,8 +46,9 @@ constexpr std::string_view kStyle = R"(
 :root{--valid:#2e7d32;--expiring:#e0a100;--expired:#c62828;--nyv:#1565c0;--invalid:#757575}
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#111;background:#fff}
 h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:1.5em}
-table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
-th{background:#f0f0f0}td.n{text-align:right}.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
+table{border-collapse:collapse;margin:.5em 0}
+th,td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}th{background:#f0f0f0}
+td.n{text-align:right}.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
 .grid{display:flex;flex-wrap:wrap;gap:1.5em}.grid>div{min-width:14em}
 .tag{display:inline-block;min-width:7.5em;padding:0 4px;border:1px solid #333;font-weight:600;font-size:12px}
 .t-valid{background:#c8e6c9}.t-expiring{background:#fff3c4}.t-expired{background:#ffcdd2}
@@ -220,13 +221,14 @@ void write_timeline(std::string& h, const ReportModel& m) {
        "\" role=\"group\" aria-label=\"Timeline: one bar per certificate from notBefore to notAfter\">\n";
   // Patterns: colour plus a texture, so status never rests on colour alone (and survives greyscale printing).
   h += "<defs>"
-       "<pattern id=\"p-valid\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\"><rect width=\"6\" height=\"6\" "
-       "fill=\"#66bb6a\"/></pattern>"
+       "<pattern id=\"p-valid\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\">"
+       "<rect width=\"6\" height=\"6\" fill=\"#66bb6a\"/></pattern>"
        "<pattern id=\"p-expiring\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
-       "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#ffd54f\"/><rect width=\"2\" height=\"6\" "
-       "fill=\"#8d6e00\"/></pattern>"
-       "<pattern id=\"p-expired\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\"><rect width=\"6\" height=\"6\" "
-       "fill=\"#ef5350\"/><path d=\"M0 0L6 6M6 0L0 6\" stroke=\"#5d0000\" stroke-width=\"1\"/></pattern>"
+       "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#ffd54f\"/>"
+       "<rect width=\"2\" height=\"6\" fill=\"#8d6e00\"/></pattern>"
+       "<pattern id=\"p-expired\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\">"
+       "<rect width=\"6\" height=\"6\" fill=\"#ef5350\"/>"
+       "<path d=\"M0 0L6 6M6 0L0 6\" stroke=\"#5d0000\" stroke-width=\"1\"/></pattern>"
        "<pattern id=\"p-not-yet-valid\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\"><rect width=\"6\" "
        "height=\"6\" fill=\"#64b5f6\"/><circle cx=\"3\" cy=\"3\" r=\"1.2\" fill=\"#0d2f5e\"/></pattern>"
        "<pattern id=\"p-invalid-date\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\"><rect width=\"8\" "
@@ -286,7 +288,8 @@ void write_timeline(std::string& h, const ReportModel& m) {
   }
 
   for (const auto& [key, certs] : groups) {
-    std::string head = key + " (" + std::to_string(certs.size()) + (certs.size() == 1 ? " certificate)" : " certificates)");
+    std::string head =
+        key + " (" + std::to_string(certs.size()) + (certs.size() == 1 ? " certificate)" : " certificates)");
     h += "<g class=\"group\"><text x=\"4\" y=\"" + num(y + 12) + "\" font-weight=\"bold\">" +
          esc(fit_middle(display(head), 150)) + "<title>" + esc(head) + "</title></text>";
     h += "<line x1=\"4\" x2=\"" + num(kPlotX1) + "\" y1=\"" + num(y + 14.5) + "\" y2=\"" + num(y + 14.5) +
@@ -296,8 +299,8 @@ void write_timeline(std::string& h, const ReportModel& m) {
       std::string st(to_string(c->status));
       std::string info = details(*c);
       h += "<g class=\"bar s-" + st + "\" tabindex=\"0\" role=\"img\" data-sha256=\"" + esc(c->cert.sha256) +
-           "\" aria-label=\"" + esc(name_of(c->cert) + ": " + info) + "\"><title>" + esc(name_of(c->cert) + "\n" + info) +
-           "</title>";
+           "\" aria-label=\"" + esc(name_of(c->cert) + ": " + info) + "\"><title>" +
+           esc(name_of(c->cert) + "\n" + info) + "</title>";
       // The row label carries the status as a word: the first signal, colour and texture come second.
       h += "<text x=\"4\" y=\"" + num(y + 11) + "\"><tspan font-weight=\"bold\" font-family=\"monospace\">" +
            esc(upper(st == "not-yet-valid" ? "not yet" : st == "invalid-date" ? "bad date" : st)) +
@@ -355,8 +358,8 @@ void write_summary(std::string& h, const ReportModel& m) {
   }
   h += "<section id=\"summary\"><h2>Summary</h2><div class=\"grid\"><div><table><tbody>";
   h += "<tr><th scope=\"row\">Images</th><td class=\"n\">" + std::to_string(m.images.size()) + "</td></tr>";
-  h += "<tr><th scope=\"row\">Unique certificates</th><td class=\"n\" id=\"n-certs\">" + std::to_string(m.certs.size()) +
-       "</td></tr>";
+  h += "<tr><th scope=\"row\">Unique certificates</th><td class=\"n\" id=\"n-certs\">" +
+       std::to_string(m.certs.size()) + "</td></tr>";
   h += "<tr><th scope=\"row\">Certificate locations</th><td class=\"n\">" + std::to_string(placements) + "</td></tr>";
   h += "<tr><th scope=\"row\">Private keys</th><td class=\"n\">" + std::to_string(m.private_keys) + "</td></tr>";
   h += "</tbody></table></div><div><table><caption>By status</caption><tbody>";
@@ -365,7 +368,8 @@ void write_summary(std::string& h, const ReportModel& m) {
     h += "<tr><td>" + status_tag(s) + "</td><td class=\"n\">" + std::to_string(by_status[s]) + "</td></tr>";
   h += "</tbody></table></div><div><table><caption>By anomaly</caption><tbody>";
   if (by_anomaly.empty()) h += "<tr><td>none</td><td class=\"n\">0</td></tr>";
-  for (const auto& [a, n] : by_anomaly) h += "<tr><td>" + esc(a) + "</td><td class=\"n\">" + std::to_string(n) + "</td></tr>";
+  for (const auto& [a, n] : by_anomaly)
+    h += "<tr><td>" + esc(a) + "</td><td class=\"n\">" + std::to_string(n) + "</td></tr>";
   h += "</tbody></table></div></div>";
 
   std::vector<const ReportCert*> next;
