@@ -184,6 +184,13 @@ row 0 "--now 2026-01-01 --wide" "STATUS" ""
 row 0 "--pkcs12-password foo @FILES@ --now 2026-01-01 --pkcs12-password bar --format json" '"format_version"' ""
 row 1 "--fail-on not-yet-valid @FILES@ --now 2026-01-01" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password= @FILES@" "" ""  # an empty password, not A.bin
+row 0 "--now 2026-01-01 --format prometheus" "^fwcert_cert_not_after_seconds[{]" ""
+row 0 "--now 2026-01-01 --fail-on compromised" "" "private key is public"
+# A list naming the sample's private key: every input is flagged and fails.
+spki=$("$FWCERT" scan --format json A.bin | python3 -c 'import json, sys; print(json.load(sys.stdin)["inputs"][0]["keys"][0]["spki_sha256"])')
+[ ${#spki} = 64 ] || fail "no SPKI SHA-256 for the sample's key: '$spki'"
+printf '%s\tcontract test\thttps://example.invalid\tthe sample key\n' "$spki" >extra-keys.tsv
+row 1 "--now 2026-01-01 --compromised-keys $W/extra-keys.tsv --fail-on compromised" "private key is public .contract test." ""
 
 # ----------------------------------------------------------------------------------------------------------------
 # fwcert catalog add: the images land in the catalog named by --db.
@@ -249,6 +256,21 @@ row 0 "--db $cat --shared" "RSA" ""
 row 0 "--db $cat --format json" '"public_key_sha256"' ""
 row 0 "--db $cat --format csv" "^public_key_sha256," ""
 row 0 "--db $cat --format table" "^PUBLIC_KEY_SHA256" ""
+NAMES=()
+row 0 "--db $cat --compromised --format csv" "^public_key_sha256," "RSA"  # the sample's key is not on the list
+NAMES=(A.bin B.bin)
+row 0 "--db $cat --compromised --compromised-keys $W/extra-keys.tsv" "private key is public .contract test." ""
+
+P=("$FWCERT" catalog export)
+row 0 "--db $cat --now 2026-01-01" "^fwcert_cert_not_after_seconds[{]" ""
+row 0 "--db $cat --now 2026-01-01 --format prometheus" "^fwcert_cert_expired[{]" ""
+row 0 "--db $cat --now 2026-06-01 --warn-days 10" 'fwcert_cert_expired[{].*subject_cn="IPMI".*[}] 1$' ""
+row 0 "--db $cat --now 2026-01-01 --compromised-keys $W/extra-keys.tsv" 'source="contract test"[}] 1$' ""
+row 0 "--db $cat --now 2026-01-01 -o -" "^fwcert_cert_expired[{]" ""
+AFTER="cat @OUT@.prom"
+row 0 "--db $cat --now 2026-01-01 -o @OUT@.prom" "^fwcert_cert_expired[{]" ""
+row 0 "--db $cat --now 2026-01-01 --output @OUT@.prom" "^fwcert_cert_expired[{]" ""
+AFTER=""
 
 P=("$FWCERT" catalog merge)
 FILES=("$W/merged.sqlite" "$W/s1.sqlite" "$W/s2.sqlite")
@@ -294,8 +316,8 @@ help_options() {  # the option names in the Options section of a --help
     sed 's/{.*}$//'
 }
 for cmd in "$FWWALK" "$FWEXTRACT" "$FWCERT scan" "$FWCERT catalog add" "$FWCERT catalog list" \
-  "$FWCERT catalog certs" "$FWCERT catalog where" "$FWCERT catalog keys" "$FWCERT catalog merge" "$FWCERT calendar" \
-  "$FWCERT report"; do
+  "$FWCERT catalog certs" "$FWCERT catalog where" "$FWCERT catalog keys" "$FWCERT catalog export" \
+  "$FWCERT catalog merge" "$FWCERT calendar" "$FWCERT report"; do
   read -ra C <<<"$cmd"
   listed=$(help_options "${C[@]}")
   [ -n "$listed" ] || fail "${C[*]} --help lists no option"
@@ -319,7 +341,7 @@ for tool in "fwwalk:$FWWALK" "fwextract:$FWEXTRACT" "fwcert:$FWCERT"; do
   [ "$name" = fwcert ] || grep -q -- "--no-such-option" <<<"$err" || fail "$name: unknown option not named"
 done
 for sub in "scan" "catalog" "catalog add" "catalog list" "catalog certs" "catalog where" "catalog keys" \
-  "catalog merge" "calendar" "report"; do
+  "catalog export" "catalog merge" "calendar" "report"; do
   read -ra S <<<"$sub"
   run 0 "$FWCERT" "${S[@]}" --help
   run 2 "$FWCERT" "${S[@]}" --no-such-option A.bin

@@ -1,6 +1,7 @@
 // fwcert report --html: the page writer on hand-made models (escaping, one bar per certificate, windows, odd dates,
 // the script's CSP hash) and the atomic write.
 #include <openssl/evp.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include "fwcert/report/html_report.hpp"
+#include "fwcert/report/metrics.hpp"
 #include "support.hpp"
 
 using fwcert::CertStatus;
@@ -185,7 +187,7 @@ TEST_CASE("html: hundreds of loose files are grouped by folder, not one group pe
   CHECK(h.find("keys/certificates/ (300 certificates)") != std::string::npos);
 }
 
-TEST_CASE("html: the page is written atomically", "[html]") {
+TEST_CASE("html: the page is written atomically (write_file_atomically of report/metrics)", "[html]") {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("fwcert-html-" + std::to_string(::getpid()));
   fs::remove_all(dir);

@@ -451,7 +451,7 @@ TEST_CASE("scan SARIF: rules, results, levels, locations") {
   CHECK(driver.at("name") == "fwcert");
   std::vector<std::string> ids;
   for (const auto& r : driver.at("rules")) ids.push_back(r.at("id"));
-  CHECK(ids == std::vector<std::string>{"FWCERT001", "FWCERT002", "FWCERT003", "FWCERT004", "FWCERT005", "FWCERT006"});
+  CHECK(ids == std::vector<std::string>{"FWCERT001", "FWCERT002", "FWCERT003", "FWCERT004", "FWCERT005", "FWCERT006", "FWCERT007"});
   CHECK(driver.at("rules").at(0).at("name") == "certificate-expired");
   CHECK(driver.at("rules").at(4).at("name") == "private-key-in-firmware");
   CHECK(driver.at("rules").at(5).at("name") == "weak-certificate");

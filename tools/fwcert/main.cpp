@@ -30,6 +30,7 @@
 #include "fwcert/report/catalog_report.hpp"
 #include "fwcert/report/clock_report.hpp"
 #include "fwcert/report/html_report.hpp"
+#include "fwcert/report/metrics.hpp"
 #include "fwcert/report/scan_report.hpp"
 #include "fwcert/report/text.hpp"
 #include "fwcert/scan/walker.hpp"
@@ -74,7 +75,7 @@ bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
 
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
-             const char* argv0, bool wide) {
+             const char* argv0, bool wide, const std::vector<std::string>& compromised_files) {
   fwcert::ScanOptions opts;
   opts.warn_days = warn_days;
   opts.pkcs12_passwords = passwords;
@@ -93,13 +94,13 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   {
     std::stringstream ss(fail_on_text);
     std::string item;
-    static const std::set<std::string> kKnown = {"expired", "not-yet-valid", "expiring", "invalid-date", "private-key",
-                                                 "weak"};
+    static const std::set<std::string> kKnown = {"expired", "not-yet-valid", "expiring",   "invalid-date",
+                                                 "private-key", "weak",          "compromised"};
     while (std::getline(ss, item, ',')) {
       if (item.empty()) continue;
       if (!kKnown.count(item)) {
         std::cerr << "fwcert scan: --fail-on: unknown condition '" << item
-                  << "' (use expired, not-yet-valid, expiring, invalid-date, private-key, weak)\n";
+                  << "' (use expired, not-yet-valid, expiring, invalid-date, private-key, weak, compromised)\n";
         return 2;
       }
       fail_on.insert(item);
@@ -111,6 +112,9 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
     std::cerr << "fwcert scan: " << walker.error().message << "\n";
     return 2;
   }
+  auto compromised = fwcert::load_compromised_keys(argv0, compromised_files);
+  if (!compromised) return std::cerr << "fwcert scan: " << compromised.error().message << "\n", 2;
+  opts.compromised_keys = &*compromised;
 
   std::vector<std::string> errors, files;
   std::vector<fwcert::UnreadableInput> unreadable;  // for SARIF's tool execution notifications
@@ -144,6 +148,8 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
     std::cout << fwcert::dump_json(fwcert::scan_to_sarif(reports, unreadable)) << "\n";
   } else if (format == "csv") {
     fwcert::write_scan_csv(std::cout, reports);
+  } else if (format == "prometheus") {
+    std::cout << fwcert::scan_to_prometheus(reports, unreadable);
   } else {
     const char* no_color = std::getenv("NO_COLOR");
     const bool color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
@@ -351,7 +357,10 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
     }
   };
   const int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto compromised = fwcert::load_compromised_keys(argv0, {});
+  if (!compromised) return std::cerr << who << ": " << compromised.error().message << "\n", 2;
   fwcert::ScanOptions so;
+  so.compromised_keys = &*compromised;
   so.now = *now;
   so.warn_days = a.warn_days;
   so.extract.threads = 1;  // one image per core scales better than splitting each image over the cores
@@ -402,7 +411,8 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
 
 int catalog_query(const std::string& what, const std::string& db, const std::string& format, const std::string& arg,
                   const std::vector<std::string>& statuses, const std::string& before_text, const std::string& now_text,
-                  int warn_days) {
+                  int warn_days, const char* argv0 = "", bool only_compromised = false,
+                  const std::vector<std::string>& compromised_files = {}) {
   const char* who = "fwcert catalog";
   auto catalog = open_existing_catalog(db, who);
   if (!catalog) return 2;
@@ -447,11 +457,41 @@ int catalog_query(const std::string& what, const std::string& db, const std::str
     if (!w) return std::cerr << who << ": " << w.error().message << "\n", 2;
     table = fwcert::catalog_where_table(found->front(), *w);
   } else if (what == "keys") {
-    auto keys = catalog->shared_keys();
+    auto compromised = fwcert::load_compromised_keys(argv0, compromised_files);
+    if (!compromised) return std::cerr << who << ": " << compromised.error().message << "\n", 2;
+    auto keys = only_compromised ? catalog->keys(1) : catalog->shared_keys();
     if (!keys) return std::cerr << who << ": " << keys.error().message << "\n", 2;
-    table = fwcert::catalog_keys_table(*keys);
+    if (only_compromised)
+      std::erase_if(*keys, [&](const fwcert::SharedKey& k) { return !compromised->find(k.spki_sha256); });
+    table = fwcert::catalog_keys_table(*keys, &*compromised);
   }
   fwcert::write_catalog(std::cout, table, format);
+  return 0;
+}
+
+// catalog export: every certificate and key placement of the catalog as metrics, judged at --now.
+int catalog_export(const std::string& db, const std::string& now_text, int warn_days, const std::string& out,
+                   const char* argv0, const std::vector<std::string>& compromised_files) {
+  const char* who = "fwcert catalog export";
+  auto now = clock_from(now_text, who);
+  if (!now) return 2;
+  auto compromised = fwcert::load_compromised_keys(argv0, compromised_files);
+  if (!compromised) return std::cerr << who << ": " << compromised.error().message << "\n", 2;
+  auto catalog = open_existing_catalog(db, who);
+  if (!catalog) return 2;
+  fwcert::CertFilter f;
+  f.now = *now;
+  f.warn_days = warn_days;
+  auto images = catalog->list_images();
+  auto certs = images ? catalog->certificates(f) : images.error();
+  auto keys = certs ? catalog->keys(1) : certs.error();
+  if (!keys) return std::cerr << who << ": " << keys.error().message << "\n", 2;
+  const std::string text = fwcert::catalog_to_prometheus(*images, *certs, *keys, &*compromised, *now);
+  if (out.empty() || out == "-") {
+    std::cout << text;
+    return 0;
+  }
+  if (auto w = fwcert::write_file_atomically(out, text); !w) return std::cerr << who << ": " << w.error().message << "\n", 2;
   return 0;
 }
 
@@ -800,18 +840,25 @@ int main(int argc, char** argv) {
   scan->add_option("--now", now_text,
                    "Clock for every judgement: 2026-05-17, 2026-05-17T09:46:36Z or @<unix> (default: system clock)");
   scan->add_option("--warn-days", warn_days, "Days before notAfter that count as expiring")->default_val(90)->check(CLI::Range(0, 36500));
-  scan->add_option("--format", format, "table, json, csv or sarif")
+  scan->add_option("--format", format, "table, json, csv, sarif or prometheus (node_exporter textfile collector)")
       ->default_val("table")
-      ->check(CLI::IsMember({"table", "json", "csv", "sarif"}));
+      ->check(CLI::IsMember({"table", "json", "csv", "sarif", "prometheus"}));
   scan->add_option("--fail-on", fail_on,
                    "Exit 1 when any of these holds (comma list, repeatable): expired, not-yet-valid, expiring, "
-                   "invalid-date, private-key, weak")
+                   "invalid-date, private-key, weak, compromised (a private key that is public)")
       ->delimiter(',')
       ->multi_option_policy(CLI::MultiOptionPolicy::Join);
   scan->add_option("--pkcs12-password", passwords,
                    "Password to try on PKCS#12 files (one per use, repeatable; default: empty and a few vendor "
                    "defaults)");
   scan->add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");
+  std::vector<std::string> compromised_files;
+  const auto compromised_opt = [&](CLI::App* c) {
+    c->add_option("--compromised-keys", compromised_files,
+                  "More known-compromised keys: a TSV file as data/compromised-keys.tsv (repeatable; also "
+                  "$FWCERT_COMPROMISED_KEYS=FILE[:FILE...])");
+  };
+  compromised_opt(scan);
   scan->add_flag("--wide", wide, "Table: every cell in full (default: fit $COLUMNS or the terminal, else 120 columns)");
 
   // catalog
@@ -867,9 +914,24 @@ int main(int argc, char** argv) {
   fmt_opt(where);
   bool shared = false;
   auto* keys = catalog->add_subcommand("keys", "Private keys present in more than one image");
-  keys->add_flag("--shared", shared, "Only keys shared by several images (the only mode today)");
+  bool keys_compromised = false;
+  keys->add_flag("--shared", shared, "Keys shared by several images (the default)");
+  keys->add_flag("--compromised", keys_compromised,
+                 "Instead: every key (in one image or more) whose private key is public (known-compromised list)");
+  compromised_opt(keys);
   db_opt(keys);
   fmt_opt(keys);
+  std::string export_format = "prometheus", export_out, export_now;
+  int export_warn = 90;
+  auto* exp = catalog->add_subcommand(
+      "export", "Every certificate and private key placement as metrics: the Prometheus text format that\n"
+                "node_exporter's textfile collector reads (write it with -o into its --collector.textfile.directory)");
+  exp->add_option("--format", export_format, "prometheus")->check(CLI::IsMember({"prometheus"}));
+  exp->add_option("-o,--output", export_out, "Output file, replaced atomically (default or '-': standard output)");
+  exp->add_option("--now", export_now, "Clock for the status metrics (default: system clock)");
+  exp->add_option("--warn-days", export_warn, "Expiring window")->default_val(90);
+  compromised_opt(exp);
+  db_opt(exp);
   std::string merge_out;
   std::vector<std::string> merge_in;
   auto* merge = catalog->add_subcommand("merge", "Combine shard catalogs into one");
@@ -945,7 +1007,8 @@ int main(int argc, char** argv) {
     if (*list) return catalog_query("list", db, cformat, "", {}, "", "", 90);
     if (*certs) return catalog_query("certs", db, cformat, "", statuses, before, qnow, qwarn);
     if (*where) return catalog_query("where", db, cformat, sha, {}, "", "", 90);
-    if (*keys) return catalog_query("keys", db, cformat, "", {}, "", "", 90);
+    if (*keys) return catalog_query("keys", db, cformat, "", {}, "", "", 90, argv[0], keys_compromised, compromised_files);
+    if (*exp) return catalog_export(db, export_now, export_warn, export_out, argv[0], compromised_files);
     if (*merge) {
       auto r = fwcert::Catalog::merge(merge_out, merge_in);
       if (!r) return std::cerr << "fwcert catalog merge: " << r.error().message << "\n", 2;
@@ -961,7 +1024,8 @@ int main(int argc, char** argv) {
 
     if (*rep) return run_report(report_paths, report_db, report_now, report_html, sig_path, argv[0]);
     if (*clk) return run_clock(clock_paths, clock_db, clock_now, clock_bmc, clock_format, sig_path, argv[0]);
-    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide);
+    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
+                                compromised_files);
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";
     return 3;

@@ -1207,11 +1207,14 @@ Result<std::vector<CertEntry>> Catalog::certificates(const CertFilter& filter) {
   return out;
 }
 
-Result<std::vector<SharedKey>> Catalog::shared_keys() {
+Result<std::vector<SharedKey>> Catalog::shared_keys() { return keys(2); }
+
+Result<std::vector<SharedKey>> Catalog::keys(int min_images) {
   sqlite3* db = impl_->db.get();
   auto groups = Stmt::prepare(db,
-                              "SELECT spki_sha256, COUNT(DISTINCT image_id) FROM private_keys WHERE spki_sha256 <> ''"
-                              " GROUP BY spki_sha256 HAVING COUNT(DISTINCT image_id) > 1 ORDER BY spki_sha256");
+                              "SELECT k.spki_sha256, COUNT(DISTINCT k.image_id), COUNT(DISTINCT NULLIF(i.vendor, ''))"
+                              " FROM private_keys k JOIN images i ON i.id = k.image_id WHERE k.spki_sha256 <> ''"
+                              " GROUP BY k.spki_sha256 HAVING COUNT(DISTINCT k.image_id) >= ?1 ORDER BY k.spki_sha256");
   auto keys = Stmt::prepare(db, impl_->schema >= 2
                                     ? "SELECT k.id, i.path, k.location, k.format, k.encrypted, k.algorithm, k.bits,"
                                       " k.curve, k.alias FROM private_keys k JOIN images i ON i.id = k.image_id"
@@ -1225,6 +1228,7 @@ Result<std::vector<SharedKey>> Catalog::shared_keys() {
                              " WHERE k.spki_sha256 = ?1 ORDER BY 1");
   for (auto* s : {&groups, &keys, &roles, &certs})
     if (!*s) return s->error();
+  groups->bind(1, static_cast<int64_t>(min_images));
   std::vector<SharedKey> out;
   for (;;) {
     auto st = groups->step();
@@ -1233,6 +1237,7 @@ Result<std::vector<SharedKey>> Catalog::shared_keys() {
     SharedKey g;
     g.spki_sha256 = groups->text(0);
     g.image_count = groups->i64(1);
+    g.vendor_count = groups->i64(2);
     keys->reset();
     keys->bind(1, g.spki_sha256);
     for (;;) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <thread>
 
+#include "fwcert/certs/compromised.hpp"
 #include "fwcert/certs/roles.hpp"
 #include "fwcert/certs/x509.hpp"
 #include "fwcert/core/crypto_providers.hpp"
@@ -272,7 +273,10 @@ class Scanner {
     std::map<std::string, std::vector<std::string>> cert_by_spki;
     for (auto& [sha, r] : certs_)
       if (!r.cert.spki_sha256.empty()) cert_by_spki[r.cert.spki_sha256].push_back(sha);
+    const CompromisedKeys* public_keys = options_.compromised_keys;
     for (auto& k : report_.keys) {
+      if (public_keys)
+        if (const CompromisedKey* ck = public_keys->find(k.spki_sha256)) k.anomalies.push_back(compromised_anomaly(*ck));
       for (const auto& role : location_roles(k.location, true)) add_role(k.roles, role);
       if (k.spki_sha256.empty()) continue;
       auto it = cert_by_spki.find(k.spki_sha256);
@@ -287,6 +291,8 @@ class Scanner {
         for (const auto& role : location_roles(loc, false)) add_role(r.roles, role);
       r.anomalies = certificate_anomalies(r.cert);
       if (!r.private_keys.empty()) r.anomalies.push_back("private key shipped in firmware");
+      if (public_keys)
+        if (const CompromisedKey* ck = public_keys->find(r.cert.spki_sha256)) r.anomalies.push_back(compromised_anomaly(*ck));
       r.status = judge_certificate(r.cert, options_.now, options_.warn_days, r.days_left);
       report_.certificates.push_back(std::move(r));
     }

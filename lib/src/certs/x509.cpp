@@ -348,7 +348,12 @@ void fill_from_x509(Certificate& c, X509* x, EVP_PKEY* pkey, const std::vector<u
   c.not_after = time_from_asn1(X509_get0_notAfter(x));
 
   fill_key_from_spki(c, X509_get_X509_PUBKEY(x), pkey);
-  if (!spki.empty()) c.spki_sha256 = digest_hex(spki.data(), spki.size(), EVP_sha256());
+  // The key's own encoding, as for private keys (pubkey_spki_sha256), so that a certificate pairs with its key even
+  // when it spells the SPKI differently: some firmware certificates leave out the NULL parameters of rsaEncryption,
+  // and the digest of their bytes as written matched neither their key nor the known-compromised list. The bytes as
+  // written only when OpenSSL cannot decode the key.
+  if (pkey != nullptr) c.spki_sha256 = pubkey_spki_sha256(pkey);
+  if (c.spki_sha256.empty() && !spki.empty()) c.spki_sha256 = digest_hex(spki.data(), spki.size(), EVP_sha256());
 
   const X509_ALGOR* sig_alg = nullptr;
   X509_get0_signature(nullptr, &sig_alg, x);
@@ -425,11 +430,12 @@ std::optional<Certificate> fallback_walk(ByteView der, std::string& why) {
   c.common_name = subj ? common_name(subj.get()) : std::string();
 
   ByteView spki_bytes = whole(*spki);
-  c.spki_sha256 = digest_hex(spki_bytes.data(), spki_bytes.size(), EVP_sha256());
   const unsigned char* p = spki_bytes.data();
   using XpkPtr = std::unique_ptr<X509_PUBKEY, Deleter<X509_PUBKEY, X509_PUBKEY_free>>;
   XpkPtr xpk(d2i_X509_PUBKEY(nullptr, &p, static_cast<long>(spki_bytes.size())));
   EVP_PKEY* pkey = xpk ? X509_PUBKEY_get0(xpk.get()) : nullptr;  // owned by xpk
+  if (pkey != nullptr) c.spki_sha256 = pubkey_spki_sha256(pkey);  // as fill_from_x509 does
+  if (c.spki_sha256.empty()) c.spki_sha256 = digest_hex(spki_bytes.data(), spki_bytes.size(), EVP_sha256());
   fill_key_from_spki(c, xpk.get(), pkey);
   if (!xpk) c.key.algorithm = "unknown";
 

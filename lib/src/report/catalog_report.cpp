@@ -120,19 +120,30 @@ CatalogTable catalog_where_table(const std::string& sha256, const std::vector<Pl
   return t;
 }
 
-CatalogTable catalog_keys_table(const std::vector<SharedKey>& keys) {
+static std::vector<std::string> key_findings(const SharedKey& k, const CompromisedKeys* compromised) {
+  std::vector<std::string> out;
+  if (const CompromisedKey* ck = compromised ? compromised->find(k.spki_sha256) : nullptr)
+    out.push_back(compromised_anomaly(*ck));
+  if (k.vendor_count > 1) out.push_back("in images of " + std::to_string(k.vendor_count) + " vendors");
+  return out;
+}
+
+CatalogTable catalog_keys_table(const std::vector<SharedKey>& keys, const CompromisedKeys* compromised) {
   CatalogTable t;
   t.query = "keys";
   t.rows_name = "keys";
   t.columns = {{"public_key_sha256"}, {"key"},          {"images"},          {"image"},
-               {"location"},          {"alias"},        {"roles"},           {"algorithm", false}, {"bits", false},
-               {"curve", false},      {"format", false}, {"encrypted", false}, {"certificates", false}};
-  for (const auto& k : keys)
+               {"location"},          {"alias"},        {"roles"},           {"findings"},
+               {"algorithm", false},  {"bits", false},  {"curve", false},    {"format", false},
+               {"encrypted", false},  {"certificates", false}, {"vendors", false}};
+  for (const auto& k : keys) {
+    const std::vector<std::string> findings = key_findings(k, compromised);
     for (const auto& p : k.placements)
       t.rows.push_back({k.spki_sha256, text_or_null(key_text(k.key)), number(k.image_count), p.image_path,
-                        p.location, text_or_null(p.alias), p.roles, text_or_null(k.key.algorithm),
+                        p.location, text_or_null(p.alias), p.roles, findings, text_or_null(k.key.algorithm),
                         k.key.bits > 0 ? number(k.key.bits) : CatalogCell{}, text_or_null(k.key.curve),
-                        text_or_null(p.format), p.encrypted, k.certificates});
+                        text_or_null(p.format), p.encrypted, k.certificates, number(k.vendor_count)});
+  }
   return t;
 }
 

@@ -1,15 +1,11 @@
 // `fwcert report --html`: the page (see html_report.hpp). Built as one string; no clock is read here.
 #include "fwcert/report/html_report.hpp"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <set>
 
@@ -460,28 +456,6 @@ void add_unique(std::vector<std::string>& to, const std::vector<std::string>& fr
 }  // namespace
 
 std::string html_text(std::string_view raw) { return esc(raw); }
-
-Result<std::monostate> write_file_atomically(const std::string& path, std::string_view text) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Error{0, path + ": cannot create " + tmp + ": " + std::strerror(errno)};
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  int err = done == text.size() ? 0 : errno ? errno : EIO;
-  if (!err && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && !err) err = errno;
-  if (!err && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
-  if (err) {
-    ::unlink(tmp.c_str());
-    return Error{0, path + ": cannot write: " + std::strerror(err)};
-  }
-  return std::monostate{};
-}
 
 ReportModel report_model_from_scans(const std::vector<ScanReport>& scans, const std::vector<ClockReport>& clocks) {
   ReportModel m;

@@ -1,5 +1,6 @@
 #include "fwcert/report/scan_report.hpp"
 
+#include "fwcert/certs/compromised.hpp"
 #include "fwcert/core/civil_time.hpp"
 #include "fwcert/report/text.hpp"
 
@@ -163,7 +164,7 @@ std::string fit_with_more(const std::string& text, size_t total, size_t cols, bo
 }
 
 void write_summary_line(std::ostream& out, const std::string& label, const ScanSummary& s, bool color) {
-  const bool bad = s.expired || s.not_yet_valid || s.invalid_date || s.private_keys || s.weak_keys ||
+  const bool bad = s.expired || s.not_yet_valid || s.invalid_date || s.private_keys || s.compromised || s.weak_keys ||
                    s.weak_signatures;
   out << "  " << (color && bad ? kBold + label + kReset : label) << ": " << summary_text(s) << "\n";
 }
@@ -278,7 +279,9 @@ void write_one_table(std::ostream& out, const ScanReport& r, const ScanTableOpti
       if (limit) role = fit_end(role, 60);
       out << "  " << pad(fit_middle(table_location(r, k.location), loc_max), loc_width) << "  " << display(key_text(k.key))
           << ", " << display(k.format) << ", " << (k.encrypted ? "encrypted" : "not encrypted") << ", " << matches
-          << (role.empty() ? std::string() : ", " + role) << "\n";
+          << (role.empty() ? std::string() : ", " + role);
+      for (const auto& a : k.anomalies) out << ", " << display(a);
+      out << "\n";
     }
   }
 
@@ -350,7 +353,8 @@ json private_key_json(const PrivateKey& k) {
           {"encrypted", k.encrypted},
           {"spki_sha256", nullable_string(k.spki_sha256)},
           {"matches", strings(k.certificates)},
-          {"roles", strings(k.roles)}};
+          {"roles", strings(k.roles)},
+          {"anomalies", strings(k.anomalies)}};
 }
 
 json problem_json(const ScanProblem& p) {
@@ -400,6 +404,10 @@ constexpr Rule kRules[] = {
      "image can impersonate or decrypt traffic of every device."},
     {"FWCERT006", "weak-certificate", "warning", "5.5", "Certificate uses a weak key or signature",
      "The certificate's public key is too short or its signature uses a broken hash (MD5, SHA-1)."},
+    {"FWCERT007", "private-key-public", "error", "9.5", "Private key is public",
+     "The public key of this certificate or private key is on a list of known-compromised keys (its private key was "
+     "published, e.g. by SEC Consult's House of Keys research): anyone can impersonate the device or decrypt its "
+     "traffic without even opening the image."},
 };
 
 size_t rule_index(std::string_view id) {
@@ -523,6 +531,16 @@ void certificate_results(json& results, size_t artifact, const std::string& uri,
       break;
   }
 
+  for (const auto& a : c.anomalies) {
+    if (!is_compromised_anomaly(a)) continue;
+    json p = props;
+    p["anomaly"] = utf8(a);
+    p["spki_sha256"] = nullable_string(cert.spki_sha256);
+    results.push_back(sarif_result("FWCERT007", "Certificate '" + cn + "': " + utf8(a) + "; " + window + "; at " + where,
+                                   sarif_locations(artifact, uri, c.locations),
+                                   {{"fwcertFinding/v1", "FWCERT007:" + utf8(cert.sha256)}}, std::move(p)));
+  }
+
   // Weak key or signature: certificate_anomalies() words them "weak key: ..." and "weak signature: ...".
   for (const auto& a : c.anomalies) {
     if (a.rfind("weak ", 0) != 0) continue;
@@ -549,6 +567,14 @@ void key_results(json& results, size_t artifact, const std::string& uri, const S
                 {"spki_sha256", nullable_string(k.spki_sha256)},
                 {"certificates", strings(k.certificates)}};
   const std::string id = k.spki_sha256.empty() ? utf8(k.location) : utf8(k.spki_sha256);
+  for (const auto& a : k.anomalies) {
+    if (!is_compromised_anomaly(a)) continue;
+    json p = props;
+    p["anomaly"] = utf8(a);
+    results.push_back(sarif_result("FWCERT007", "Private key at " + utf8(k.location) + ": " + utf8(a),
+                                   json::array({sarif_location(artifact, uri, k.location)}),
+                                   {{"fwcertFinding/v1", "FWCERT007:" + id + ":" + utf8(k.location)}}, std::move(p)));
+  }
   results.push_back(sarif_result("FWCERT005", std::move(text), json::array({sarif_location(artifact, uri, k.location)}),
                                  {{"fwcertFinding/v1", "FWCERT005:" + id}}, std::move(props)));
 }
@@ -582,6 +608,7 @@ ScanSummary& ScanSummary::operator+=(const ScanSummary& o) {
   weak_signatures += o.weak_signatures;
   not_before_1970 += o.not_before_1970;
   not_after_2038 += o.not_after_2038;
+  compromised += o.compromised;
   problems += o.problems;
   return *this;
 }
@@ -618,9 +645,13 @@ ScanSummary summarize(const ScanReport& r) {
     s.weak_signatures += weak_sig;
     s.not_before_1970 += y1970;
     s.not_after_2038 += y2038;
+    s.compromised += std::any_of(c.anomalies.begin(), c.anomalies.end(), is_compromised_anomaly);
   }
   s.private_keys = r.keys.size();
-  for (const auto& k : r.keys) s.unencrypted_keys += !k.encrypted;
+  for (const auto& k : r.keys) {
+    s.unencrypted_keys += !k.encrypted;
+    s.compromised += std::any_of(k.anomalies.begin(), k.anomalies.end(), is_compromised_anomaly);
+  }
   s.problems = r.problems.size();
   return s;
 }
@@ -646,6 +677,7 @@ std::string summary_text(const ScanSummary& s) {
     else
       out += " (" + std::to_string(s.unencrypted_keys) + " not encrypted)";
   }
+  add(s.compromised, "with a public private key", "with a public private key");
   add(s.weak_keys, "weak key", "weak keys");
   add(s.weak_signatures, "weak signature", "weak signatures");
   add(s.not_before_1970, "notBefore in 1970", "notBefore in 1970");
@@ -671,6 +703,9 @@ std::vector<std::string> fail_on_matches(const ScanReport& r, const std::set<std
                        [](const std::string& a) { return a.find("weak") != std::string::npos; });
     if (n) out.push_back("weak (" + certs(n) + ")");
   }
+  if (conditions.count("compromised") && s.compromised)
+    out.push_back("compromised (" + std::to_string(s.compromised) +
+                  (s.compromised == 1 ? " certificate or key)" : " certificates or keys)"));
   if (conditions.count("private-key") && !r.keys.empty())
     out.push_back("private-key (" + std::to_string(r.keys.size()) + (r.keys.size() == 1 ? " key)" : " keys)"));
   return out;

@@ -171,6 +171,8 @@ struct SharedKey {
   KeyDesc key;
   std::vector<std::string> certificates;  // sha256 of matching certificates, distinct, sorted
   int64_t image_count = 0;
+  int64_t vendor_count = 0;               // distinct non-empty ImageMeta::vendor of those images: above 1, several
+                                          // vendors ship one private key (a shared SDK or supplier key)
   std::vector<KeyPlacement> placements;   // sorted by image path, then location
 };
 
@@ -240,6 +242,9 @@ class Catalog {
   Result<std::vector<Placement>> where(const std::string& cert_sha256);
   // Private keys present in more than one image, sorted by spki_sha256.
   Result<std::vector<SharedKey>> shared_keys();
+  // Private keys (by spki_sha256) present in at least `min_images` images: keys(1) is every identifiable key,
+  // keys(2) is shared_keys(). Sorted by spki_sha256.
+  Result<std::vector<SharedKey>> keys(int min_images);
   // One entry per certificate with a readable notAfter, sorted by notAfter then sha256; certificates expiring before
   // `now` only with include_past; "no expiry" (99991231235959Z) certificates are left out.
   Result<std::vector<CalendarEntry>> calendar_entries(int64_t now, bool include_past);

@@ -56,6 +56,7 @@ struct PrivateKey {
   std::vector<std::string> certificates;  // sha256 of the certificates whose public key it matches
   std::vector<std::string> roles;         // as for certificates: "stunnel [ikvm] server private key", ...
   std::string alias;                      // JKS/JCEKS: the alias of its keystore entry, else ""
+  std::vector<std::string> anomalies;     // "private key is public (House of Keys)" when its public key is listed
 };
 
 // One unique certificate (by SHA-256 of its DER) in one scanned input.
@@ -67,7 +68,8 @@ struct CertRecord {
   // from a certificate's place (iKVM jar resources, CA bundles) have none. Not stored in the catalog.
   std::map<std::string, std::string> role_sources;
   std::vector<std::string> private_keys;  // locations of the matching private keys in the same input
-  std::vector<std::string> anomalies;     // see certificate_anomalies() plus "private key shipped in firmware"
+  std::vector<std::string> anomalies;     // see certificate_anomalies() plus "private key shipped in firmware" and
+                                          // "private key is public (SOURCE)" (ScanOptions::compromised_keys)
   std::vector<std::string> aliases;       // JKS/JCEKS: aliases of the keystore entries it is, distinct, in order found
   CertStatus status = CertStatus::InvalidDate;
   std::optional<int64_t> days_left;       // whole days from now to notAfter (negative when expired)

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "fwcert/certs/compromised.hpp"
 #include "fwcert/certs/records.hpp"
 #include "fwcert/core/mapped_file.hpp"
 #include "fwcert/extract/tree.hpp"
@@ -16,6 +17,9 @@ struct ScanOptions {
   int warn_days = 90;  // certificates expiring within this many days are "expiring"
   ExtractOptions extract;
   std::vector<std::string> pkcs12_passwords;  // empty: default_pkcs12_passwords()
+  // Known-compromised keys (load_compromised_keys): a certificate or key whose public key is listed gets the anomaly
+  // "private key is public (SOURCE)". nullptr: no such check. Must outlive the scan.
+  const CompromisedKeys* compromised_keys = nullptr;
 };
 
 // Scans one input (a firmware image, a vendor zip, a certificate, key or keystore file). `name` is how locations

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fwcert/catalog/catalog.hpp"
+#include "fwcert/certs/compromised.hpp"
 
 namespace fwcert {
 
@@ -43,8 +44,10 @@ CatalogTable catalog_images_table(const std::vector<ImageRow>& images);
 CatalogTable catalog_certs_table(const std::vector<CertEntry>& certs, int64_t now, int warn_days);
 // catalog where: one row per placement of the certificate `sha256`.
 CatalogTable catalog_where_table(const std::string& sha256, const std::vector<Placement>& placements);
-// catalog keys: one row per placement of each shared private key.
-CatalogTable catalog_keys_table(const std::vector<SharedKey>& keys);
+// catalog keys: one row per placement of each private key given (shared ones, or with --compromised the listed ones).
+// FINDINGS: "private key is public (SOURCE)" when `compromised` (may be nullptr) lists it, and "in images of N
+// vendors" when images of more than one vendor ship it.
+CatalogTable catalog_keys_table(const std::vector<SharedKey>& keys, const CompromisedKeys* compromised = nullptr);
 
 // {"tool", "version", "format_version", "query", <context...>, <rows_name>: [{column: value, ...}, ...]}.
 nlohmann::json catalog_to_json(const CatalogTable& table);

@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "fwcert/certs/clock.hpp"
@@ -62,8 +61,6 @@ std::string render_html_report(const ReportModel& model);
 // as entities. Safe in element content and in quoted attribute values.
 std::string html_text(std::string_view raw);
 
-// Writes text to path through a temporary file in the same folder, renamed over path once complete and flushed, so a
-// reader never sees half a page and a failed write leaves the old file. Error message names the path.
-Result<std::monostate> write_file_atomically(const std::string& path, std::string_view text);
+// The page is written with write_file_atomically (report/metrics.hpp).
 
 }  // namespace fwcert

@@ -28,6 +28,7 @@ struct ScanSummary {
   size_t expired = 0, expiring = 0, not_yet_valid = 0, invalid_date = 0;
   size_t private_keys = 0, unencrypted_keys = 0;
   size_t weak_keys = 0, weak_signatures = 0, not_before_1970 = 0, not_after_2038 = 0;
+  size_t compromised = 0;  // certificates and keys with "private key is public (...)"
   size_t problems = 0;
   ScanSummary& operator+=(const ScanSummary& other);
 };
@@ -36,7 +37,8 @@ ScanSummary summarize(const ScanReport& report);
 // counts are left out; "no findings" when no category is hit.
 std::string summary_text(const ScanSummary& summary);
 
-// Which of the --fail-on conditions ("expired", "expiring", "not-yet-valid", "invalid-date", "weak", "private-key")
+// Which of the --fail-on conditions ("expired", "expiring", "not-yet-valid", "invalid-date", "weak", "private-key",
+// "compromised": a certificate or key whose private key is public)
 // the report meets, each with its count: {"expired (2 certificates)", "private-key (5 keys)"}. Empty: none met.
 // "weak" is any certificate anomaly mentioning weak (weak key, weak signature).
 std::vector<std::string> fail_on_matches(const ScanReport& report, const std::set<std::string>& conditions);
@@ -64,7 +66,7 @@ nlohmann::json scan_to_json(const std::vector<ScanReport>& reports);
 // spreadsheet would run as a formula (first character = + - @ TAB CR) get a leading apostrophe.
 void write_scan_csv(std::ostream& out, const std::vector<ScanReport>& reports);
 
-// SARIF 2.1.0, one run: rules FWCERT001..FWCERT006, one result per finding (valid certificates give none), scan
+// SARIF 2.1.0, one run: rules FWCERT001..FWCERT007 (007: private key is public), one result per finding (valid certificates give none), scan
 // problems as tool execution notifications. `unreadable` are the inputs that could not be read at all (no report):
 // each becomes an error-level tool execution notification, and the invocation's executionSuccessful is false, since
 // the run did not look at everything it was asked to.
