@@ -144,6 +144,10 @@ if [ -d "$HOK" ]; then
   t=$(grep -o '<tr id="c-' "$W/hok-dom.html" | wc -l)
   echo "House of Keys: $n bars, $t table rows"
   [ "$n" -ge 300 ] && [ "$n" = "$t" ] || fail "House of Keys: $n bars for $t certificates"
+  # Their private keys are public (data/compromised-keys.tsv): the page says so, in the summary and per certificate.
+  p=$(grep -o 'private key is public (House of Keys)</td><td class="n">[0-9]*' "$W/hok.html" | grep -o '[0-9]*$')
+  echo "House of Keys: ${p:-0} certificates flagged 'private key is public'"
+  [ "${p:-0}" -ge 300 ] || fail "House of Keys: only ${p:-0} certificates flagged as having a public private key"
 else
   echo "House of Keys corpus absent: that part skipped"
 fi

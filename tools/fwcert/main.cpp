@@ -778,8 +778,12 @@ int run_report(const std::vector<std::string>& paths, const std::string& db, con
     auto sigs = sig_path_opt.empty() ? fwcert::default_signature_path(argv0) : sig_path_opt;
     auto walker = fwcert::make_default_walker(sigs);
     if (!walker) return std::cerr << who << ": " << walker.error().message << "\n", 2;
+    // Known-compromised keys flag certificates as in `fwcert scan` (the catalog already recorded them).
+    auto compromised = fwcert::load_compromised_keys(argv0, {});
+    if (!compromised) return std::cerr << who << ": " << compromised.error().message << "\n", 2;
     fwcert::ScanOptions so;
     so.now = *now;
+    so.compromised_keys = &*compromised;
     fwcert::ClockOptions co;
     co.now = *now;
     std::vector<fwcert::ScanReport> scans;
