@@ -181,6 +181,7 @@ row 0 "--now 2026-01-01 --pkcs12-password foo" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password foo --pkcs12-password bar" "" ""
 row 0 "--now 2026-01-01 --signatures $SIGS" "" ""
 row 0 "--now 2026-01-01 --wide" "STATUS" ""
+row 0 "--now 2026-01-01 --each" "STATUS" ""
 row 0 "--pkcs12-password foo @FILES@ --now 2026-01-01 --pkcs12-password bar --format json" '"format_version"' ""
 row 1 "--fail-on not-yet-valid @FILES@ --now 2026-01-01" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password= @FILES@" "" ""  # an empty password, not A.bin

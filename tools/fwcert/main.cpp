@@ -26,6 +26,7 @@
 #include "fwcert/core/mapped_file.hpp"
 #include "fwcert/core/version.hpp"
 #include "fwcert/live/check.hpp"
+#include "fwcert/extract/folder.hpp"
 #include "fwcert/report/calendar.hpp"
 #include "fwcert/report/catalog_report.hpp"
 #include "fwcert/report/clock_report.hpp"
@@ -75,7 +76,8 @@ bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
 
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
-             const char* argv0, bool wide, const std::vector<std::string>& compromised_files) {
+             const char* argv0, bool wide, const std::vector<std::string>& compromised_files,
+             bool each) {
   fwcert::ScanOptions opts;
   opts.warn_days = warn_days;
   opts.pkcs12_passwords = passwords;
@@ -116,24 +118,54 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   if (!compromised) return std::cerr << "fwcert scan: " << compromised.error().message << "\n", 2;
   opts.compromised_keys = &*compromised;
 
-  std::vector<std::string> errors, files;
-  std::vector<fwcert::UnreadableInput> unreadable;  // for SARIF's tool execution notifications
+  // A folder is one input (scan_folder) unless --each makes each file below it an input of its own. Inputs are
+  // scanned in the order given.
+  struct Input {
+    std::string path;
+    bool folder = false;
+  };
+  std::vector<std::string> errors;
+  std::vector<fwcert::UnreadableInput> unreadable;  // for SARIF's tool execution notifications and the metrics
+  std::vector<Input> inputs;
   for (const auto& p : paths) {
     const size_t before = errors.size();
-    for (auto& f : expand_path(p, errors)) files.push_back(std::move(f));
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) {
+      for (auto& f : expand_path(p, errors)) inputs.push_back({std::move(f)});
+    } else if (!each) {
+      inputs.push_back({p, true});
+    } else {
+      auto listed = fwcert::list_folder_files(p, errors);
+      if (listed.empty() && errors.size() == before) errors.push_back(p + ": empty folder: no file to scan");
+      for (auto& f : listed) inputs.push_back({std::move(f)});
+    }
     for (size_t e = before; e < errors.size(); ++e) unreadable.push_back({p, errors[e]});
   }
-  const bool progress = isatty(STDERR_FILENO) && files.size() > 1;
+  const bool progress = isatty(STDERR_FILENO) && inputs.size() > 1;
   std::vector<fwcert::ScanReport> reports;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (progress) std::cerr << "\r[" << i + 1 << "/" << files.size() << "] " << files[i] << "\033[K" << std::flush;
-    auto mf = fwcert::MappedFile::open_input(files[i]);
-    if (!mf) {
-      errors.push_back(mf.error().message);
-      unreadable.push_back({files[i], mf.error().message});
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& path = inputs[i].path;
+    if (progress) std::cerr << "\r[" << i + 1 << "/" << inputs.size() << "] " << path << "\033[K" << std::flush;
+    if (inputs[i].folder) {
+      fwcert::FolderScan folder = fwcert::scan_folder(path, **walker, opts);
+      for (auto& r : folder.reports) reports.push_back(std::move(r));
+      for (auto& u : folder.unreadable) {
+        unreadable.push_back({path, u});
+        errors.push_back(std::move(u));
+      }
+      if (folder.empty && folder.unreadable.empty()) {
+        errors.push_back(path + ": empty folder: no file to scan");
+        unreadable.push_back({path, errors.back()});
+      }
       continue;
     }
-    reports.push_back(fwcert::scan_file(*mf, files[i], **walker, opts));
+    auto mf = fwcert::MappedFile::open_input(path);
+    if (!mf) {
+      errors.push_back(mf.error().message);
+      unreadable.push_back({path, mf.error().message});
+      continue;
+    }
+    reports.push_back(fwcert::scan_file(*mf, path, **walker, opts));
   }
   if (progress) std::cerr << "\r\033[K";
   for (const auto& r : reports) {  // a partial result is an unreadable input: never "nothing found"
@@ -830,7 +862,14 @@ int main(int argc, char** argv) {
       "  fwcert scan --now 2015-06-01 image.bin            what a BMC whose clock says 2015 would see\n"
       "  fwcert scan --format json images/ > certs.json    every image below a folder, as JSON\n"
       "  fwcert scan --fail-on expired,expiring image.bin  exit 1 when any certificate is expired or expiring\n"
-      "  curl -s URL | fwcert scan -                       standard input (read into memory, up to 1 GiB)\n\n"
+      "  curl -s URL | fwcert scan -                       standard input (read into memory, up to 1 GiB)\n"
+      "  fwcert scan out/                                  what fwextract wrote, or a mounted image: one firmware\n\n"
+      "A folder is one input: the files of one firmware (a mounted image, a root filesystem, fwextract's output),\n"
+      "paired and given roles together; paths in its configs (/etc/stunnel/server.crt) are resolved against the\n"
+      "folder and each of its parents. Below it, a file of 4 MiB or more is a firmware image and an input of its own\n"
+      "(a firmware library), except in fwextract's output, whose carve folders (*.extracted) and manifest are not\n"
+      "read twice. --each makes every file below a folder an input of its own. Symlinks are listed, never followed.\n"
+      "An empty folder, or an entry that cannot be read, is a problem with exit 2.\n\n"
       "Status: valid, expiring (notAfter within --warn-days), expired, not-yet-valid, invalid-date (a date that\n"
       "cannot be read: never called valid or expired). Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input.");
   std::vector<std::string> paths, passwords;
@@ -838,8 +877,8 @@ int main(int argc, char** argv) {
   int warn_days = 90;
   bool wide = false;
   scan->add_option("PATH", paths,
-                   "Firmware images, vendor zips, directories (recursive), certificate/key/keystore files ('-': "
-                   "standard input)")
+                   "Firmware images, vendor zips, folders (one input each, see above), certificate/key/keystore "
+                   "files ('-': standard input)")
       ->required();
   scan->add_option("--now", now_text,
                    "Clock for every judgement: 2026-05-17, 2026-05-17T09:46:36Z or @<unix> (default: system clock)");
@@ -864,6 +903,10 @@ int main(int argc, char** argv) {
   };
   compromised_opt(scan);
   scan->add_flag("--wide", wide, "Table: every cell in full (default: fit $COLUMNS or the terminal, else 120 columns)");
+  bool scan_each = false;
+  scan->add_flag("--each", scan_each,
+                 "Scan each file below a folder as an input of its own (a folder of unrelated files), not the folder as "
+                 "one firmware");
 
   // catalog
   auto* catalog = app.add_subcommand("catalog", "A SQLite catalog of many firmware images: what expires when, where, "
@@ -1029,7 +1072,7 @@ int main(int argc, char** argv) {
     if (*rep) return run_report(report_paths, report_db, report_now, report_html, sig_path, argv[0]);
     if (*clk) return run_clock(clock_paths, clock_db, clock_now, clock_bmc, clock_format, sig_path, argv[0]);
     if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
-                                compromised_files);
+                                compromised_files, scan_each);
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";
     return 3;

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <memory>
 #include <thread>
@@ -15,6 +16,8 @@
 #include "fwcert/certs/roles.hpp"
 #include "fwcert/certs/x509.hpp"
 #include "fwcert/core/crypto_providers.hpp"
+#include "fwcert/core/mapped_file.hpp"
+#include "fwcert/extract/folder.hpp"
 
 namespace fwcert {
 
@@ -238,13 +241,19 @@ class Scanner {
     auto consider = [&](size_t id, const char* what) {
       const Node* m = owning_member(id);
       if (!m || !m->parent || *m->parent != fs || m->member_path.size() < 2) return;
-      // Named as the firmware sees it: "/etc/x" for a member stored as "./etc/x" or "etc/x" too.
-      const std::string_view bare = rootless(m->member_path);
-      const std::string rooted = "/" + std::string(bare);
-      if (text.find(m->member_path) == std::string_view::npos &&
-          (bare.empty() || rooted == m->member_path || text.find(rooted) == std::string_view::npos))
-        return;
-      out.push_back({m->member_path, std::string(what) + " named in " + cfg.member_path,
+      std::string named = m->member_path;
+      if (tree_.folders.count(fs)) {
+        named = named_folder_path(fs, m->member_path, text);
+        if (named.empty()) return;
+      } else {
+        // Named as the firmware sees it: "/etc/x" for a member stored as "./etc/x" or "etc/x" too.
+        const std::string_view bare = rootless(m->member_path);
+        const std::string rooted = "/" + std::string(bare);
+        if (text.find(m->member_path) == std::string_view::npos &&
+            (bare.empty() || rooted == m->member_path || text.find(rooted) == std::string_view::npos))
+          return;
+      }
+      out.push_back({named, std::string(what) + " named in " + cfg.member_path,
                      std::string(what) == "certificate" ? "certificate" : "key", cfg.member_path});
     };
     for (const auto& [sha, nodes] : cert_nodes_)
@@ -253,11 +262,44 @@ class Scanner {
     return out;
   }
 
+  // A folder's member as a config of its firmware may name it: the member's full path on disk without the folder or
+  // one of its parents ("/work/out/etc/stunnel" + "/server.crt" -> "/server.crt", "/stunnel/server.crt",
+  // "/etc/stunnel/server.crt", ...). `path` is absolute.
+  bool folder_resolves(size_t fs, const std::string& member, const std::string& path) const {
+    auto it = tree_.folders.find(fs);
+    if (it == tree_.folders.end() || path.empty() || path[0] != '/') return false;
+    const std::string folder = it->second == "/" ? "" : it->second;
+    const std::string full = folder + member;
+    if (!ends_with(full, path)) return false;
+    const std::string_view root(full.data(), full.size() - path.size());  // must be the folder or a parent of it
+    return folder.compare(0, root.size(), root) == 0 && (folder.size() == root.size() || folder[root.size()] == '/');
+  }
+
+  // The longest of those paths that the config's text names (not as the tail of a longer path); empty when none.
+  std::string named_folder_path(size_t fs, const std::string& member, std::string_view text) const {
+    const std::string& folder = tree_.folders.at(fs);
+    const std::string full = (folder == "/" ? "" : folder) + member;
+    for (size_t at = 0; at < full.size(); at = full.find('/', at + 1)) {
+      if (at > (folder == "/" ? 0 : folder.size())) break;  // below the folder: not a root of the firmware
+      const std::string_view candidate = std::string_view(full).substr(at);
+      if (candidate.size() < 2) break;
+      for (size_t pos = text.find(candidate); pos != std::string_view::npos; pos = text.find(candidate, pos + 1)) {
+        const char before = pos ? text[pos - 1] : ' ';
+        if (std::isalnum(static_cast<unsigned char>(before)) || before == '/' || before == '.' || before == '_' ||
+            before == '-')
+          continue;
+        return std::string(candidate);
+      }
+    }
+    return {};
+  }
+
   bool member_matches(size_t id, size_t fs, const std::string& path) const {
     const Node* m = owning_member(id);
     if (!m || !m->parent || *m->parent != fs) return false;
     if (m->member_path == path) return true;
     if (path.empty()) return false;
+    if (folder_resolves(fs, m->member_path, path)) return true;
     // An absolute config path names the member of the root filesystem, however the archive spells the root.
     if (path[0] == '/') return !rootless(path).empty() && rootless(m->member_path) == rootless(path);
     // Relative config paths: match on the trailing components.
@@ -351,6 +393,38 @@ ScanReport scan_file(const MappedFile& file, const std::string& name, const Walk
                                                 "end were read as zeros, the result is partial"}});
   }
   return report;
+}
+
+FolderScan scan_folder(const std::string& dir, const Walker& walker, const ScanOptions& options,
+                       uint64_t separate_from) {
+  FolderScan out;
+  std::string name = dir;
+  while (name.size() > 1 && name.back() == '/') name.pop_back();
+  FolderTreeInfo info;
+  {
+    ExtractOptions extract = options.extract;
+    extract.hash_nodes = false;
+    extract.keep_content = config_candidate;
+    Tree tree = extract_folder_tree(dir, name, walker, extract, separate_from, info);
+    out.empty = info.files == 0;
+    // The folder's own report, unless all it holds are images of their own.
+    if (tree.nodes.size() > 1 || out.empty) {
+      ScanReport r = scan_tree(tree, options);
+      if (out.empty && info.unreadable.empty())
+        r.problems.push_back({name, Diagnostic{0, Severity::Error, "empty folder: no file to scan"}});
+      out.reports.push_back(std::move(r));
+    }
+  }
+  out.unreadable = std::move(info.unreadable);
+  for (const std::string& image : info.separate) {
+    auto mf = MappedFile::open(image);
+    if (!mf) {
+      out.unreadable.push_back(mf.error().message);
+      continue;
+    }
+    out.reports.push_back(scan_file(*mf, image, walker, options));
+  }
+  return out;
 }
 
 }  // namespace fwcert

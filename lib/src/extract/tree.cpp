@@ -10,10 +10,12 @@
 #include <system_error>
 #include <thread>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/core/parallel.hpp"
+#include "fwcert/extract/folder.hpp"
 #include "fwcert/extract/readers.hpp"
 #include "fwcert/formats/aspeed.hpp"
 #include "fwcert/formats/fit.hpp"
@@ -107,6 +109,80 @@ class Builder {
       t_.incomplete = true;
       t_.diagnostics.push_back({0, Severity::Error, std::string("extraction stopped: ") + ex.what()});
     }
+    t_.extracted_bytes = budget_.used_bytes();
+  }
+
+  // A folder as one input: see extract_folder_tree.
+  void run_folder(const std::string& dir, const std::string& name, uint64_t separate_from, FolderTreeInfo& info) {
+    Node root;
+    root.location = name;
+    root.role = NodeRole::Input;
+    root.format = "dir";
+    root.kind = EntryKind::Directory;
+    root.mode = 040755;
+    t_.nodes.push_back(std::move(root));
+    const ExtractedLayout layout = fwextract_layout(dir);
+    // Reads one folder into a container node under the root; nullopt when it holds nothing and said nothing.
+    auto read = [&](const std::string& folder, const std::string& format, const std::string& location,
+                    FolderReadOptions o) -> std::optional<size_t> {
+      StreamedWalks streamed;
+      o.visit = cramfs_options(nullptr, 0, &streamed).visit;
+      o.threads = threads();
+      FolderReadResult fr = read_folder(folder, budget_, o);
+      info.files += fr.files;
+      info.bytes += fr.bytes;
+      for (auto& s : fr.separate) info.separate.push_back(std::move(s));
+      for (auto& u : fr.unreadable) info.unreadable.push_back(std::move(u));
+      if (fr.result.entries.empty() && fr.result.diagnostics.empty()) return std::nullopt;
+      auto walks = streamed.by_entry(fr.result.entries.size());
+      const size_t box = add_part(0, NodeRole::Carved, format, location, ByteView(), nullptr, 0, 0);
+      t_.nodes[box].kind = EntryKind::Directory;
+      add_members(box, std::move(fr.result), &walks);
+      return box;
+    };
+    std::vector<std::string> skip;
+    if (layout.recognised) {
+      skip.push_back(layout.manifest_name);
+      for (const auto& c : layout.carve_folders) {
+        skip.push_back(c.name);
+        FolderReadOptions o;
+        // Filesystems name their members from the root ("/etc/x"), archives as they stored them ("res/x").
+        o.absolute_paths = c.format == "cramfs" || c.format == "squashfs";
+        o.skip_carve_folders = true;
+        read((std::filesystem::path(dir) / c.name).string(), c.format, name + "!" + c.name, o);
+      }
+      // A region or stream of the input written as a file ("pem@0x7A120", "gzip"): a node named as in the image, whose
+      // walk finds again what the image's node holds.
+      for (const std::string& file : layout.carve_files) {
+        skip.push_back(file);
+        const std::string path = (std::filesystem::path(dir) / file).string();
+        if (!budget_.take_entry()) continue;
+        auto data = std::make_shared<Buffer>();
+        std::string why;
+        if (!read_regular_file(path, *data, why)) {
+          info.unreadable.push_back(path + ": " + why);
+          const size_t id = add_part(0, NodeRole::Carved, "file", name + "!" + file, ByteView(), nullptr, 0, 0);
+          t_.nodes[id].diagnostics.push_back({0, Severity::Error, why});
+          continue;
+        }
+        ++info.files;
+        info.bytes += data->size();
+        const ByteView content(data->data(), data->size());
+        const size_t id = add_part(0, NodeRole::Carved, "file", name + "!" + file, content, data, 0, 0);
+        if (!content.empty()) expand(id);
+      }
+    }
+    FolderReadOptions o;
+    o.skip_top = skip;
+    o.skip_carve_folders = layout.inside;
+    o.separate_from = layout.inside ? 0 : separate_from;  // fwextract's output is one firmware, whatever its sizes
+    if (auto box = read(dir, "dir", name + "!dir", o)) {
+      std::error_code ec;
+      std::string abs = std::filesystem::absolute(dir, ec).lexically_normal().string();
+      while (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+      t_.folders[*box] = abs;
+    }
+    t_.nodes[0].size = info.bytes;
     t_.extracted_bytes = budget_.used_bytes();
   }
 
@@ -661,6 +737,13 @@ class Builder {
 Tree extract_tree(ByteView input, const std::string& name, const Walker& walker, const ExtractOptions& options) {
   Tree t;
   Builder(t, walker, options).run(input, name);
+  return t;
+}
+
+Tree extract_folder_tree(const std::string& dir, const std::string& name, const Walker& walker,
+                         const ExtractOptions& options, uint64_t separate_from, FolderTreeInfo& info) {
+  Tree t;
+  Builder(t, walker, options).run_folder(dir, name, separate_from, info);
   return t;
 }
 

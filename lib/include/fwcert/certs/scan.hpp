@@ -32,4 +32,21 @@ ScanReport scan_file(const MappedFile& file, const std::string& name, const Walk
 // The same on an already built tree.
 ScanReport scan_tree(const Tree& tree, const ScanOptions& options);
 
+// Below a folder, regular files of this size or more are taken for firmware images (a firmware library): each is an
+// input of its own. The other files of the folder are one input.
+constexpr uint64_t kFolderImageBytes = uint64_t{4} << 20;
+
+struct FolderScan {
+  std::vector<ScanReport> reports;      // the folder's own (when it holds other files), then one per image in it
+  std::vector<std::string> unreadable;  // "PATH: reason": entries and images that could not be read
+  bool empty = false;                   // not a single file in it
+};
+
+// Scans a folder given as one input (extract_folder_tree): its files are paired and given roles together, as the
+// files of one firmware. A config's absolute path ("/etc/stunnel/server.crt") is resolved against the folder and each
+// of its parents, so the folder may be the root of a filesystem or a part of one (its etc/stunnel/). Files of
+// `separate_from` bytes or more are scanned as inputs of their own, except in fwextract's output (0: never).
+FolderScan scan_folder(const std::string& dir, const Walker& walker, const ScanOptions& options,
+                       uint64_t separate_from = kFolderImageBytes);
+
 }  // namespace fwcert

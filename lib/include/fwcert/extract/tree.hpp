@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,8 @@ class Tree {
   // A reader failed for want of a resource (memory), not because of the bytes: part of the input was not looked at.
   // The reason is an Error diagnostic of the node (or of the tree).
   bool incomplete = false;
+  // Containers read from a folder on disk (extract_folder_tree): node id -> the folder's absolute path.
+  std::map<size_t, std::string> folders;
 
   const Node& root() const { return nodes.front(); }
   const Node* find(const std::string& location) const;
