@@ -23,11 +23,12 @@ packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma
           libcurl4-openssl-dev libfreeipmi-dev  # fwcert probe --redfish, --ipmi
           help2man)  # the man pages are generated from each tool's --help
 # The tests also validate SARIF against the official schema and parse the calendar back, with Debian's python3 modules,
-# and render the man pages with man (man-db). The live tests start openssl s_server, a python3 Redfish responder and
-# OpenIPMI's ipmi_sim; promtool (package prometheus) checks the metrics.
+# render the man pages with man (man-db) and the HTML report in headless Chromium. The live tests start openssl
+# s_server, a python3 Redfish responder and OpenIPMI's ipmi_sim; promtool (package prometheus) checks the metrics.
 if [ "$mode" = test ]; then
   packages+=(squashfs-tools lzop openssl python3 python3-jsonschema python3-icalendar man-db openipmi ipmitool
-            prometheus)  # promtool checks the metrics
+            prometheus  # promtool checks the metrics
+            chromium)   # renders the HTML report
 fi
 
 missing=()

@@ -299,6 +299,18 @@ AFTER="cat @OUT@.ics"
 row 0 "--db $cat --now 2026-01-01 -o @OUT@.ics" "BEGIN:VCALENDAR" ""
 AFTER=""
 
+P=("$FWCERT" report)
+FILES=(A.bin B.bin A.crt B.crt)
+NAMES=("${FILES[@]}")
+AFTER="cat @OUT@.html"
+row 0 "--now 2026-01-01 --html @OUT@.html" "<g class=\"bar s-not-yet-valid\"" ""
+row 0 "--now=2026-01-01 --html=@OUT@.html" "Content-Security-Policy" ""
+row 0 "--now 2026-01-01 --html @OUT@.html --signatures $SIGS" "<svg" ""
+FILES=()
+NAMES=(A.bin B.bin)
+row 0 "--db $cat --now 2026-01-01 --html @OUT@.html" "IPMI" ""
+AFTER=""
+
 # Every option each --help lists has a row above (--help and --version are checked below).
 help_options() {  # the option names in the Options section of a --help
   "$@" --help | awk '/^Options:/ { on = 1; next } /^[^ ]/ { on = 0 } on && /^  -/ { print $1 }' | tr ',' '\n' |
@@ -306,7 +318,7 @@ help_options() {  # the option names in the Options section of a --help
 }
 for cmd in "$FWWALK" "$FWEXTRACT" "$FWCERT scan" "$FWCERT catalog add" "$FWCERT catalog list" \
   "$FWCERT catalog certs" "$FWCERT catalog where" "$FWCERT catalog keys" "$FWCERT catalog export" \
-  "$FWCERT catalog merge" "$FWCERT calendar"; do
+  "$FWCERT catalog merge" "$FWCERT calendar" "$FWCERT report"; do
   read -ra C <<<"$cmd"
   listed=$(help_options "${C[@]}")
   [ -n "$listed" ] || fail "${C[*]} --help lists no option"
@@ -330,7 +342,7 @@ for tool in "fwwalk:$FWWALK" "fwextract:$FWEXTRACT" "fwcert:$FWCERT"; do
   [ "$name" = fwcert ] || grep -q -- "--no-such-option" <<<"$err" || fail "$name: unknown option not named"
 done
 for sub in "scan" "catalog" "catalog add" "catalog list" "catalog certs" "catalog where" "catalog keys" \
-  "catalog export" "catalog merge" "calendar"; do
+  "catalog export" "catalog merge" "calendar" "report"; do
   read -ra S <<<"$sub"
   run 0 "$FWCERT" "${S[@]}" --help
   run 2 "$FWCERT" "${S[@]}" --no-such-option A.bin
@@ -360,6 +372,9 @@ bad "$FWCERT" catalog merge "$W/m.sqlite"
 bad "$FWCERT" calendar --db "$cat" --format pdf -o -
 bad "$FWCERT" calendar --db "$cat" --alarm soon -o -
 bad "$FWCERT" calendar --db "$cat"
+bad "$FWCERT" report --now 2026-01-01 A.bin  # no --html
+bad "$FWCERT" report --now 2026-01-01 --html "$W/r.html"  # neither PATH nor --db
+bad "$FWCERT" report --now 2026-01-01 --html "$W/r.html" --db "$cat" A.bin  # both
 
 # ----------------------------------------------------------------------------------------------------------------
 # '-' is standard input. (cat: a pipe, which cannot be mapped, not a redirected file, which can.)

@@ -30,6 +30,7 @@
 #include "fwcert/report/calendar.hpp"
 #include "fwcert/report/catalog_report.hpp"
 #include "fwcert/report/clock_report.hpp"
+#include "fwcert/report/html_report.hpp"
 #include "fwcert/report/metrics.hpp"
 #include "fwcert/report/scan_report.hpp"
 #include "fwcert/report/text.hpp"
@@ -788,6 +789,55 @@ int run_clock(const std::vector<std::string>& paths, const std::string& db, cons
     if (r.failing) return 1;
   return 0;
 }
+
+// fwcert report --html: one self-contained page (the page lives in lib/src/report/html_report.cpp).
+int run_report(const std::vector<std::string>& paths, const std::string& db, const std::string& now_text,
+               const std::string& html, const std::string& sig_path_opt, const char* argv0) {
+  const char* who = "fwcert report";
+  if (paths.empty() == db.empty()) return std::cerr << who << ": give image PATHs or --db FILE\n", 2;
+  auto now = clock_from(now_text, who);
+  if (!now) return 2;
+  fwcert::ReportModel model;
+  std::vector<std::string> errors;
+  if (!db.empty()) {
+    if (!fs::exists(db)) return std::cerr << who << ": " << db << ": no such catalog\n", 2;
+    auto cat = open_catalog(db, who);
+    if (!cat) return 2;
+    auto m = fwcert::report_model_from_catalog(*cat, *now);
+    if (!m) return std::cerr << who << ": " << db << ": " << m.error().message << "\n", 2;
+    model = std::move(*m);
+  } else {
+    auto sigs = sig_path_opt.empty() ? fwcert::default_signature_path(argv0) : sig_path_opt;
+    auto walker = fwcert::make_default_walker(sigs);
+    if (!walker) return std::cerr << who << ": " << walker.error().message << "\n", 2;
+    // Known-compromised keys flag certificates as in `fwcert scan` (the catalog already recorded them).
+    auto compromised = fwcert::load_compromised_keys(argv0, {});
+    if (!compromised) return std::cerr << who << ": " << compromised.error().message << "\n", 2;
+    fwcert::ScanOptions so;
+    so.now = *now;
+    so.compromised_keys = &*compromised;
+    fwcert::ClockOptions co;
+    co.now = *now;
+    std::vector<fwcert::ScanReport> scans;
+    std::vector<fwcert::ClockReport> clocks;
+    for (const auto& p : paths)
+      for (const auto& f : expand_path(p, errors)) {
+        auto mf = fwcert::MappedFile::open(f);
+        if (!mf) errors.push_back(mf.error().message);
+        if (!mf) continue;
+        scans.push_back(fwcert::scan_input(mf->view(), f, **walker, so));
+        clocks.push_back(fwcert::analyze_clock(scans.back(), co));
+      }
+    model = fwcert::report_model_from_scans(scans, clocks);
+    model.now = *now;
+  }
+  if (auto w = fwcert::write_file_atomically(html, fwcert::render_html_report(model)); !w)
+    return std::cerr << who << ": " << w.error().message << "\n", 2;
+  std::cerr << who << ": " << model.certs.size() << " certificates in " << model.images.size() << " images -> " << html
+            << "\n";
+  for (const auto& e : errors) std::cerr << who << ": " << e << "\n";
+  return errors.empty() ? 0 : 2;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -976,6 +1026,19 @@ int main(int argc, char** argv) {
   clk->add_option("--format", clock_format, "table or json")->check(CLI::IsMember({"table", "json"}));
   clk->add_option("--signatures", sig_path, "Signature file or directory");
 
+  // report
+  std::vector<std::string> report_paths;
+  std::string report_db, report_now, report_html;
+  auto* rep = app.add_subcommand(
+      "report",
+      "One self-contained HTML page (no network): summary, a timeline of every certificate with each image's safe BMC\n"
+      "clock window, and a table that sorts and filters in the browser.\n\n"
+      "Example: fwcert report --db catalog.sqlite --html report.html");
+  rep->add_option("PATH", report_paths, "Firmware images, vendor zips or directories");
+  rep->add_option("--db", report_db, "Report on every image of this catalog instead of PATHs");
+  rep->add_option("--now", report_now, "Clock for the judgements (default: system clock)");
+  rep->add_option("--html", report_html, "The HTML file to write (replaced atomically)")->required();
+  rep->add_option("--signatures", sig_path, "Signature file or directory");
 
   fwcert::cli::add_version(app, "fwcert");
   if (auto rc = fwcert::cli::parse(app, argc, argv)) return *rc;
@@ -1007,6 +1070,7 @@ int main(int argc, char** argv) {
     if (*probe) return run_probe(live);
     if (*fleet_check) return run_fleet_check(live);
 
+    if (*rep) return run_report(report_paths, report_db, report_now, report_html, sig_path, argv[0]);
     if (*clk) return run_clock(clock_paths, clock_db, clock_now, clock_bmc, clock_format, sig_path, argv[0]);
     if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
                                 compromised_files, scan_each);
