@@ -37,8 +37,14 @@ for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/crashes/$t"
   log="$build/fuzz_$t.log"
   echo "== fuzz_$t for $seconds s (log: $log)"
+  # libsquashfs callocs a symlink's target size (a u32 from the image) before reading it: up to 4 GiB of untouched
+  # virtual memory from a 485-byte image, which libFuzzer's single-malloc limit (= rss_limit_mb) calls out-of-memory.
+  # That is libsquashfs's code, not ours: the targets that reach it allow one allocation of 4 GiB and more, while the
+  # RSS limit still catches memory that is really used. (tests/fuzz/README.md, "Findings".)
+  malloc_limit=()
+  case "$t" in squashfs | scan | walker) malloc_limit=(-malloc_limit_mb="${MALLOC_LIMIT_MB:-4300}") ;; esac
   set +e
-  "$build/tests/fuzz/fuzz_$t" "$build/corpus/$t" "$build/seeds/$t" -max_total_time="$seconds" \
+  "$build/tests/fuzz/fuzz_$t" "${malloc_limit[@]}" "$build/corpus/$t" "$build/seeds/$t" -max_total_time="$seconds" \
     -max_len="${MAX_LEN:-1048576}" -rss_limit_mb="${RSS_LIMIT_MB:-2048}" -timeout=25 -print_final_stats=1 \
     -artifact_prefix="$build/crashes/$t/" >"$log" 2>&1
   rc=$?
