@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds the seed corpora of the fuzz targets into OUT (default build-fuzz/seeds/<target>/), from samples/ and, when
+# present, ../shared/corpus. Nothing is written into the source tree; the corpus is read, never copied into git.
+#
+#   tests/fuzz/make-seeds.sh [OUT]
+#
+# Seeds are small on purpose (libFuzzer mutates faster on small inputs and its -max_len caps the rest): files above
+# 1 MiB are left out, except that the 4 MiB sample images are kept for the walker and the scan.
+set -euo pipefail
+src="$(cd "$(dirname "$0")/../.." && pwd)"
+out="${1:-$src/build-fuzz/seeds}"
+corpus="$src/../shared/corpus"
+targets=(walker cramfs uimage_fit squashfs scan certs roles calendar)
+for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Copies a file into a target's seed folder under a name made from its path (cp keeps the folders flat).
+seed() {  # target file
+  local name
+  name="$(printf '%s' "$2" | sed 's|^.*/shared/corpus/||; s|^.*/samples/||; s|[^A-Za-z0-9._-]|_|g')"
+  cp -f "$2" "$out/$1/$name"
+}
+magic_at0() {  # file hexbytes
+  [[ "$(head -c $((${#2} / 2)) "$1" | od -An -tx1 | tr -d ' \n')" == "$2" ]]
+}
+
+# Images we make from samples/ with the tools the tests use.
+mkfs.cramfs -N little -n rootfs "$src/samples/rootfs" "$tmp/rootfs-le.cramfs" >/dev/null 2>&1 || true
+mkfs.cramfs -N big -n webfs "$src/samples/webfs" "$tmp/webfs-be.cramfs" >/dev/null 2>&1 || true
+mksquashfs "$src/samples/webfs" "$tmp/webfs.squashfs" -noappend -quiet -no-progress >/dev/null 2>&1 || true
+mksquashfs "$src/samples/certs" "$tmp/certs-xz.squashfs" -comp xz -noappend -quiet -no-progress >/dev/null 2>&1 || true
+for f in "$tmp"/*.cramfs; do [[ -f $f ]] && cp "$f" "$out/cramfs/" && cp "$f" "$out/scan/"; done
+for f in "$tmp"/*.squashfs; do [[ -f $f ]] && cp "$f" "$out/squashfs/" && cp "$f" "$out/scan/"; done
+
+# samples/: the images, certificates, keys and configs.
+for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done
+for f in "$src"/samples/certs/*; do seed certs "$f"; seed scan "$f"; done
+i=0
+while IFS= read -r -d '' f; do
+  for sel in 0 1 2 3 4 5; do  # the first byte picks the config file name (fuzz_roles.cpp)
+    { printf "\\x$(printf %02x $sel)"; head -c 65536 "$f"; } >"$out/roles/sample-$i-$sel"
+  done
+  i=$((i + 1))
+done < <(find "$src/samples/rootfs/etc" -type f -name '*.conf' -print0)
+
+# The calendar: a few events with awkward text (the harness cuts fields at NUL bytes).
+printf '\x00\x00\x00\x80\x00\x00\x00\x00aa\x00CN=x\x00sub\r\nject\x00iss\x1buer\x00role\x00img\x00loc\x00valid' \
+  >"$out/calendar/basic"
+printf '\xff\xff\xff\xff\xff\xff\xff\x7f\xe2\x80\xae\x00\xc3\x28\x00=cmd\x00\x7f\x00' >"$out/calendar/hostile"
+
+if [[ -d $corpus ]]; then
+  while IFS= read -r -d '' f; do
+    case "$f" in
+      *.pem | *.crt | *.der | *.key | *.pk8 | *.p12 | *.pfx | *.jks | *.jceks | *.bksv1 | *.bksv2 | *.uber | *.cer)
+        seed certs "$f" ;;
+      *.conf | *.cnf | *.jnlp)
+        for sel in 0 1 2 3 4 5; do { printf "\\x$(printf %02x $sel)"; head -c 65536 "$f"; } \
+          >"$out/roles/$(basename "$f")-$sel"; done ;;
+    esac
+    case "$f" in
+      *.sqfs* | *.squashfs) seed squashfs "$f" ;;
+      *.itb | *.dtb | *uboot* | *uImage* | *.img) seed uimage_fit "$f" ;;
+    esac
+    if magic_at0 "$f" 453dcd28 || magic_at0 "$f" 28cd3d45; then seed cramfs "$f"; fi
+    if magic_at0 "$f" 27051956 || magic_at0 "$f" d00dfeed; then seed uimage_fit "$f"; fi
+    case "$f" in
+      *.json | *.info | *.txt | *.md | *.tsv | *.err | *.stdout) ;;  # metadata, not inputs
+      *) seed walker "$f"; seed scan "$f" ;;
+    esac
+  done < <(find "$corpus" -type f -size -1025k -print0)
+else
+  echo "make-seeds.sh: $corpus absent: seeds from samples/ only" >&2
+fi
+for t in "${targets[@]}"; do printf '%-11s %5d seeds\n' "$t" "$(find "$out/$t" -type f | wc -l)"; done
