@@ -1,6 +1,5 @@
 // The BMC's clock over IPMI: Get SEL Time (NetFn Storage 0x0A, command 0x48) in an IPMI 2.0 (RMCP+, lanplus) session
 // opened with Debian's libfreeipmi. In-process: the credentials never appear on a command line.
-#include <freeipmi/freeipmi.h>
 
 #include <chrono>
 #include <cstdio>
@@ -8,6 +7,7 @@
 #include <memory>
 #include <type_traits>
 
+#include "dynamic.hpp"
 #include "fwcert/live/probe.hpp"
 
 namespace fwcert {
@@ -20,11 +20,12 @@ int64_t unix_now_ms() {
 }
 
 struct Session {
+  const live::FreeIpmiLibrary& lib;
   ipmi_ctx_t ctx = nullptr;
   bool open = false;
   ~Session() {
-    if (open) ipmi_ctx_close(ctx);
-    if (ctx) ipmi_ctx_destroy(ctx);
+    if (open) lib.ctx_close(ctx);
+    if (ctx) lib.ctx_destroy(ctx);
   }
 };
 
@@ -39,21 +40,21 @@ bool open_session(Session& s, const std::string& host, const char* user, const c
   for (unsigned int workaround : flags) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() < 100) break;
-    if (s.ctx) ipmi_ctx_destroy(s.ctx);
-    s.ctx = ipmi_ctx_create();
+    if (s.ctx) s.lib.ctx_destroy(s.ctx);
+    s.ctx = s.lib.ctx_create();
     if (!s.ctx) {
       error = "cannot create an IPMI context";
       return false;
     }
     const auto session_ms = static_cast<unsigned int>(left.count());
     const unsigned int retransmit_ms = std::max(100u, std::min(1000u, session_ms / 4));
-    if (ipmi_ctx_open_outofband_2_0(s.ctx, host.c_str(), user, password, nullptr, 0, IPMI_PRIVILEGE_LEVEL_USER, 3,
+    if (s.lib.ctx_open_outofband_2_0(s.ctx, host.c_str(), user, password, nullptr, 0, IPMI_PRIVILEGE_LEVEL_USER, 3,
                                     session_ms, retransmit_ms, workaround, 0) == 0) {
       s.open = true;
       return true;
     }
-    const int errnum = ipmi_ctx_errnum(s.ctx);
-    error = ipmi_ctx_errormsg(s.ctx);
+    const int errnum = s.lib.ctx_errnum(s.ctx);
+    error = s.lib.ctx_errormsg(s.ctx);
     if (errnum != IPMI_ERR_PRIVILEGE_LEVEL_CANNOT_BE_OBTAINED) break;
   }
   return false;
@@ -78,22 +79,27 @@ BmcClock read_ipmi_clock(const Endpoint& e, const IpmiOptions& o) {
     return b;
   }
   const std::string host = v6 ? e.host : e.host + ":" + std::to_string(e.port);
-  Session s;
   std::string error;
+  const live::FreeIpmiLibrary* lib = live::freeipmi_library(error);
+  if (!lib) {
+    b.error = "IPMI: " + error;
+    return b;
+  }
+  Session s{*lib};
   if (!open_session(s, host, user, password ? password : "", timeout_ms, error)) {
     b.error = "IPMI " + to_string(e) + ": " + (error.empty() ? "no session" : error);
     return b;
   }
   std::unique_ptr<std::remove_pointer_t<fiid_obj_t>, decltype(&fiid_obj_destroy)> rs(
-      fiid_obj_create(tmpl_cmd_get_sel_time_rs), fiid_obj_destroy);
+      lib->obj_create(lib->get_sel_time_rs), lib->obj_destroy);
   const int64_t asked_ms = unix_now_ms();  // the clock is read by this command, not by the session set-up
-  if (!rs || ipmi_cmd_get_sel_time(s.ctx, rs.get()) < 0) {
-    b.error = "IPMI " + to_string(e) + ": Get SEL Time failed: " + ipmi_ctx_errormsg(s.ctx);
+  if (!rs || lib->cmd_get_sel_time(s.ctx, rs.get()) < 0) {
+    b.error = "IPMI " + to_string(e) + ": Get SEL Time failed: " + lib->ctx_errormsg(s.ctx);
     return b;
   }
   const int64_t received_ms = unix_now_ms();
   uint64_t t = 0;
-  if (fiid_obj_get(rs.get(), "time", &t) < 0 || t > 0xffffffffu) {
+  if (lib->obj_get(rs.get(), "time", &t) < 0 || t > 0xffffffffu) {
     b.error = "IPMI " + to_string(e) + ": Get SEL Time answer without a time";
     return b;
   }

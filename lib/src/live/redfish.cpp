@@ -1,5 +1,4 @@
 // The BMC's clock from its Redfish service: DateTime of the first manager, over HTTPS with libcurl.
-#include <curl/curl.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -7,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fwcert/core/civil_time.hpp"
+#include "dynamic.hpp"
 #include "fwcert/live/probe.hpp"
 
 namespace fwcert {
@@ -36,45 +36,47 @@ int64_t unix_now_ms() {
 
 Response get(const std::string& url, const RedfishOptions& o) {
   Response r;
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  const live::CurlLibrary* lc = live::curl_library(r.error);
+  if (!lc) return r;
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(lc->easy_init(), lc->easy_cleanup);
   if (!curl) {
     r.error = "libcurl: cannot create a handle";
     return r;
   }
   CURL* c = curl.get();
   const long timeout = o.timeout_ms > 0 ? o.timeout_ms : 5000;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could carry the credentials elsewhere
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);        // threads: no SIGALRM for DNS timeouts
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "fwcert");
-  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, curl_slist_free_all);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  lc->easy_setopt(c, CURLOPT_URL, url.c_str());
+  lc->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  lc->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could carry the credentials elsewhere
+  lc->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);        // threads: no SIGALRM for DNS timeouts
+  lc->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+  lc->easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+  lc->easy_setopt(c, CURLOPT_WRITEFUNCTION, append_body);
+  lc->easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  lc->easy_setopt(c, CURLOPT_USERAGENT, "fwcert");
+  curl_slist* headers = lc->slist_append(nullptr, "Accept: application/json");
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_guard(headers, lc->slist_free_all);
+  lc->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   if (o.insecure) {
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    lc->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    lc->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   } else if (!o.ca_file.empty()) {
-    curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str());
+    lc->easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str());
   }
   const char* user = std::getenv("FWCERT_REDFISH_USER");
   const char* password = std::getenv("FWCERT_REDFISH_PASSWORD");
   if (user && *user) {
-    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(c, CURLOPT_USERNAME, user);
-    curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
+    lc->easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    lc->easy_setopt(c, CURLOPT_USERNAME, user);
+    lc->easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
   } else {
-    curl_easy_setopt(c, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
+    lc->easy_setopt(c, CURLOPT_NETRC, static_cast<long>(CURL_NETRC_OPTIONAL));
   }
-  CURLcode rc = curl_easy_perform(c);
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+  CURLcode rc = lc->easy_perform(c);
+  lc->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   if (rc != CURLE_OK) {
     // curl_easy_strerror only: the detailed error buffer may quote the URL or the peer's words.
-    r.error = std::string(rc == CURLE_WRITE_ERROR ? "response larger than 1 MiB" : curl_easy_strerror(rc));
+    r.error = std::string(rc == CURLE_WRITE_ERROR ? "response larger than 1 MiB" : lc->easy_strerror(rc));
     if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
       r.error += " (use --ca-file with the BMC's CA; --insecure turns verification off)";
   } else if (r.status == 401 || r.status == 403) {
@@ -137,8 +139,6 @@ std::optional<int64_t> parse_redfish_datetime(const std::string& s) {
 }
 
 BmcClock read_redfish_clock(const std::string& url_in, const RedfishOptions& o) {
-  static std::once_flag curl_init;
-  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   BmcClock b;
   std::string url = url_in;
   while (!url.empty() && url.back() == '/') url.pop_back();
