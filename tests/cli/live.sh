@@ -229,6 +229,27 @@ assert rows["down"]["verdict"] == "unreachable" and rows["down"]["details"].star
 assert rows["sample-ikvm"]["verdict"] == "ok" and rows["sample-ikvm"]["firmware"].endswith("bmc-sample.bin")
 assert rows["good"]["firmware"].startswith("unknown"), rows["good"]
 EOF
+# The same fleet as metrics for node_exporter's textfile collector: the skew, the verdict and the served certificate.
+rc=0; timeout 30 "$FWCERT" fleet check inventory.csv --db "$DB" --ca-file "$S/ca.crt" --now "$NOW" --timeout 3 \
+  --format prometheus > fleet.prom 2> /dev/null || rc=$?
+[ "$rc" = 1 ] || fail "fleet --format prometheus: exit $rc, want 1"
+python3 - fleet.prom <<'EOF'
+import sys
+lines = [l for l in open(sys.argv[1]) if not l.startswith("#")]
+def value(metric, label):
+    got = [float(l.rsplit(" ", 1)[1]) for l in lines if l.startswith(metric + "{") and 'label="%s"' % label in l]
+    assert len(got) == 1, (metric, label, got)
+    return got[0]
+assert abs(value("fwcert_bmc_clock_skew_seconds", "skewed") + 259200) <= 2
+assert abs(value("fwcert_bmc_clock_skew_seconds", "good")) <= 2
+assert value("fwcert_bmc_ok", "skewed") == 0 and value("fwcert_bmc_ok", "good") == 1
+assert value("fwcert_bmc_up", "down") == 0 and value("fwcert_bmc_up", "good") == 1
+assert value("fwcert_served_cert_not_yet_valid_at_bmc", "skewed") == 1
+assert value("fwcert_served_cert_not_yet_valid_at_bmc", "good") == 0
+EOF
+if command -v promtool > /dev/null; then
+  promtool check metrics < fleet.prom || fail "promtool check metrics refuses the fleet metrics"
+fi
 # Unreachable counts only when asked; an unknown firmware only when asked.
 grep -v -e skewed inventory.csv > ok.csv
 timeout 30 "$FWCERT" fleet check ok.csv --db "$DB" --ca-file "$S/ca.crt" --now "$NOW" --timeout 3 > fleet-ok.txt \

@@ -696,7 +696,8 @@ int run_fleet_check(const LiveOptions& l) {
     rows.push_back(fwcert::fleet_row(h, policy));
     if (fwcert::fleet_host_fails(h, policy)) status = 1;
   }
-  print_rows("fleet check", "hosts", fwcert::fleet_rows_header(), rows, l.format);
+  if (l.format == "prometheus") std::cout << fwcert::fleet_to_prometheus(checks, policy);
+  else print_rows("fleet check", "hosts", fwcert::fleet_rows_header(), rows, l.format);
   return status;
 }
 
@@ -713,7 +714,6 @@ void add_live_subcommands(CLI::App& app, LiveOptions& l, CLI::App*& probe, CLI::
     c->add_option("--max-skew", l.max_skew, "Seconds of BMC clock skew that are a finding")->capture_default_str();
     c->add_option("--warn-days", l.warn_days, "Days before notAfter that count as expiring")->capture_default_str();
     c->add_flag("--insecure", l.insecure, "Redfish: do not verify the BMC's certificate (only when you must)");
-    c->add_option("--format", l.format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
   };
   probe = app.add_subcommand(
       "probe",
@@ -728,6 +728,7 @@ void add_live_subcommands(CLI::App& app, LiveOptions& l, CLI::App*& probe, CLI::
   probe->add_option("--client-key", l.key, "PEM key of --client-cert (default: in the same file)");
   probe->add_option("--ipmi", l.ipmi, "Read the BMC clock with IPMI Get SEL Time (HOST[:PORT], lanplus)");
   common(probe);
+  probe->add_option("--format", l.format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
   auto* fleet = app.add_subcommand("fleet", "Many BMCs at once");
   fleet->require_subcommand(1);
   fleet_check = fleet->add_subcommand(
@@ -741,6 +742,9 @@ void add_live_subcommands(CLI::App& app, LiveOptions& l, CLI::App*& probe, CLI::
       ->capture_default_str();
   fleet_check->add_option("--fail-on", l.fail_on, "Also fail on: unknown (firmware), unreachable (comma list)");
   common(fleet_check);
+  fleet_check
+      ->add_option("--format", l.format, "table, json, csv or prometheus (node_exporter textfile collector)")
+      ->check(CLI::IsMember({"table", "json", "csv", "prometheus"}));
 }
 
 // fwcert clock: who verifies each certificate at whose clock (the model lives in lib/src/certs/clock.cpp).

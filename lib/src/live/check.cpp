@@ -8,6 +8,7 @@
 
 #include "fwcert/certs/clock.hpp"
 #include "fwcert/certs/x509.hpp"
+#include "fwcert/report/metrics.hpp"
 
 namespace fwcert {
 
@@ -535,6 +536,59 @@ std::vector<std::string> fleet_row(const HostCheck& h, const FleetPolicy& p) {
   }
   return {to_string(h.spec.endpoint), h.spec.label, cert, status, bmc_status, firmware,
           h.skew ? std::to_string(*h.skew) : "", verdict, details};
+}
+
+namespace {
+
+// One metric family: HELP, TYPE, then its samples (already formatted "name{labels} value" lines).
+void family(std::string& out, const char* name, const char* help, const std::vector<std::string>& samples) {
+  if (samples.empty()) return;
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+  for (const auto& line : samples) out += line + "\n";
+}
+
+std::string label(std::string_view key, std::string_view value) {
+  return std::string(key) + "=\"" + prometheus_label_value(value) + "\"";
+}
+
+}  // namespace
+
+std::string fleet_to_prometheus(const std::vector<HostCheck>& hosts, const FleetPolicy& policy) {
+  std::vector<std::string> up, skew, not_set, findings, ok, not_after, not_yet;
+  for (const auto& h : hosts) {
+    const std::string who = label("host", to_string(h.spec.endpoint)) + "," + label("label", h.spec.label);
+    up.push_back("fwcert_bmc_up{" + who + "} " + (h.unreachable ? "0" : "1"));
+    for (const auto* c : {h.redfish ? &*h.redfish : nullptr, h.ipmi ? &*h.ipmi : nullptr}) {
+      if (!c) continue;
+      const std::string src = label("source", c->source.substr(0, c->source.find(' ')));
+      if (c->never_set) not_set.push_back("fwcert_bmc_clock_not_set{" + who + "," + src + "} 1");
+      else if (c->ok) skew.push_back("fwcert_bmc_clock_skew_seconds{" + who + "," + src + "} " + std::to_string(c->skew));
+    }
+    findings.push_back("fwcert_bmc_findings{" + who + "} " + std::to_string(h.findings.size()));
+    ok.push_back("fwcert_bmc_ok{" + who + "} " + (fleet_host_fails(h, policy) ? "0" : "1"));
+    if (h.served.empty()) continue;
+    const ServedCert& leaf = h.served.front();
+    const std::string firmware = !h.catalog_used ? "" : leaf.placements.empty() ? "unknown" : leaf.placements.front().image_path;
+    const std::string cert = who + "," + label("sha256", leaf.cert.sha256) + "," +
+                             label("subject_cn", leaf.cert.common_name) + "," + label("firmware", firmware);
+    if (leaf.cert.not_after.unix)
+      not_after.push_back("fwcert_served_cert_not_after_seconds{" + cert + "} " + std::to_string(*leaf.cert.not_after.unix));
+    if (leaf.bmc_status)
+      not_yet.push_back("fwcert_served_cert_not_yet_valid_at_bmc{" + cert + "} " +
+                        (*leaf.bmc_status == CertStatus::NotYetValid ? "1" : "0"));
+  }
+  std::string out;
+  family(out, "fwcert_bmc_up", "1 when a TLS handshake with the BMC got as far as its certificate.", up);
+  family(out, "fwcert_bmc_clock_skew_seconds", "BMC clock minus the local clock, read over Redfish or IPMI.", skew);
+  family(out, "fwcert_bmc_clock_not_set", "1 when the BMC's IPMI clock was never set (SEL time <= 0x20000000).",
+         not_set);
+  family(out, "fwcert_bmc_findings", "Findings of the fleet check for this BMC.", findings);
+  family(out, "fwcert_bmc_ok", "1 when the BMC does not count against the fleet check's exit status.", ok);
+  family(out, "fwcert_served_cert_not_after_seconds", "notAfter of the certificate the BMC serves, unix time.",
+         not_after);
+  family(out, "fwcert_served_cert_not_yet_valid_at_bmc", "1 when the served certificate is not yet valid at the "
+         "BMC's own clock.", not_yet);
+  return out;
 }
 
 }  // namespace fwcert

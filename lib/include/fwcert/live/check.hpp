@@ -105,4 +105,11 @@ std::vector<std::string> fleet_row(const HostCheck& h, const FleetPolicy& policy
 // True when the host counts against the exit status.
 bool fleet_host_fails(const HostCheck& h, const FleetPolicy& policy);
 
+// `fwcert fleet check --format prometheus`: per host (labels host, label) fwcert_bmc_up (a TLS handshake got as far
+// as a certificate), fwcert_bmc_clock_skew_seconds (BMC clock minus ours; only when a clock was read, label source),
+// fwcert_bmc_clock_not_set (IPMI: the clock was never set), fwcert_bmc_findings (how many), fwcert_bmc_ok (1 when
+// the host does not count against the exit status), and per served leaf fwcert_served_cert_not_after_seconds and
+// fwcert_served_cert_not_yet_valid_at_bmc (labels host, label, sha256, subject_cn, firmware).
+std::string fleet_to_prometheus(const std::vector<HostCheck>& hosts, const FleetPolicy& policy);
+
 }  // namespace fwcert
