@@ -10,6 +10,7 @@
 #include <cctype>
 #include <map>
 #include <memory>
+#include <system_error>
 #include <thread>
 
 #include "fwcert/certs/compromised.hpp"
@@ -370,8 +371,15 @@ ScanReport scan_input(ByteView input, const std::string& name, const Walker& wal
   ScanReport report;
   {
     std::jthread hasher;
-    if (options.extract.threads == 1) input_sha256 = sha256_hex(input);
-    else hasher = std::jthread([&] { input_sha256 = sha256_hex(input); });
+    bool hashed_here = options.extract.threads == 1;
+    if (!hashed_here) {
+      try {
+        hasher = std::jthread([&] { input_sha256 = sha256_hex(input); });
+      } catch (const std::system_error&) {
+        hashed_here = true;  // no thread to be had (a memory or thread limit): hash here, nothing is lost but time
+      }
+    }
+    if (hashed_here) input_sha256 = sha256_hex(input);
     ExtractOptions extract = options.extract;
     extract.hash_nodes = false;
     // Files are walked where they are read; only those with something inside and the configs stay in memory.

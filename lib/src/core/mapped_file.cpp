@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstring>
 #include <mutex>
+#include <system_error>
 #include <utility>
 
 namespace fwcert {
@@ -172,19 +173,23 @@ Result<MappedFile> MappedFile::open(const std::string& path, bool prefault) {
     if (prefault && f.size_ >= (size_t{4} << 20) && std::thread::hardware_concurrency() > 1) {
       const uint8_t* base = f.data_;
       const size_t n = f.size_;
-      f.prefault_ = std::jthread([base, n](std::stop_token stop) {
-        // MADV_POPULATE_READ (Linux 5.14) maps a range in one call, without a fault per page; 4 MiB at a time so a
-        // reader that finishes early is not kept waiting. Older kernels: touch one byte per page.
-        constexpr size_t kStep = size_t{4} << 20;
-        size_t off = 0;
-#ifdef MADV_POPULATE_READ
-        for (; off < n && !stop.stop_requested(); off += kStep) {
-          if (madvise(const_cast<uint8_t*>(base) + off, std::min(kStep, n - off), MADV_POPULATE_READ) != 0) break;
-        }
-#endif
-        volatile uint8_t sink = 0;
-        for (; off < n && !stop.stop_requested(); off += 4096) sink = sink + base[off];
-      });
+      try {
+        f.prefault_ = std::jthread([base, n](std::stop_token stop) {
+          // MADV_POPULATE_READ (Linux 5.14) maps a range in one call, without a fault per page; 4 MiB at a time so a
+          // reader that finishes early is not kept waiting. Older kernels: touch one byte per page.
+          constexpr size_t kStep = size_t{4} << 20;
+          size_t off = 0;
+  #ifdef MADV_POPULATE_READ
+          for (; off < n && !stop.stop_requested(); off += kStep) {
+            if (madvise(const_cast<uint8_t*>(base) + off, std::min(kStep, n - off), MADV_POPULATE_READ) != 0) break;
+          }
+  #endif
+          volatile uint8_t sink = 0;
+          for (; off < n && !stop.stop_requested(); off += 4096) sink = sink + base[off];
+        });
+      } catch (const std::system_error&) {
+        // No thread to be had (a memory or thread limit): the reader takes the page faults itself.
+      }
     }
   }
   ::close(fd);
