@@ -1115,30 +1115,26 @@ Result<std::vector<std::string>> Catalog::find_certificates(const std::string& p
 
 Result<std::vector<Placement>> Catalog::where(const std::string& cert_sha256) {
   sqlite3* db = impl_->db.get();
-  std::map<int64_t, std::vector<std::string>> roles;  // image id -> roles
-  {
-    auto s = Stmt::prepare(db, "SELECT image_id, role FROM cert_roles WHERE cert_sha256 = ?1 ORDER BY role");
+  // image id -> (role or alias) of this certificate, for every row of `sql` (which takes the sha256 as ?1).
+  auto texts_by_image = [&](const char* sql) -> Result<std::map<int64_t, std::vector<std::string>>> {
+    std::map<int64_t, std::vector<std::string>> out;
+    auto s = Stmt::prepare(db, sql);
     if (!s) return s.error();
     s->bind(1, cert_sha256);
     for (;;) {
       auto st = s->step();
       if (!st) return st.error();
       if (!*st) break;
-      roles[s->i64(0)].push_back(s->text(1));
+      out[s->i64(0)].push_back(s->text(1));
     }
-  }
-  std::map<int64_t, std::vector<std::string>> aliases;  // image id -> JKS aliases (none before schema version 2)
-  if (impl_->schema >= 2) {
-    auto s = Stmt::prepare(db, "SELECT image_id, alias FROM cert_aliases WHERE cert_sha256 = ?1 ORDER BY alias");
-    if (!s) return s.error();
-    s->bind(1, cert_sha256);
-    for (;;) {
-      auto st = s->step();
-      if (!st) return st.error();
-      if (!*st) break;
-      aliases[s->i64(0)].push_back(s->text(1));
-    }
-  }
+    return out;
+  };
+  auto roles = texts_by_image("SELECT image_id, role FROM cert_roles WHERE cert_sha256 = ?1 ORDER BY role");
+  if (!roles) return roles.error();
+  Result<std::map<int64_t, std::vector<std::string>>> aliases = std::map<int64_t, std::vector<std::string>>{};
+  if (impl_->schema >= 2)  // JKS aliases (none before schema version 2)
+    aliases = texts_by_image("SELECT image_id, alias FROM cert_aliases WHERE cert_sha256 = ?1 ORDER BY alias");
+  if (!aliases) return aliases.error();
   auto s = Stmt::prepare(db,
                          "SELECT i.path, p.location, p.image_id FROM placements p JOIN images i ON i.id = p.image_id"
                          " WHERE p.cert_sha256 = ?1 ORDER BY i.path, p.location");
@@ -1150,8 +1146,8 @@ Result<std::vector<Placement>> Catalog::where(const std::string& cert_sha256) {
     if (!st) return st.error();
     if (!*st) break;
     Placement p{s->text(0), s->text(1), {}, {}};
-    if (auto it = roles.find(s->i64(2)); it != roles.end()) p.roles = it->second;
-    if (auto it = aliases.find(s->i64(2)); it != aliases.end()) p.aliases = it->second;
+    if (auto it = roles->find(s->i64(2)); it != roles->end()) p.roles = it->second;
+    if (auto it = aliases->find(s->i64(2)); it != aliases->end()) p.aliases = it->second;
     out.push_back(std::move(p));
   }
   return out;
