@@ -15,6 +15,7 @@
 
 #include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/core/parallel.hpp"
+#include "fwcert/extract/containers.hpp"
 #include "fwcert/extract/folder.hpp"
 #include "fwcert/extract/readers.hpp"
 #include "fwcert/formats/aspeed.hpp"
@@ -83,9 +84,6 @@ std::string step_name(const std::string& type) {
 bool is_stream(const std::string& t) {
   return t == "gzip" || t == "bzip2" || t == "xz" || t == "lzma" || t == "zstd" || t == "lz4" || t == "lzo";
 }
-bool is_archive(const std::string& t) {
-  return t == "zip" || t == "jar" || t == "tar" || t == "cpio" || t == "7z" || t == "ar" || t == "iso9660";
-}
 bool is_key_material(const std::string& t) {
   return t.rfind("pem", 0) == 0 || t.rfind("der", 0) == 0 || t == "pkcs12" || t == "jks" || t == "jceks";
 }
@@ -147,7 +145,8 @@ class Builder {
         skip.push_back(c.name);
         FolderReadOptions o;
         // Filesystems name their members from the root ("/etc/x"), archives as they stored them ("res/x").
-        o.absolute_paths = c.format == "cramfs" || c.format == "squashfs";
+        const ContainerFormat* f = find_container(c.format);
+        o.absolute_paths = f && f->absolute_paths;
         o.skip_carve_folders = true;
         read((std::filesystem::path(dir) / c.name).string(), c.format, name + "!" + c.name, o);
       }
@@ -233,11 +232,12 @@ class Builder {
     }
   };
 
-  static ExtractResult read_container(const std::string& type, ByteView region, Budget& budget,
-                                      const CramfsReadOptions& cramfs) {
-    return type == "cramfs"     ? read_cramfs(region, budget, cramfs)
-           : type == "squashfs" ? read_squashfs(region, budget, cramfs.visit)
-                                : read_archive(region, budget, cramfs.visit);
+  ExtractResult read_container(const std::string& type, ByteView region, Budget& budget,
+                               const CramfsReadOptions& cramfs) const {
+    ContainerReadOptions o;
+    static_cast<CramfsReadOptions&>(o) = cramfs;
+    o.include_deleted = options_.include_deleted;
+    return find_container(type)->read(region, budget, o);
   }
 
   // Nodes at least this large have their containers read ahead while they are walked.
@@ -282,7 +282,7 @@ class Builder {
     // Called by the walk for each hit it keeps.
     void consider(const Hit& h) {
       if (h.confidence < Confidence::Medium || h.offset >= content_.size()) return;
-      if (h.type != "cramfs" && h.type != "squashfs" && !is_archive(h.type)) return;
+      if (!find_container(h.type)) return;
       const uint64_t len = h.size ? std::min<uint64_t>(h.size, content_.size() - h.offset) : content_.size() - h.offset;
       if (len < kReadAheadRegion) return;
       auto job = std::make_unique<Job>();
@@ -365,7 +365,7 @@ class Builder {
         CramfsReadOptions one = b_.cramfs_options(nullptr, depth_, &j.streamed);
         one.threads = 1;  // this job is one of the parallel strands already
         one.crc_verified = j.crc_verified;
-        j.result = read_container(j.type, j.region, j.budget, one);
+        j.result = b_.read_container(j.type, j.region, j.budget, one);
         j.walks = j.streamed.by_entry(j.result.entries.size());
         if (b_.walks_members(depth_)) {
           for (size_t k = 0; k < j.result.entries.size(); ++k) {
@@ -554,7 +554,7 @@ class Builder {
       const std::string base_loc = t_.nodes[id].location + "!" + step_name(h.type);
       const std::string loc = whole ? base_loc : base_loc + "@" + hex_upper(h.offset);
       const int depth = t_.nodes[id].depth;
-      if (h.type == "cramfs" || h.type == "squashfs" || is_archive(h.type)) {
+      if (find_container(h.type)) {
         ReadAhead::Job* job = ahead ? ahead->take(h) : nullptr;
         StreamedWalks streamed;
         ExtractResult r = job ? std::move(job->result)

@@ -71,6 +71,9 @@ struct ExtractOptions {
   // root directory that follows it). Images with an ASPEED [img] index get this for free: every indexed image with
   // no structure found at its base is tried.
   std::vector<uint64_t> cramfs_at;
+  // Also list what a filesystem keeps but no longer shows (JFFS2 nodes replaced by newer versions or deleted), each
+  // marked as such in its location. Old keys hide there.
+  bool include_deleted = false;
   // Streaming. When set (and hash_nodes is off), the files of a CramFS, a squashfs or an archive (zip, tar, cpio,
   // ...) are walked where they are decompressed, and a
   // file's content stays in the tree only when its walk finds something in it or this predicate asks for it (a
