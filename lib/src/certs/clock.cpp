@@ -133,7 +133,10 @@ std::pair<std::string, std::string> stunnel_service(const std::string& head) {
 }
 
 RoleModel model_role(const std::string& role) {
-  const auto [head, inner] = split_paren(role);
+  // Named copies, not a structured binding: clang 14 (the fuzz build) cannot capture bindings in the lambda below.
+  const auto parts = split_paren(role);
+  const std::string& head = parts.first;
+  const std::string& inner = parts.second;
   if (starts_with(head, "stunnel")) {
     const auto [service, rest] = stunnel_service(head);
     if (rest == "server certificate") return bmc_presents(service, inner);
