@@ -440,7 +440,9 @@ Result<std::vector<HostSpec>> read_inventory_csv(std::string_view text) {
   std::vector<std::string> columns = {"host", "port", "redfish", "ipmi", "label"};
   std::vector<HostSpec> hosts;
   bool first = true;
-  for (auto& [line, fields] : *records) {
+  for (auto& record : *records) {
+    const auto line = record.first;
+    auto& fields = record.second;  // a reference, not a binding: clang 14 (the fuzz build) cannot capture bindings
     for (auto& f : fields) f = trim(f);
     if (!fields.empty() && !fields[0].empty() && fields[0][0] == '#') continue;
     if (first) {
