@@ -572,6 +572,7 @@ class ExtReader {
                                                    std::to_string(children.size()) + " entries: " + error_text(rc));
     }
     for (const Child& c : children) {
+      if (source_.over_cap) stop_ = true;  // every further read would fail the same way
       if (stop_) return;
       const std::string child_path = path + "/" + c.name;
       ext2_inode_large inode;
