@@ -20,13 +20,14 @@ esac
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
           libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev libsqlite3-dev liblzo2-dev
           nettle-dev liblz4-dev libxml2-dev  # these three: what the static libarchive.a needs (xml2: tests)
+          libext2fs-dev  # ext2/3/4 read in-process (libext2fs.a, libcom_err.a from comerr-dev)
           libcurl4-openssl-dev libfreeipmi-dev  # fwcert probe --redfish, --ipmi
           help2man)  # the man pages are generated from each tool's --help
 # The tests also validate SARIF against the official schema and parse the calendar back, with Debian's python3 modules,
 # render the man pages with man (man-db) and the HTML report in headless Chromium. The live tests start openssl
 # s_server, a python3 Redfish responder and OpenIPMI's ipmi_sim; promtool (package prometheus) checks the metrics.
 if [ "$mode" = test ]; then
-  packages+=(squashfs-tools lzop openssl python3 python3-jsonschema python3-icalendar man-db openipmi ipmitool
+  packages+=(squashfs-tools e2fsprogs lzop openssl python3 python3-jsonschema python3-icalendar man-db openipmi ipmitool
             prometheus  # promtool checks the metrics
             chromium)   # renders the HTML report
 fi

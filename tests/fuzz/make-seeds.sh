@@ -10,7 +10,7 @@ set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$src/build-fuzz/seeds}"
 corpus="$src/../shared/corpus"
-targets=(walker cramfs uimage_fit squashfs scan certs roles calendar)
+targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar)
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +32,12 @@ mksquashfs "$src/samples/webfs" "$tmp/webfs.squashfs" -noappend -quiet -no-progr
 mksquashfs "$src/samples/certs" "$tmp/certs-xz.squashfs" -comp xz -noappend -quiet -no-progress >/dev/null 2>&1 || true
 for f in "$tmp"/*.cramfs; do [[ -f $f ]] && cp "$f" "$out/cramfs/" && cp "$f" "$out/scan/"; done
 for f in "$tmp"/*.squashfs; do [[ -f $f ]] && cp "$f" "$out/squashfs/" && cp "$f" "$out/scan/"; done
+# ext: small images (mke2fs needs at least 64 KiB; 1 KiB blocks keep the metadata dense).
+mke2fs -q -F -t ext2 -b 1024 -d "$src/samples/certs" "$tmp/certs.ext2" 256K >/dev/null 2>&1 || true
+mke2fs -q -F -t ext4 -b 1024 -O ^has_journal -d "$src/samples/certs" "$tmp/certs.ext4" 512K >/dev/null 2>&1 || true
+mke2fs -q -F -t ext4 -b 1024 -O ^has_journal,inline_data -d "$src/samples/certs" "$tmp/certs-inline.ext4" 512K \
+  >/dev/null 2>&1 || true
+for f in "$tmp"/*.ext[24]; do [[ -f $f ]] && cp "$f" "$out/ext/" && cp "$f" "$out/scan/"; done
 
 # samples/: the images, certificates, keys and configs.
 for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done

@@ -1,5 +1,7 @@
 #include "fwcert/extract/containers.hpp"
 
+#include "fwcert/formats/ext.hpp"
+
 namespace fwcert {
 namespace {
 
@@ -11,6 +13,7 @@ ExtractResult archive(ByteView r, Budget& b, const ContainerReadOptions& o) { re
 constexpr ContainerFormat kContainers[] = {
     {"cramfs", true, cramfs},
     {"squashfs", true, squashfs},
+    {"ext", true, ext::read_ext},
     {"zip", false, archive},
     {"jar", false, archive},
     {"tar", false, archive},

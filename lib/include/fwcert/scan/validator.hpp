@@ -53,6 +53,7 @@ void register_filesystem_validators(ValidatorRegistry& registry);   // squashfs,
 void register_compression_validators(ValidatorRegistry& registry);  // gzip, bzip2, xz, lzma, zstd
 void register_archive_validators(ValidatorRegistry& registry);      // zip, 7z, tar, cpio
 void register_key_validators(ValidatorRegistry& registry);          // pem, der x509, pkcs12, jks/jceks
+void register_ext_validators(ValidatorRegistry& registry);          // ext2/ext3/ext4 (formats/ext.cpp)
 
 // Helpers shared by validators.
 std::string hex(uint64_t v);                            // "0x1A2B"
