@@ -24,6 +24,14 @@ cp "$SRC/samples/bmc-sample.bin" B.bin
 cp "$SRC/samples/certs/server.crt" A.crt  # ikvm.bmc.example
 cp "$SRC/samples/certs/client.crt" B.crt  # IPMI
 SIGS="$SRC/signatures"
+# D.bin: A.bin without its [img] index and with the root CramFS's superblock and root inode overwritten, so that only
+# --cramfs-at 0x80000 finds its stunnel certificates.
+python3 - <<'PY'
+b = bytearray(open("A.bin", "rb").read())
+b[0x3F8000:0x3F9000] = bytes(0x1000)
+b[0x80000:0x8004C] = b"\xa5" * 0x4C
+open("D.bin", "wb").write(b)
+PY
 
 failures=0
 fail() {
@@ -187,6 +195,15 @@ row 1 "--fail-on not-yet-valid @FILES@ --now 2026-01-01" "" ""
 row 0 "--now 2026-01-01 --pkcs12-password= @FILES@" "" ""  # an empty password, not A.bin
 row 0 "--now 2026-01-01 --format prometheus" "^fwcert_cert_not_after_seconds[{]" ""
 row 0 "--now 2026-01-01 --fail-on compromised" "" "private key is public"
+# --cramfs-at: the stunnel certificates of D.bin at cramfs@0x80000, found only with it.
+FILES=(D.bin A.bin)
+NAMES=("D.bin!cramfs@0x80000:/etc/stunnel/client.crt" A.bin)
+row 0 "--now 2026-01-01 --cramfs-at 0x80000 --format json" '"recovered_locations": \[$' ""
+row 0 "--now 2026-01-01 --cramfs-at 0x1000 --cramfs-at 0x80000 --format json" "" ""
+row 0 "--now 2026-01-01 --cramfs-at 0x1000,524288 --format json" "" ""
+row 0 "--cramfs-at 0x80000 @FILES@ --now 2026-01-01 --format json" "" ""
+FILES=(A.bin B.bin A.crt B.crt)
+NAMES=("${FILES[@]}")
 # A list naming the sample's private key: every input is flagged and fails.
 spki=$("$FWCERT" scan --format json A.bin | python3 -c 'import json, sys; print(json.load(sys.stdin)["inputs"][0]["keys"][0]["spki_sha256"])')
 [ ${#spki} = 64 ] || fail "no SPKI SHA-256 for the sample's key: '$spki'"
@@ -210,6 +227,18 @@ row 0 "--db @DB@ --now 2026-01-01" "" ""
 row 0 "--db @DB@ --now 2026-01-01 --warn-days 30" "" ""
 row 0 "--db @DB@ --rescan" "" ""
 row 0 "--manifest $W/manifest.csv @FILES@ --db @DB@ -j 1" "Acme" ""
+ipmi=$("$FWCERT" scan --format json A.bin |
+  python3 -c 'import json, sys; print(*[c["sha256"] for c in json.load(sys.stdin)["inputs"][0]["certificates"] if c["common_name"] == "IPMI"])')
+FILES=("$W/D.bin" "$W/A.bin")
+NAMES=("D.bin!cramfs@0x80000:/etc/stunnel/client.crt" "A.bin!cramfs@0x80000:/etc/stunnel/client.crt")
+AFTER="$FWCERT catalog where --db @DB@ --format csv $ipmi"
+row 0 "--db @DB@ --cramfs-at 0x80000" "" ""
+row 0 "--db @DB@ --cramfs-at 0x1000 --cramfs-at 0x80000" "" ""
+row 0 "--db @DB@ --cramfs-at 0x1000,0x80000" "" ""
+row 0 "--cramfs-at 0x80000 @FILES@ --db @DB@" "" ""
+FILES=("$W/A.bin" "$W/B.bin")
+NAMES=("$W/A.bin" "$W/B.bin")
+AFTER="$FWCERT catalog list --db @DB@ --format csv"
 
 # The catalog the queries read, and two shards for merge.
 cat="$W/catalog.sqlite"
@@ -359,6 +388,11 @@ bad "$FWCERT" scan --format xml A.bin
 bad "$FWCERT" scan --warn-days many A.bin
 bad "$FWCERT" scan --warn-days -5 A.bin
 bad "$FWCERT" scan --fail-on nothing A.bin
+bad "$FWCERT" scan --cramfs-at nowhere A.bin
+bad "$FWCERT" scan --cramfs-at -1 A.bin
+bad "$FWCERT" scan --cramfs-at 0x80000x A.bin
+bad "$FWCERT" scan --cramfs-at 0x10000000000000000 A.bin
+bad "$FWCERT" catalog add --db "$W/bad.sqlite" --cramfs-at ' 12' A.bin
 bad "$FWCERT" scan A.bin --now
 bad "$FWCERT" scan --now 2026-01-01 --now 2027-01-01 A.bin  # one clock: the second is not silently preferred
 bad "$FWCERT" scan --now yesterday A.bin

@@ -86,6 +86,12 @@ expect "image.bin imprint.txt" "$FWCERT" catalog add --db im
 expect "" "$FWCERT" scan --warn-days ""
 expect "" "$FWCERT" scan --now ""
 expect "" "$FWEXTRACT" --max-depth ""
+# --cramfs-at takes an offset, not a file name, wherever it is (fwextract, scan, catalog add).
+expect "--cramfs-at" "$FWCERT" scan --cr
+expect "--cramfs-at" "$FWCERT" catalog add --cr
+expect "" "$FWCERT" scan --cramfs-at ""
+expect "" "$FWCERT" catalog add --cramfs-at ""
+expect "" "$FWEXTRACT" --cramfs-at ""
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures failure(s)" >&2

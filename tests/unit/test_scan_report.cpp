@@ -311,7 +311,7 @@ TEST_CASE("scan JSON has the documented fields and types") {
          {"sha256", "sha1", "subject", "issuer", "common_name", "serial", "status", "signature_algorithm"})
       CHECK(c.at(f).is_string());
     for (const char* f : {"no_expiry", "self_signed", "is_ca"}) CHECK(c.at(f).is_boolean());
-    for (const char* f : {"locations", "roles", "private_keys", "anomalies"}) {
+    for (const char* f : {"locations", "roles", "private_keys", "anomalies", "recovered_locations"}) {
       REQUIRE(c.at(f).is_array());
       for (const auto& s : c.at(f)) CHECK(s.is_string());
     }
@@ -365,6 +365,7 @@ TEST_CASE("scan JSON has the documented fields and types") {
   CHECK(plain.at("algorithm") == "RSA");
   CHECK(plain.at("bits") == 1024);
   CHECK(plain.at("encrypted") == false);
+  CHECK(plain.at("recovered") == false);
   CHECK(plain.at("matches") == json::array({std::string(62, '0') + "01"}));
   const json& locked = a.at("keys").at(1);
   CHECK(locked.at("encrypted") == true);

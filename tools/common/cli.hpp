@@ -4,6 +4,10 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cctype>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -80,6 +84,34 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   return std::nullopt;
+}
+
+// --cramfs-at OFFSET of fwextract, fwcert scan and fwcert catalog add: offsets of CramFS images whose superblock is
+// damaged, read by recovering their tree from the root directory. One offset per use, repeatable, or a comma list.
+inline CLI::Option* add_cramfs_at(CLI::App& app, std::vector<std::string>& texts) {
+  return app
+      .add_option("--cramfs-at", texts,
+                  "Offset (decimal or 0x hex) of a CramFS whose superblock is damaged; its tree is recovered from the "
+                  "root directory (repeatable, or a comma list)")
+      ->delimiter(',');
+}
+
+// The offsets of --cramfs-at: decimal, 0x hex (or 0 octal, as strtoull reads them). A word that is not a whole
+// offset (empty, a sign, trailing text, more than 64 bits) is a usage error named on stderr as "WHO: --cramfs-at:
+// 'WORD' is not an offset"; then false.
+inline bool parse_offsets(const std::vector<std::string>& texts, const std::string& who, std::vector<uint64_t>& out) {
+  for (const auto& s : texts) {
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+    // strtoull skips leading blanks and takes "-1" as 2^64-1: only digits are an offset.
+    if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])) || end == s.c_str() || *end || errno == ERANGE) {
+      std::cerr << who << ": --cramfs-at: '" << s << "' is not an offset\n";
+      return false;
+    }
+    out.push_back(v);
+  }
+  return true;
 }
 
 }  // namespace fwcert::cli

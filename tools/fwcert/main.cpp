@@ -77,9 +77,10 @@ bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
              const char* argv0, bool wide, const std::vector<std::string>& compromised_files,
-             bool each) {
+             bool each, const std::vector<uint64_t>& cramfs_at) {
   fwcert::ScanOptions opts;
   opts.warn_days = warn_days;
+  opts.extract.cramfs_at = cramfs_at;
   opts.pkcs12_passwords = passwords;
   if (now_text.empty()) {
     opts.now = static_cast<int64_t>(std::time(nullptr));
@@ -241,6 +242,7 @@ struct AddOptions {
   std::string db, manifest, shard, now_text;
   int jobs = 0, warn_days = 90;
   bool rescan = false;
+  std::vector<uint64_t> cramfs_at;  // --cramfs-at: read as CramFS in every image, superblock or not
 };
 
 // Write-ahead log pages after which the catalog is checkpointed in the background (an image's record writes about 35).
@@ -396,6 +398,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   so.now = *now;
   so.warn_days = a.warn_days;
   so.extract.threads = 1;  // one image per core scales better than splitting each image over the cores
+  so.extract.cramfs_at = a.cramfs_at;
   auto worker = [&] {
     for (size_t i = next++; i < todo.size(); i = next++) {
       const Todo& t = todo[i];
@@ -912,6 +915,8 @@ int main(int argc, char** argv) {
   scan->add_flag("--each", scan_each,
                  "Scan each file below a folder as an input of its own (a folder of unrelated files), not the folder as "
                  "one firmware");
+  std::vector<std::string> scan_cramfs_at;
+  fwcert::cli::add_cramfs_at(*scan, scan_cramfs_at);
 
   // catalog
   auto* catalog = app.add_subcommand("catalog", "A SQLite catalog of many firmware images: what expires when, where, "
@@ -939,6 +944,8 @@ int main(int argc, char** argv) {
   add->add_option("--now", add_opts.now_text, "Clock recorded with the scan (default: system clock)");
   add->add_option("--warn-days", add_opts.warn_days, "Expiring window recorded with the scan")->default_val(90);
   add->add_flag("--rescan", add_opts.rescan, "Scan every image again even when unchanged");
+  std::vector<std::string> add_cramfs_at;
+  fwcert::cli::add_cramfs_at(*add, add_cramfs_at);
   db_opt(add);
   auto* list = catalog->add_subcommand("list", "The images in the catalog");
   db_opt(list);
@@ -1054,6 +1061,8 @@ int main(int argc, char** argv) {
         return std::cerr << "fwcert catalog add: '-' (standard input) cannot be catalogued: give the image as a file\n",
                fwcert::cli::kExitUsage;
       add_opts.db = db;
+      if (!fwcert::cli::parse_offsets(add_cramfs_at, "fwcert catalog add", add_opts.cramfs_at))
+        return fwcert::cli::kExitUsage;
       return catalog_add(add_paths, add_opts, argv[0]);
     }
     if (*list) return catalog_query("list", db, cformat, "", {}, "", "", 90);
@@ -1076,8 +1085,12 @@ int main(int argc, char** argv) {
 
     if (*rep) return run_report(report_paths, report_db, report_now, report_html, sig_path, argv[0]);
     if (*clk) return run_clock(clock_paths, clock_db, clock_now, clock_bmc, clock_format, sig_path, argv[0]);
-    if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
-                                compromised_files, scan_each);
+    if (*scan) {
+      std::vector<uint64_t> offsets;
+      if (!fwcert::cli::parse_offsets(scan_cramfs_at, "fwcert scan", offsets)) return fwcert::cli::kExitUsage;
+      return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
+                      compromised_files, scan_each, offsets);
+    }
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";
     return 3;

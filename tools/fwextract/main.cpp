@@ -41,10 +41,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("!--no-recurse", opts.recurse, "Do not walk extracted files again");
   std::vector<std::string> cramfs_at;
-  app.add_option("--cramfs-at", cramfs_at,
-                 "Offset (decimal or 0x hex) of a CramFS whose superblock is damaged; its tree is recovered from the "
-                 "root directory (repeatable, or a comma list)")
-      ->delimiter(',');
+  fwcert::cli::add_cramfs_at(app, cramfs_at);
   app.add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");
   fwcert::cli::add_version(app, "fwextract");
   if (auto rc = fwcert::cli::parse(app, argc, argv)) return *rc;
@@ -52,15 +49,7 @@ int main(int argc, char** argv) {
     std::cerr << "fwextract: give an output folder with -o DIR, or --list (see fwextract --help)\n";
     return 2;
   }
-  for (const auto& s : cramfs_at) {
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(s.c_str(), &end, 0);
-    if (end == s.c_str() || *end) {
-      std::cerr << "fwextract: --cramfs-at: '" << s << "' is not an offset\n";
-      return 2;
-    }
-    opts.cramfs_at.push_back(v);
-  }
+  if (!fwcert::cli::parse_offsets(cramfs_at, "fwextract", opts.cramfs_at)) return fwcert::cli::kExitUsage;
   opts.limits.max_total_bytes = max_total_mb << 20;
   opts.limits.max_file_bytes = max_file_mb << 20;
 

@@ -150,14 +150,25 @@ class Scanner {
       it = certs_.emplace(r.cert.sha256, std::move(r)).first;
     }
     auto& locs = it->second.locations;
-    if (std::find(locs.begin(), locs.end(), location) == locs.end()) locs.push_back(location);
+    if (std::find(locs.begin(), locs.end(), location) == locs.end()) {
+      locs.push_back(location);
+      if (in_recovered(node)) it->second.recovered_locations.push_back(location);
+    }
     auto& aliases = it->second.aliases;
     if (!alias.empty() && std::find(aliases.begin(), aliases.end(), alias) == aliases.end()) aliases.push_back(alias);
     cert_nodes_[it->first].push_back(node);
   }
 
+  // Whether the node lies inside a container rebuilt from damaged metadata (Node::recovered).
+  bool in_recovered(size_t node) const {
+    for (std::optional<size_t> id = node; id; id = tree_.nodes[*id].parent)
+      if (tree_.nodes[*id].recovered) return true;
+    return false;
+  }
+
   void add_key(PrivateKey k, const std::string& location, size_t node) {
     k.location = location;
+    k.recovered = in_recovered(node);
     key_nodes_.push_back(node);
     report_.keys.push_back(std::move(k));
   }

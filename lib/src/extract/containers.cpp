@@ -1,11 +1,16 @@
 #include "fwcert/extract/containers.hpp"
 
 #include "fwcert/formats/ext.hpp"
+#include "fwcert/formats/cramfs.hpp"
 
 namespace fwcert {
 namespace {
 
-ExtractResult cramfs(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_cramfs(r, b, o); }
+// Without a superblock (a "cramfs-root" hit of the walk), the tree is recovered from its root directory.
+ExtractResult cramfs(ByteView r, Budget& b, const ContainerReadOptions& o) {
+  const bool superblock = cramfs::read_superblock(r, 0) || (r.size() > 512 && cramfs::read_superblock(r, 512));
+  return superblock ? read_cramfs(r, b, o) : recover_cramfs(r, b, o);
+}
 ExtractResult squashfs(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_squashfs(r, b, o.visit); }
 ExtractResult archive(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_archive(r, b, o.visit); }
 

@@ -35,6 +35,7 @@ constexpr uint32_t kBlkDirectShift = 2;
 constexpr int kMaxDepth = 64;            // deeper trees are loops or hostile
 constexpr uint64_t kMaxInodes = 2000000;  // absolute cap on inodes visited, whatever the image size
 constexpr uint32_t kPadSize = 512;        // boot-code pad before the superblock (mkfs.cramfs -p)
+constexpr uint64_t kProbeMaxPointers = uint64_t{1} << 20;  // block pointers one headerless probe checks
 
 // Candidate block sizes for auto-detection, in the order the issue asks for (page sizes first).
 constexpr std::array<uint32_t, 7> kBlockSizes = {4096, 8192, 16384, 32768, 65536, 2048, 1024};
@@ -148,7 +149,8 @@ class CramfsReader {
       diag(root_at, Severity::Error, "root inode is not a directory (mode " + octal(root.mode) + ")");
       return;
     }
-    const uint64_t cap = std::min<uint64_t>(kMaxInodes, fs_.size() / cramfs::kInodeSize + 16);
+    uint64_t cap = std::min<uint64_t>(kMaxInodes, fs_.size() / cramfs::kInodeSize + 16);
+    if (probing_) cap = std::min(cap, probe_cap_);
     inode_cap_ = cap;
     walk_dir(root, root_at, "", 0);
   }
@@ -306,6 +308,75 @@ class CramfsReader {
 
   uint64_t entries_found() const { return nodes_.size(); }
 
+  // For the finder of headerless images (cramfs::probe_headless): collect() reads at most `max_inodes` inodes.
+  void probe_mode(uint64_t max_inodes) {
+    probing_ = true;
+    probe_cap_ = max_inodes;
+  }
+
+  // Whether the tree collect() read is a CramFS that reads back: every directory parsed without a problem, and the
+  // first block of up to `samples` files (and symlinks) inflates to the size its inode promises under one block
+  // size. `files` counts the samples that inflated.
+  struct TreeCheck {
+    bool consistent = false;
+    uint32_t block_size = 0;
+    uint64_t files = 0, dirs = 0, inflated = 0;
+    uint64_t extent = 0;  // end of the last directory or data block the tree uses (from the view's start)
+    std::string why;      // why it is not consistent
+  };
+  TreeCheck check_tree(size_t samples) {
+    TreeCheck c;
+    for (const Diagnostic& d : out_.diagnostics)
+      if (d.severity != Severity::Info) {
+        c.why = d.message;
+        return c;
+      }
+    const size_t before = out_.diagnostics.size();
+    c.block_size = detect_block_size();
+    if (out_.diagnostics.size() != before) {
+      c.why = out_.diagnostics.back().message;
+      return c;
+    }
+    uint64_t pointers = 0;
+    for (const Node& n : nodes_) {
+      const uint64_t data = uint64_t{n.inode.offset} * 4;
+      if (cramfs::is_dir(n.inode.mode)) {
+        ++c.dirs;
+        if (n.inode.offset) c.extent = std::max(c.extent, data + n.inode.size);
+        continue;
+      }
+      if (!has_type(n.inode.mode, TypeBits::Reg) && !has_type(n.inode.mode, TypeBits::Lnk)) continue;
+      ++c.files;
+      if (n.inode.size == 0 || n.inode.offset == 0) continue;
+      // The last block pointer is where the file's data ends (FORMATS.md 1.6); a direct pointer (1.7) says nothing.
+      const uint64_t nblocks = (uint64_t{n.inode.size} - 1) / c.block_size + 1;
+      c.extent = std::max(c.extent, data + 4 * nblocks);
+      if (auto last = fs_.u32(data + 4 * (nblocks - 1), be_); last && !(*last & kBlkDirect))
+        c.extent = std::max<uint64_t>(c.extent, *last & ~kBlkFlags);
+      // Every block pointer of the file must locate a block inside the image (cheap: no inflating), up to a cap on
+      // the pointers read per probe.
+      if (pointers < kProbeMaxPointers) {
+        pointers += nblocks;
+        Decoded located;
+        if (locate(n, c.block_size, UINT64_MAX, located, false).size() != nblocks || !located.ok) {
+          c.why = n.path + ": its block pointers do not locate its blocks inside the image";
+          return c;
+        }
+      }
+      if (c.inflated < samples) {
+        Decoded d = decode(n, c.block_size, 1, false);
+        if (!d.ok) {
+          c.why = n.path + ": its first block does not inflate to the expected size";
+          return c;
+        }
+        ++c.inflated;
+      }
+    }
+    c.consistent = c.inflated > 0;
+    if (!c.consistent) c.why = "no file content to check";
+    return c;
+  }
+
  private:
   static std::string octal(uint32_t v) {
     char buf[16];
@@ -351,6 +422,10 @@ class CramfsReader {
     while (pos < end) {
       if (out_.limited) return;
       if (inodes_seen_ >= inode_cap_) {
+        if (probing_) {  // the finder judges the tree by its first inodes: no diagnostic, no limit
+          capped_ = true;
+          return;
+        }
         diag(pos, Severity::Error, "more than " + std::to_string(inode_cap_) + " inodes; stopping the tree walk");
         out_.limited = true;
         return;
@@ -594,6 +669,8 @@ class CramfsReader {
   std::unordered_set<uint64_t> visited_;
   uint64_t inodes_seen_ = 0;
   uint64_t inode_cap_ = kMaxInodes;
+  bool probing_ = false, capped_ = false;
+  uint64_t probe_cap_ = kMaxInodes;
   Inflater inflater_;
 };
 
@@ -778,6 +855,22 @@ ExtractResult recover_cramfs(ByteView fs, Budget& budget, const CramfsReadOption
     for (bool be : {false, true}) {
       Run r = check_run(fs, start, std::nullopt, be);
       if (!r.ok) continue;
+      // Where mkfs.cramfs puts the root directory (76, 588) a plausible run is taken. Further on it may as well be a
+      // subdirectory (two empty directories are a plausible run): there the tree must read back, or a wrong
+      // --cramfs-at would claim the bytes of the real file system after it.
+      const bool mkfs_place = start == cramfs::kSuperblockSize || start == kPadSize + cramfs::kSuperblockSize;
+      if (!mkfs_place) {
+        Budget scratch;
+        ExtractResult probe;
+        CramfsReader reader(fs, scratch, probe, be, true, false);
+        reader.probe_mode(cramfs::kProbeMaxInodes);
+        cramfs::Inode root;
+        root.mode = 0040755;
+        root.size = static_cast<uint32_t>(r.end - start);
+        root.offset = static_cast<uint32_t>(start / 4);
+        reader.collect(root, start);
+        if (!reader.check_tree(cramfs::kProbeSamples).consistent) continue;
+      }
       return recovered(start, r.end - start, be, start, "found by scanning");
     }
   }
@@ -785,5 +878,51 @@ ExtractResult recover_cramfs(ByteView fs, Budget& budget, const CramfsReadOption
                              "no CramFS superblock and no plausible root directory found; nothing recovered"});
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Finder of headerless images: a root directory inode where mkfs.cramfs puts it, with nothing else to go by.
+
+namespace cramfs {
+
+HeadlessProbe probe_headless(ByteView view, uint64_t start, bool big_endian, bool pad) {
+  HeadlessProbe p;
+  if (start >= view.size()) return p;
+  // Offsets inside a CramFS are absolute from its first byte (the pad included), so the tree is read in a view that
+  // starts there.
+  const ByteView fs = view.tail(start);
+  const uint64_t root_at = (pad ? kPadSize : 0) + 64;
+  auto root = read_inode(fs, root_at, big_endian);
+  // mkfs.cramfs writes the root directory's entries right after the superblock, and the root inode has no name
+  // (FORMATS.md 1.2 and 1.5): offset 76 (588 with the boot pad), name length 0.
+  if (!root || !is_dir(root->mode) || root->namelen != 0 || uint64_t{root->offset} * 4 != root_at + kInodeSize)
+    return p;
+  if (root->size < kInodeSize + 4 || root->size > kProbeMaxRootBytes) return p;
+  const Run run = check_run(fs, root_at + kInodeSize, uint64_t{root->size}, big_endian);
+  if (!run.ok) return p;
+  p.found = true;
+  p.big_endian = big_endian;
+  p.root_at = start + root_at;
+  p.entries = run.count;
+
+  Budget scratch;
+  ExtractResult out;
+  CramfsReader reader(fs, scratch, out, big_endian, /*ext_pointers=*/true, /*verified=*/false);
+  reader.probe_mode(kProbeMaxInodes);
+  reader.collect(*root, root_at);
+  const auto check = reader.check_tree(kProbeSamples);
+  p.consistent = check.consistent;
+  p.why = check.why;
+  p.block_size = check.block_size;
+  p.files = check.files;
+  p.dirs = check.dirs + 1;  // the root
+  p.inflated = check.inflated;
+  uint64_t size = std::max<uint64_t>(check.extent, root_at + kInodeSize + root->size);
+  // mkfs.cramfs pads the image to a whole block; stay inside the view.
+  if (check.block_size) size = (size + check.block_size - 1) / check.block_size * check.block_size;
+  p.size = std::min<uint64_t>(size, fs.size());
+  return p;
+}
+
+}  // namespace cramfs
 
 }  // namespace fwcert

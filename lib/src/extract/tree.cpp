@@ -596,6 +596,7 @@ class Builder {
                               std::vector<std::pair<uint64_t, uint64_t>>& consumed) {
     const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
     std::vector<std::pair<uint64_t, uint64_t>> candidates;  // offset, length (0 = to the end)
+    const size_t asked = id == 0 ? options_.cramfs_at.size() : 0;  // the first `asked` candidates are the user's
     if (id == 0)
       for (uint64_t off : options_.cramfs_at) candidates.emplace_back(off, 0);
     // Index records that hold filesystems: images 2 and 4 (root_fs and web_fs, as ipmi_firmware_tools numbers
@@ -609,9 +610,17 @@ class Builder {
           candidates.emplace_back(records[i].base, records[i].length);
     }
     // Plain variables, not a structured binding: the lambdas below capture `off`, which clang before 16 refuses.
-    for (const auto& candidate : candidates) {
-      const uint64_t off = candidate.first, length = candidate.second;
-      if (off >= c.size()) continue;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      const uint64_t off = candidates[k].first, length = candidates[k].second;
+      // What the user asked for is answered: a diagnostic when it cannot be read there.
+      auto refuse = [&](const std::string& why) {
+        if (k < asked)
+          t_.nodes[id].diagnostics.push_back({off, Severity::Error, "--cramfs-at " + hex_upper(off) + ": " + why});
+      };
+      if (off >= c.size()) {
+        refuse("past the end of the input (" + std::to_string(c.size()) + " bytes)");
+        continue;
+      }
       const bool known = std::any_of(hits.begin(), hits.end(), [&](const Hit& h) { return h.offset == off; });
       const bool inside = std::any_of(consumed.begin(), consumed.end(),
                                       [&](auto& r) { return off >= r.first && off < r.second; });
@@ -619,7 +628,13 @@ class Builder {
       const ByteView region = length ? c.clamp(off, length) : c.tail(off);
       ExtractResult r = read_cramfs(region, budget_, cramfs_options(nullptr));
       if (r.entries.empty()) r = recover_cramfs(region, budget_, cramfs_options(nullptr));
-      if (r.entries.empty()) continue;
+      if (r.entries.empty()) {
+        std::string why = "no CramFS there";
+        for (const auto& d : r.diagnostics)
+          if (d.severity == Severity::Error) why = d.message;
+        refuse(why);
+        continue;
+      }
       const std::string loc = t_.nodes[id].location + "!cramfs@" + hex_upper(off);
       size_t box = add_part(id, NodeRole::Carved, "cramfs", loc, region, nullptr, off, t_.nodes[id].depth);
       add_members(box, std::move(r));

@@ -150,6 +150,40 @@ std::optional<Hit> validate_cramfs(const ValidateInput& in) {
   return hit;
 }
 
+// A CramFS whose superblock is gone (overwritten, erased): found by its root directory inode, which the signatures
+// anchor on its third word (name length 0, entries at 76, or 588 after a boot pad; cramfs-uimage.sig). Low
+// confidence while only the root directory is plausible; medium once the tree reads back (cramfs::probe_headless).
+// The walk never gets here inside a CramFS it validated (it skips past it), and a CramFS hit at the same offset
+// (a superblock the cramfs validator accepted at any confidence) is not reported twice.
+std::optional<Hit> validate_cramfs_root(const ValidateInput& in) {
+  const bool pad = in.signature && in.signature->at >= 512;
+  for (bool be : {false, true}) {
+    const cramfs::HeadlessProbe p = cramfs::probe_headless(in.image, in.start, be, pad);
+    if (!p.found) continue;
+    Hit hit;
+    hit.offset = in.image.base() + in.start;
+    hit.type = "cramfs";
+    hit.nesting = Nesting::Opaque;
+    hit.size = p.size;
+    hit.confidence = p.consistent ? Confidence::Medium : Confidence::Low;
+    std::string d = "CramFS filesystem without superblock (found by its root directory), ";
+    d += be ? "big endian" : "little endian";
+    d += ", size: " + std::to_string(p.size);
+    if (p.block_size) d += ", block size " + std::to_string(p.block_size);
+    d += ", " + std::to_string(p.entries) + " root entries, " + std::to_string(p.files) + " files, " +
+         std::to_string(p.dirs) + " directories";
+    if (pad) d += ", 512-byte boot pad";
+    d += p.consistent ? ", tree reads back: recovered" : ", tree does not read back";
+    hit.description = std::move(d);
+    hit.diag(hit.offset, Severity::Warning,
+             "no CramFS superblock: root directory inode at " + hex(in.image.base() + p.root_at) +
+                 (p.consistent ? "; " + std::to_string(p.inflated) + " sampled files inflate to their sizes"
+                               : "; not recovered: " + p.why));
+    return hit;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -336,6 +370,9 @@ std::optional<Hit> validate_uimage(const ValidateInput& in) {
 
 void register_cramfs_uimage_validators(ValidatorRegistry& registry) {
   registry.add("cramfs", "CramFS superblock (both byte orders): signature, root inode, size, CRC-32", validate_cramfs);
+  registry.add("cramfs-root",
+               "CramFS without superblock, by its root directory inode (both byte orders): entries, tree, blocks",
+               validate_cramfs_root);
   registry.add("uimage", "U-Boot legacy image: header CRC, data CRC, every field decoded, multi-file parts",
                validate_uimage);
 }

@@ -341,7 +341,8 @@ json cert_json(const CertRecord& r) {
           {"locations", strings(r.locations)},
           {"roles", strings(r.roles)},
           {"private_keys", strings(r.private_keys)},
-          {"anomalies", strings(r.anomalies)}};
+          {"anomalies", strings(r.anomalies)},
+          {"recovered_locations", strings(r.recovered_locations)}};
 }
 
 json private_key_json(const PrivateKey& k) {
@@ -354,7 +355,8 @@ json private_key_json(const PrivateKey& k) {
           {"spki_sha256", nullable_string(k.spki_sha256)},
           {"matches", strings(k.certificates)},
           {"roles", strings(k.roles)},
-          {"anomalies", strings(k.anomalies)}};
+          {"anomalies", strings(k.anomalies)},
+          {"recovered", k.recovered}};
 }
 
 json problem_json(const ScanProblem& p) {

@@ -57,6 +57,7 @@ struct PrivateKey {
   std::vector<std::string> roles;         // as for certificates: "stunnel [ikvm] server private key", ...
   std::string alias;                      // JKS/JCEKS: the alias of its keystore entry, else ""
   std::vector<std::string> anomalies;     // "private key is public (House of Keys)" when its public key is listed
+  bool recovered = false;                 // inside a container rebuilt from damaged metadata (see CertRecord)
 };
 
 // One unique certificate (by SHA-256 of its DER) in one scanned input.
@@ -71,6 +72,9 @@ struct CertRecord {
   std::vector<std::string> anomalies;     // see certificate_anomalies() plus "private key shipped in firmware" and
                                           // "private key is public (SOURCE)" (ScanOptions::compromised_keys)
   std::vector<std::string> aliases;       // JKS/JCEKS: aliases of the keystore entries it is, distinct, in order found
+  // Those of `locations` inside a container rebuilt from damaged metadata (a CramFS without its superblock, read from
+  // its root directory): found, but from bytes no superblock vouched for. Not stored in the catalog.
+  std::vector<std::string> recovered_locations;
   CertStatus status = CertStatus::InvalidDate;
   std::optional<int64_t> days_left;       // whole days from now to notAfter (negative when expired)
 };

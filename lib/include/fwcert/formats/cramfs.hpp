@@ -54,4 +54,28 @@ Result<Superblock> read_superblock(ByteView view, uint64_t start);
 
 inline bool is_dir(uint32_t mode) { return (mode & 0170000) == 0040000; }
 
+// A CramFS whose superblock is gone, found by its own structure (the walk's "cramfs-root" validator): the root
+// directory inode at +64 (+512+64 after a boot pad) with no name and entries right after it, a run of plausible
+// entries of exactly its size, then the whole tree read without a problem and the first blocks of files inflating to
+// the sizes their inodes promise. The work per probe is capped (root directory bytes, inodes, inflated blocks).
+inline constexpr uint64_t kProbeMaxRootBytes = uint64_t{1} << 20;
+inline constexpr uint64_t kProbeMaxInodes = 8192;
+inline constexpr size_t kProbeSamples = 32;
+
+struct HeadlessProbe {
+  bool found = false;       // the root inode and its directory are plausible (a low-confidence candidate)
+  bool consistent = false;  // and the tree reads back (every directory parses, sampled blocks inflate right)
+  bool big_endian = false;
+  uint64_t root_at = 0;     // index of the root inode in the view
+  uint64_t entries = 0;     // entries of the root directory
+  uint64_t size = 0;        // bytes the tree uses from the start, rounded up to the block size
+  uint32_t block_size = 0;
+  uint64_t files = 0, dirs = 0, inflated = 0;  // among the first kProbeMaxInodes inodes
+  std::string why;          // when found but not consistent: the first problem
+};
+
+// Probes view[start..] as a CramFS without a superblock (its first 64 bytes may be anything), in one byte order,
+// with or without the 512-byte boot pad. Never throws; bounds-checked.
+HeadlessProbe probe_headless(ByteView view, uint64_t start, bool big_endian, bool pad);
+
 }  // namespace fwcert::cramfs
