@@ -1,5 +1,8 @@
 #include "fwcert/extract/containers.hpp"
 
+#include "fwcert/formats/megarac.hpp"
+#include "fwcert/formats/openbmc.hpp"
+
 namespace fwcert {
 namespace {
 
@@ -18,6 +21,10 @@ constexpr ContainerFormat kContainers[] = {
     {"7z", false, archive},
     {"ar", false, archive},
     {"iso9660", false, archive},
+    // Flash layouts: members are the partitions by name ("root", "rofs"), which the tree then walks.
+    {"megarac", false, read_megarac},
+    {"openbmc-static", false, read_openbmc_static},
+    {"openbmc-ubi", false, read_openbmc_ubi},
 };
 
 }  // namespace

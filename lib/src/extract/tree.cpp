@@ -284,6 +284,10 @@ class Builder {
       if (h.confidence < Confidence::Medium || h.offset >= content_.size()) return;
       if (!find_container(h.type)) return;
       const uint64_t len = h.size ? std::min<uint64_t>(h.size, content_.size() - h.offset) : content_.size() - h.offset;
+      // A container inside one already queued (a squashfs in a flash layout's partition) is read with its member.
+      for (const auto& [b, e] : queued_)
+        if (h.offset > b && h.offset < e) return;
+      queued_.emplace_back(h.offset, h.offset + len);
       if (len < kReadAheadRegion) return;
       auto job = std::make_unique<Job>();
       job->offset = h.offset;
@@ -389,6 +393,7 @@ class Builder {
     std::condition_variable cv_;
     std::vector<std::unique_ptr<Job>> jobs_;
     std::vector<std::jthread> pool_;
+    std::vector<std::pair<uint64_t, uint64_t>> queued_;  // regions of the containers considered (walk thread only)
     bool closing_ = false;
   };
 
