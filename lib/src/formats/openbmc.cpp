@@ -169,8 +169,17 @@ std::optional<Layout> recognise(ByteView flash, Kind kind, uint64_t kernel_offse
     }
     p.used = used_bytes(part);
     p.erased = p.used == 0;
+    // File systems made of erase blocks (UBI PEBs, JFFS2 blocks) keep whole 64 KiB blocks: their readers count
+    // in blocks. The others end at their last programmed byte.
+    if (p.name == "rwfs" || p.name == "obmc-ubi") p.used = std::min<uint64_t>(part.size(), (p.used + 0xFFFF) & ~uint64_t{0xFFFF});
     if (p.erased) {
       p.content = part.empty() ? "absent" : "erased";
+      if (p.name == "kernel" || p.name == "rofs" || p.name == "obmc-ubi") {
+        // The layout's image always writes these: an erased one is a broken or partial flash.
+        p.damaged = true;
+        l.diagnostics.push_back({abs, Severity::Error,
+                                 p.name + ": " + p.content + (p.name == "rofs" ? ", no squashfs superblock" : "")});
+      }
     } else if (p.name == "u-boot") {
       p.content = "boot loader, " + std::to_string(p.used) + " bytes";
     } else if (p.name == "u-boot-env") {
