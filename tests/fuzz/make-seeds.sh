@@ -10,7 +10,7 @@ set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$src/build-fuzz/seeds}"
 corpus="$src/../shared/corpus"
-targets=(walker cramfs uimage_fit squashfs scan certs roles calendar)
+targets=(walker cramfs uimage_fit squashfs scan certs roles calendar layouts)
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +32,22 @@ mksquashfs "$src/samples/webfs" "$tmp/webfs.squashfs" -noappend -quiet -no-progr
 mksquashfs "$src/samples/certs" "$tmp/certs-xz.squashfs" -comp xz -noappend -quiet -no-progress >/dev/null 2>&1 || true
 for f in "$tmp"/*.cramfs; do [[ -f $f ]] && cp "$f" "$out/cramfs/" && cp "$f" "$out/scan/"; done
 for f in "$tmp"/*.squashfs; do [[ -f $f ]] && cp "$f" "$out/squashfs/" && cp "$f" "$out/scan/"; done
+
+# Flash layouts: the MegaRAC sample as it is; the OpenBMC partitions (environment, FIT, squashfs, JFFS2) padded to one
+# size and concatenated after a selector byte (0: static, 1: UBI), as fuzz_layouts.cpp cuts its input.
+if bash "$src/samples/make-layout-samples.sh" "$tmp/layouts" >/dev/null 2>&1; then
+  cp "$tmp/layouts/megarac-sample.bin" "$tmp/layouts/megarac-badcrc.bin" "$out/layouts/"
+  python3 - "$tmp/layouts" "$out/layouts" <<'PY'
+import sys
+d, out = sys.argv[1], sys.argv[2]
+for name, sel, parts in (("openbmc-static", 0, [(0x60000, 0x10000), (0x80000, 0x1000), (0x4C0000, 0x1000), (0x1C00000, 0x1000)]),
+                         ("openbmc-ubi", 1, [(0x60000, 0x10000), (0x80000, 0x50000), (0x4C0000, 0), (0x1C00000, 0)])):
+    img = open(f"{d}/{name}.bin", "rb").read()
+    q = max(n for _, n in parts)
+    data = bytes([sel]) + b"".join(img[o:o + n].ljust(q, b"\xff") for o, n in parts)
+    open(f"{out}/{name}", "wb").write(data)
+PY
+fi
 
 # samples/: the images, certificates, keys and configs.
 for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done

@@ -241,6 +241,19 @@ TEST_CASE("megarac: a damaged header is reported, a destroyed one leaves its dat
   }
 }
 
+TEST_CASE("megarac: a CramFS module with a damaged superblock is recovered", "[layouts][megarac]") {
+  Mega m = make_mega();
+  for (size_t i = 0; i < 4; ++i) m.img[0x10040 + i] = 0;  // the CramFS magic: the walk no longer sees a CramFS there
+  Tree t = extract(m.img, "m.bin");
+  auto loc = by_location(t);
+  CHECK_FALSE(loc.count("m.bin!megarac:root!cramfs:/server.pem"));
+  REQUIRE(loc.count("m.bin!megarac:root!cramfs@0x0"));
+  CHECK(loc["m.bin!megarac:root!cramfs@0x0"]->recovered);
+  CHECK(loc.count("m.bin!megarac:root!cramfs@0x0:/server.pem"));
+  // conf's header says JFFS2: no CramFS is looked for there.
+  CHECK_FALSE(loc.count("m.bin!megarac:conf!cramfs@0x0"));
+}
+
 TEST_CASE("megarac: headers that are no table", "[layouts][megarac]") {
   Bytes b(0x200, 0);
   append(b, std::string("the flasher looks for $MODULE$ headers"));

@@ -20,6 +20,7 @@
 #include "fwcert/extract/readers.hpp"
 #include "fwcert/formats/aspeed.hpp"
 #include "fwcert/formats/fit.hpp"
+#include "fwcert/formats/megarac.hpp"
 #include "fwcert/formats/uimage.hpp"
 
 namespace fwcert {
@@ -595,8 +596,8 @@ class Builder {
   }
 
   // CramFS images whose superblock is damaged are invisible to the walk (ossobv/vcutil#68). Where something says a
-  // filesystem must be (an [img] index record, or the user's --cramfs-at), try to rebuild its tree from the root
-  // directory that follows the superblock.
+  // filesystem must be (an [img] index record, a MegaRAC module header, or the user's --cramfs-at), try to rebuild its
+  // tree from the root directory that follows the superblock.
   void recover_damaged_cramfs(size_t id, const std::vector<Hit>& hits,
                               std::vector<std::pair<uint64_t, uint64_t>>& consumed) {
     const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
@@ -612,6 +613,12 @@ class Builder {
       for (size_t i = 0; i < records.size(); ++i)
         if (i == 1 || i == 3 || records[i].name.find("fs") != std::string::npos)
           candidates.emplace_back(records[i].base, records[i].length);
+    }
+    // A MegaRAC module whose header says CramFS (the member is walked on its own, so its parent holds the table).
+    if (t_.nodes[id].role == NodeRole::Member && t_.nodes[id].parent) {
+      const Node& parent = t_.nodes[*t_.nodes[id].parent];
+      if (parent.format == "megarac" && megarac::holds_cramfs(parent.content, t_.nodes[id].member_path))
+        candidates.emplace_back(0, 0);
     }
     // Plain variables, not a structured binding: the lambdas below capture `off`, which clang before 16 refuses.
     for (const auto& candidate : candidates) {

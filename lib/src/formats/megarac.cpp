@@ -239,29 +239,52 @@ std::string member_name(const std::string& raw, size_t index) {
   return s;
 }
 
-}  // namespace
-
-ExtractResult read_megarac(ByteView region, Budget& budget, const ContainerReadOptions&) {
-  ExtractResult r;
-  // The region starts at the flash origin: its first plausible header is the one the walk validated.
-  std::optional<uint64_t> first;
-  for (uint64_t q = 0; q + megarac::kFmhSize <= region.size(); ) {
+// The table of a region that starts at the flash origin: its first plausible header is the one the walk validated.
+std::optional<megarac::Table> region_table(ByteView region) {
+  for (uint64_t q = 0; q + megarac::kFmhSize <= region.size();) {
     const void* p = std::memchr(region.data() + q, '$', region.size() - q);
     if (!p) break;
     q = static_cast<uint64_t>(static_cast<const uint8_t*>(p) - region.data());
-    if (megarac::plausible_fmh(region, q)) {
-      first = q;
-      break;
-    }
+    if (megarac::plausible_fmh(region, q)) return megarac::read_table(region, q);
     ++q;
   }
-  if (!first) {
+  return std::nullopt;
+}
+
+// The member names of the modules, in table order: sanitised, a repeated name numbered.
+std::vector<std::string> member_names(const megarac::Table& t) {
+  std::vector<std::string> out;
+  std::set<std::string> names;
+  for (size_t i = 0; i < t.modules.size(); ++i) {
+    std::string name = member_name(t.modules[i].name, i);
+    for (int k = 2; names.count(name); ++k) name = member_name(t.modules[i].name, i) + "-" + std::to_string(k);
+    names.insert(name);
+    out.push_back(name);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool megarac::holds_cramfs(ByteView region, const std::string& member) {
+  auto t = region_table(region);
+  if (!t) return false;
+  const auto names = member_names(*t);
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == member) return (t->modules[i].type >> 8) == 0x10 || (t->modules[i].type & 0xFF) == 0x07;
+  return false;
+}
+
+ExtractResult read_megarac(ByteView region, Budget& budget, const ContainerReadOptions&) {
+  ExtractResult r;
+  auto table = region_table(region);
+  if (!table) {
     r.diagnostics.push_back({region.base(), Severity::Error, "megarac: no firmware module header"});
     return r;
   }
-  megarac::Table t = megarac::read_table(region, *first);
+  const megarac::Table& t = *table;
   r.diagnostics = t.diagnostics;
-  std::set<std::string> names;
+  const std::vector<std::string> names = member_names(t);
   std::vector<std::pair<uint64_t, uint64_t>> covered;  // [begin, end) of headers and module data
   for (size_t i = 0; i < t.modules.size(); ++i) {
     const megarac::Module& m = t.modules[i];
@@ -274,11 +297,8 @@ ExtractResult read_megarac(ByteView region, Budget& budget, const ContainerReadO
       r.diagnostics.push_back({region.base(), Severity::Warning, "megarac: entry limit reached"});
       return r;
     }
-    std::string name = member_name(m.name, i);
-    for (int k = 2; names.count(name); ++k) name = member_name(m.name, i) + "-" + std::to_string(k);
-    names.insert(name);
     Entry e;
-    e.path = name;
+    e.path = names[i];
     e.kind = EntryKind::File;
     e.mode = 0100644;
     e.size = m.size;

@@ -74,6 +74,10 @@ bool plausible_fmh(ByteView v, uint64_t pos);
 // CRC-32 checked where its flags ask for it. Empty when v[fmh_at] holds no plausible FMH.
 Table read_table(ByteView v, uint64_t fmh_at);
 
+// Whether the module that read_megarac(region) names `member` holds a CramFS by its header's type (format byte 0x10,
+// or MODULE_INITRD_CRAMFS): where the tree tries to recover a CramFS whose superblock is damaged.
+bool holds_cramfs(ByteView region, const std::string& member);
+
 }  // namespace fwcert::megarac
 
 namespace fwcert {
