@@ -92,7 +92,7 @@ vol_name=rwfs
 vol_id=2
 vol_size=1MiB
 EOF
-ubinize -p 64KiB -m 1 -Q 1594976572 -o "$w/ubi.img" "$w/ubinize.cfg" 2>/dev/null  # "volume size was not specified" for static volumes
+ubinize -p 64KiB -m 1 -Q 1594976572 -o "$w/ubi.img" "$w/ubinize.cfg" >/dev/null  # it notes on stdout that static volumes get no vol_size
 $img env "$w/env-ubi.bin" --size 0x10000 --var "bootargs=console=ttyS4,115200n8 ubi.mtd=obmc-ubi rootfstype=squashfs" \
     --var "bootcmd=run bootcmd_ubi" --var "bootside=a"
 $img place "$out/openbmc-ubi.bin" --size 0x2000000 0x0:"$w/u-boot.bin" 0x60000:"$w/env-ubi.bin" 0x80000:"$w/ubi.img"

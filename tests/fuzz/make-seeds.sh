@@ -41,7 +41,7 @@ if bash "$src/samples/make-layout-samples.sh" "$tmp/layouts" >/dev/null 2>&1; th
 import sys
 d, out = sys.argv[1], sys.argv[2]
 for name, sel, parts in (("openbmc-static", 0, [(0x60000, 0x10000), (0x80000, 0x1000), (0x4C0000, 0x1000), (0x1C00000, 0x1000)]),
-                         ("openbmc-ubi", 1, [(0x60000, 0x10000), (0x80000, 0x50000), (0x4C0000, 0), (0x1C00000, 0)])):
+                         ("openbmc-ubi", 1, [(0x60000, 0x10000), (0x80000, 0x20000), (0x4C0000, 0), (0x1C00000, 0)])):
     img = open(f"{d}/{name}.bin", "rb").read()
     q = max(n for _, n in parts)
     data = bytes([sel]) + b"".join(img[o:o + n].ljust(q, b"\xff") for o, n in parts)
