@@ -118,19 +118,33 @@ size_t count_suffix(const Tree& t, const std::string& suffix) { return t.find_su
 
 // ---- the samples of make-layout-samples.sh ----
 
-// The folder holding the samples, made once per run; "" when a tool is missing (the test then WARNs and returns).
+// The folder holding the samples, made once and shared by the test processes (ctest runs each test case in its own):
+// a cache in the temporary folder named after the scripts' sizes and times, filled in a sibling folder and renamed
+// into place. "" when a tool is missing (the test then WARNs and returns).
 const std::string& samples_dir() {
   static const std::string dir = [] {
-    std::string d = (std::filesystem::temp_directory_path() / ("fwcert-layouts-" + std::to_string(getpid()))).string();
-    const std::string cmd = "bash " + source_dir() + "/samples/make-layout-samples.sh " + d + " >/dev/null 2>&1";
+    namespace fs = std::filesystem;
+    std::string key = std::to_string(getuid());
+    for (const char* f : {"/samples/make-layout-samples.sh", "/samples/tools/layoutimg.py"}) {
+      std::error_code ec;
+      const fs::path p = source_dir() + f;
+      key += "-" + std::to_string(fs::file_size(p, ec)) + "-" +
+             std::to_string(fs::last_write_time(p, ec).time_since_epoch().count());
+    }
+    const fs::path d = fs::temp_directory_path() / ("fwcert-layout-samples-" + key);
+    std::error_code ec;
+    if (fs::exists(d / "openbmc-ubi.bin", ec)) return d.string();
+    const fs::path work = d.string() + ".tmp" + std::to_string(getpid());
+    const std::string cmd = "bash " + source_dir() + "/samples/make-layout-samples.sh " + work.string() + " >/dev/null 2>&1";
     const int rc = std::system(cmd.c_str());
     if (rc != 0) {
-      std::filesystem::remove_all(d);
+      fs::remove_all(work, ec);
       if (!(WIFEXITED(rc) && WEXITSTATUS(rc) == 77)) FAIL("make-layout-samples.sh failed: " << rc);
       return std::string();
     }
-    std::atexit([] { std::filesystem::remove_all(samples_dir()); });
-    return d;
+    fs::rename(work, d, ec);  // another process may have been first: then its folder is used and this one dropped
+    if (ec) fs::remove_all(work, ec);
+    return d.string();
   }();
   return dir;
 }
