@@ -27,7 +27,8 @@ packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma
 # render the man pages with man (man-db) and the HTML report in headless Chromium. The live tests start openssl
 # s_server, a python3 Redfish responder and OpenIPMI's ipmi_sim; promtool (package prometheus) checks the metrics.
 if [ "$mode" = test ]; then
-  packages+=(squashfs-tools e2fsprogs lzop openssl python3 python3-jsonschema python3-icalendar man-db openipmi ipmitool
+  packages+=(squashfs-tools e2fsprogs mtd-utils lzop openssl python3 python3-jsonschema python3-icalendar man-db
+            openipmi ipmitool
             prometheus  # promtool checks the metrics
             chromium)   # renders the HTML report
 fi

@@ -10,7 +10,7 @@ set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$src/build-fuzz/seeds}"
 corpus="$src/../shared/corpus"
-targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar)
+targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts)
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -38,6 +38,22 @@ mke2fs -q -F -t ext4 -b 1024 -O ^has_journal -d "$src/samples/certs" "$tmp/certs
 mke2fs -q -F -t ext4 -b 1024 -O ^has_journal,inline_data -d "$src/samples/certs" "$tmp/certs-inline.ext4" 512K \
   >/dev/null 2>&1 || true
 for f in "$tmp"/*.ext[24]; do [[ -f $f ]] && cp "$f" "$out/ext/" && cp "$f" "$out/scan/"; done
+
+# Flash layouts: the MegaRAC sample as it is; the OpenBMC partitions (environment, FIT, squashfs, JFFS2) padded to one
+# size and concatenated after a selector byte (0: static, 1: UBI), as fuzz_layouts.cpp cuts its input.
+if bash "$src/samples/make-layout-samples.sh" "$tmp/layouts" >/dev/null 2>&1; then
+  cp "$tmp/layouts/megarac-sample.bin" "$tmp/layouts/megarac-badcrc.bin" "$out/layouts/"
+  python3 - "$tmp/layouts" "$out/layouts" <<'PY'
+import sys
+d, out = sys.argv[1], sys.argv[2]
+for name, sel, parts in (("openbmc-static", 0, [(0x60000, 0x10000), (0x80000, 0x1000), (0x4C0000, 0x1000), (0x1C00000, 0x1000)]),
+                         ("openbmc-ubi", 1, [(0x60000, 0x10000), (0x80000, 0x20000), (0x4C0000, 0), (0x1C00000, 0)])):
+    img = open(f"{d}/{name}.bin", "rb").read()
+    q = max(n for _, n in parts)
+    data = bytes([sel]) + b"".join(img[o:o + n].ljust(q, b"\xff") for o, n in parts)
+    open(f"{out}/{name}", "wb").write(data)
+PY
+fi
 
 # samples/: the images, certificates, keys and configs.
 for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done

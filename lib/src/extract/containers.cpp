@@ -2,6 +2,8 @@
 
 #include "fwcert/formats/ext.hpp"
 #include "fwcert/formats/cramfs.hpp"
+#include "fwcert/formats/megarac.hpp"
+#include "fwcert/formats/openbmc.hpp"
 
 namespace fwcert {
 namespace {
@@ -26,6 +28,10 @@ constexpr ContainerFormat kContainers[] = {
     {"7z", false, archive},
     {"ar", false, archive},
     {"iso9660", false, archive},
+    // Flash layouts: members are the partitions by name ("root", "rofs"), which the tree then walks.
+    {"megarac", false, read_megarac},
+    {"openbmc-static", false, read_openbmc_static},
+    {"openbmc-ubi", false, read_openbmc_ubi},
 };
 
 }  // namespace

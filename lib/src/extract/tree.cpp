@@ -20,6 +20,7 @@
 #include "fwcert/extract/readers.hpp"
 #include "fwcert/formats/aspeed.hpp"
 #include "fwcert/formats/fit.hpp"
+#include "fwcert/formats/megarac.hpp"
 #include "fwcert/formats/uimage.hpp"
 
 namespace fwcert {
@@ -284,6 +285,10 @@ class Builder {
       if (h.confidence < Confidence::Medium || h.offset >= content_.size()) return;
       if (!find_container(h.type)) return;
       const uint64_t len = h.size ? std::min<uint64_t>(h.size, content_.size() - h.offset) : content_.size() - h.offset;
+      // A container inside one already queued (a squashfs in a flash layout's partition) is read with its member.
+      for (const auto& [b, e] : queued_)
+        if (h.offset > b && h.offset < e) return;
+      queued_.emplace_back(h.offset, h.offset + len);
       if (len < kReadAheadRegion) return;
       auto job = std::make_unique<Job>();
       job->offset = h.offset;
@@ -389,6 +394,7 @@ class Builder {
     std::condition_variable cv_;
     std::vector<std::unique_ptr<Job>> jobs_;
     std::vector<std::jthread> pool_;
+    std::vector<std::pair<uint64_t, uint64_t>> queued_;  // regions of the containers considered (walk thread only)
     bool closing_ = false;
   };
 
@@ -590,8 +596,8 @@ class Builder {
   }
 
   // CramFS images whose superblock is damaged are invisible to the walk (ossobv/vcutil#68). Where something says a
-  // filesystem must be (an [img] index record, or the user's --cramfs-at), try to rebuild its tree from the root
-  // directory that follows the superblock.
+  // filesystem must be (an [img] index record, a MegaRAC module header, or the user's --cramfs-at), try to rebuild its
+  // tree from the root directory that follows the superblock.
   void recover_damaged_cramfs(size_t id, const std::vector<Hit>& hits,
                               std::vector<std::pair<uint64_t, uint64_t>>& consumed) {
     const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
@@ -608,6 +614,12 @@ class Builder {
       for (size_t i = 0; i < records.size(); ++i)
         if (i == 1 || i == 3 || records[i].name.find("fs") != std::string::npos)
           candidates.emplace_back(records[i].base, records[i].length);
+    }
+    // A MegaRAC module whose header says CramFS (the member is walked on its own, so its parent holds the table).
+    if (t_.nodes[id].role == NodeRole::Member && t_.nodes[id].parent) {
+      const Node& parent = t_.nodes[*t_.nodes[id].parent];
+      if (parent.format == "megarac" && megarac::holds_cramfs(parent.content, t_.nodes[id].member_path))
+        candidates.emplace_back(0, 0);
     }
     // Plain variables, not a structured binding: the lambdas below capture `off`, which clang before 16 refuses.
     for (size_t k = 0; k < candidates.size(); ++k) {

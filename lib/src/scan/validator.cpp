@@ -23,6 +23,8 @@ void register_builtin_validators(ValidatorRegistry& registry) {
   register_archive_validators(registry);
   register_key_validators(registry);
   register_ext_validators(registry);
+  register_megarac_validators(registry);
+  register_openbmc_validators(registry);
 }
 
 std::string hex(uint64_t v) {

@@ -54,6 +54,8 @@ void register_compression_validators(ValidatorRegistry& registry);  // gzip, bzi
 void register_archive_validators(ValidatorRegistry& registry);      // zip, 7z, tar, cpio
 void register_key_validators(ValidatorRegistry& registry);          // pem, der x509, pkcs12, jks/jceks
 void register_ext_validators(ValidatorRegistry& registry);          // ext2/ext3/ext4 (formats/ext.cpp)
+void register_megarac_validators(ValidatorRegistry& registry);      // AMI MegaRAC module table
+void register_openbmc_validators(ValidatorRegistry& registry);      // OpenBMC static and UBI flash layouts
 
 // Helpers shared by validators.
 std::string hex(uint64_t v);                            // "0x1A2B"
