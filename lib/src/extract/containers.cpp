@@ -1,10 +1,13 @@
 #include "fwcert/extract/containers.hpp"
 
+#include "fwcert/formats/squashfs.hpp"
+
 namespace fwcert {
 namespace {
 
 ExtractResult cramfs(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_cramfs(r, b, o); }
-ExtractResult squashfs(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_squashfs(r, b, o.visit); }
+// By version: 2.x/3.x (either order) -> formats/squashfs3.cpp, 4.0 little-endian -> libsquashfs.
+ExtractResult squashfs(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_squashfs_any(r, b, o.visit); }
 ExtractResult archive(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_archive(r, b, o.visit); }
 
 // One row per container type. Filesystems first; then what libarchive reads.
