@@ -10,7 +10,7 @@ squashfs_dir_entry_3, squashfs_fragment_entry_3; the SQUASHFS_SWAP_* macros give
 and the table order of mksquashfs 3.x: superblock, data and fragment blocks, inode table, directory table, fragment
 entries and their index, uid table, guid table.
 
-  mksquashfs3.py SOURCE_DIR OUT [--be] [--comp zlib|lzma|lzma-nosize|lzma-raw] [--block-size N] [--time T]
+  mksquashfs3.py SOURCE_DIR OUT [--be] [--comp zlib|lzma|lzma-nosize|lzma-raw|none] [--block-size N] [--time T]
 
 Regular files, directories and symlinks are stored (anything else is skipped); file tails smaller than a block go to
 fragment blocks, as mksquashfs does by default.
@@ -54,6 +54,8 @@ class Compressor:
     def __call__(self, data):
         if self.kind == "zlib":
             return zlib.compress(data, 9)
+        if self.kind == "none":  # not smaller: every block is stored uncompressed (for tests that patch metadata)
+            return data
         if self.kind == "lzma":  # sqlzma: the 13-byte header with the real uncompressed size
             c = lzma.compress(data, format=lzma.FORMAT_ALONE, filters=self.filters())
             return c[:5] + struct.pack("<Q", len(data)) + c[13:]
@@ -259,7 +261,7 @@ def main():
     ap.add_argument("source")
     ap.add_argument("out")
     ap.add_argument("--be", action="store_true", help="big-endian image")
-    ap.add_argument("--comp", default="zlib", choices=["zlib", "lzma", "lzma-nosize", "lzma-raw"])
+    ap.add_argument("--comp", default="zlib", choices=["zlib", "lzma", "lzma-nosize", "lzma-raw", "none"])
     ap.add_argument("--block-size", type=int, default=65536)
     ap.add_argument("--time", type=int, default=1600000000)
     a = ap.parse_args()
