@@ -36,7 +36,7 @@ assert inp["problems"] == [], inp["problems"]
 '
 
 for order in le be; do
-  for comp in zlib lzma lzma-nosize lzma-raw; do
+  for comp in zlib lzma lzma-nosize lzma-raw lzma-ddwrt; do
     img=$W/fw-$order-$comp.sqfs
     python3 "$SRC/tests/tools/mksquashfs3.py" "$t" "$img" --comp "$comp" $([ $order = be ] && echo --be)
     out=$W/out-$order-$comp

@@ -10,7 +10,7 @@ set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$src/build-fuzz/seeds}"
 corpus="$src/../shared/corpus"
-targets=(walker cramfs uimage_fit squashfs scan certs roles calendar)
+targets=(walker cramfs uimage_fit squashfs squashfs3 scan certs roles calendar)
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +32,13 @@ mksquashfs "$src/samples/webfs" "$tmp/webfs.squashfs" -noappend -quiet -no-progr
 mksquashfs "$src/samples/certs" "$tmp/certs-xz.squashfs" -comp xz -noappend -quiet -no-progress >/dev/null 2>&1 || true
 for f in "$tmp"/*.cramfs; do [[ -f $f ]] && cp "$f" "$out/cramfs/" && cp "$f" "$out/scan/"; done
 for f in "$tmp"/*.squashfs; do [[ -f $f ]] && cp "$f" "$out/squashfs/" && cp "$f" "$out/scan/"; done
+# squashfs 3.1 images of our own generator (tests/tools/mksquashfs3.py), both orders, zlib and vendor LZMA.
+for order in "" --be; do
+  for comp in zlib lzma lzma-nosize lzma-raw none; do
+    python3 "$src/tests/tools/mksquashfs3.py" "$src/samples/certs" "$out/squashfs3/certs${order}-$comp.sqfs3" \
+      --comp "$comp" $order >/dev/null 2>&1 || true
+  done
+done
 
 # samples/: the images, certificates, keys and configs.
 for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done
@@ -59,6 +66,7 @@ if [[ -d $corpus ]]; then
           >"$out/roles/$(basename "$f")-$sel"; done ;;
     esac
     case "$f" in
+      *.sqfs2 | *.sqfs3 | *squashfs_v2*) seed squashfs3 "$f" ;;
       *.sqfs* | *.squashfs) seed squashfs "$f" ;;
       *.itb | *.dtb | *uboot* | *uImage* | *.img) seed uimage_fit "$f" ;;
     esac

@@ -10,7 +10,7 @@ squashfs_dir_entry_3, squashfs_fragment_entry_3; the SQUASHFS_SWAP_* macros give
 and the table order of mksquashfs 3.x: superblock, data and fragment blocks, inode table, directory table, fragment
 entries and their index, uid table, guid table.
 
-  mksquashfs3.py SOURCE_DIR OUT [--be] [--comp zlib|lzma|lzma-nosize|lzma-raw|none] [--block-size N] [--time T]
+  mksquashfs3.py SOURCE_DIR OUT [--be] [--comp zlib|lzma|lzma-nosize|lzma-raw|lzma-ddwrt|none] [--block-size N] [--time T]
 
 Regular files, directories and symlinks are stored (anything else is skipped); file tails smaller than a block go to
 fragment blocks, as mksquashfs does by default.
@@ -64,6 +64,9 @@ class Compressor:
             return bytes([0x5D]) + struct.pack("<I", self.dict) + raw
         if self.kind == "lzma-raw":  # headerless, lc=3 lp=0 pb=2
             return raw
+        if self.kind == "lzma-ddwrt":  # DD-WRT: pb, lc, lp, fast bytes, then the raw stream (here lc=1 lp=0 pb=2)
+            f = [{"id": lzma.FILTER_LZMA1, "lc": 1, "lp": 0, "pb": 2, "dict_size": self.dict}]
+            return bytes([2, 1, 0, 128]) + lzma.compress(data, format=lzma.FORMAT_RAW, filters=f)
         raise ValueError(self.kind)
 
 
@@ -261,7 +264,7 @@ def main():
     ap.add_argument("source")
     ap.add_argument("out")
     ap.add_argument("--be", action="store_true", help="big-endian image")
-    ap.add_argument("--comp", default="zlib", choices=["zlib", "lzma", "lzma-nosize", "lzma-raw", "none"])
+    ap.add_argument("--comp", default="zlib", choices=["zlib", "lzma", "lzma-nosize", "lzma-raw", "lzma-ddwrt", "none"])
     ap.add_argument("--block-size", type=int, default=65536)
     ap.add_argument("--time", type=int, default=1600000000)
     a = ap.parse_args()

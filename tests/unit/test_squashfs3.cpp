@@ -244,7 +244,7 @@ TEST_CASE("squashfs3: our generator's 3.1 images, both orders, zlib and vendor L
   fsys::create_symlink("etc/motd", src / "motd-link");
 
   for (bool be : {false, true}) {
-    for (const char* comp : {"zlib", "lzma", "lzma-nosize", "lzma-raw", "none"}) {
+    for (const char* comp : {"zlib", "lzma", "lzma-nosize", "lzma-raw", "lzma-ddwrt", "none"}) {
       INFO((be ? "big endian " : "little endian ") << comp);
       Bytes img = generate(src, t.root / "img.sqfs", be, comp);
       REQUIRE_FALSE(img.empty());
@@ -268,6 +268,11 @@ TEST_CASE("squashfs3: our generator's 3.1 images, both orders, zlib and vendor L
         auto hit = validate("squashfs", img);
         REQUIRE(hit);
         CHECK(contains(hit->description, "compression:lzma ("));
+        const std::map<std::string, std::string> variant = {{"lzma", "13-byte header"},
+                                                            {"lzma-nosize", "5-byte header without size"},
+                                                            {"lzma-raw", "headerless lc=3 lp=0 pb=2"},
+                                                            {"lzma-ddwrt", "DD-WRT per-block properties"}};
+        CHECK(contains(hit->description, variant.at(comp)));
       }
 
       // Streaming: every file is handed to the visitor, nothing kept when it says no.
