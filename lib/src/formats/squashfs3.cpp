@@ -113,8 +113,24 @@ CodecOutcome decode_lzma_once(Lzma v, ByteView in, uint8_t* out, uint64_t cap) {
   bad.status = CodecStatus::Corrupt;
   bad.why = "not this LZMA layout";
   switch (v) {
-    case Lzma::Alone:
-      return decode_block(BlockCodec::Lzma, in, out, cap);
+    case Lzma::Alone: {
+      // The "alone" header read here rather than by liblzma's alone decoder: that one allocates the dictionary the
+      // header names (up to 4 GiB of garbage when this is not the layout), while a block never needs more than cap.
+      // The size must fit the block (or be "unknown", all ones).
+      auto p = in.u8(0);
+      auto size = in.u64le(5);
+      if (!p || !size) return bad;
+      auto params = props_from_byte(*p, dict);
+      if (!params) return bad;
+      if (*size == ~uint64_t{0}) return decode_block(BlockCodec::LzmaRaw, in.tail(13), out, cap, *params);
+      if (*size == 0 || *size > cap) return bad;
+      CodecOutcome r = decode_block(BlockCodec::LzmaRaw, in.tail(13), out, *size, *params);
+      if (r.status == CodecStatus::Overflow && r.produced == *size) {
+        r.status = CodecStatus::Ok;
+        r.why.clear();
+      }
+      return r;
+    }
     case Lzma::NoSize:
     case Lzma::NoSizeAt4: {
       const uint64_t skip = v == Lzma::NoSizeAt4 ? 4 : 0;
@@ -149,7 +165,7 @@ CodecOutcome decode_lzma_once(Lzma v, ByteView in, uint8_t* out, uint64_t cap) {
 // stored block may carry padding): where the inode says how much the block holds, decoding stops there, as the
 // kernel drivers do with their fixed output size.
 CodecOutcome decode_lzma(Lzma v, ByteView in, uint8_t* out, uint64_t cap, uint64_t exact) {
-  if (exact == 0 || exact > cap || v == Lzma::Alone) return decode_lzma_once(v, in, out, cap);
+  if (exact == 0 || exact > cap || v == Lzma::Alone) return decode_lzma_once(v, in, out, cap);  // alone: its own size
   CodecOutcome r = decode_lzma_once(v, in, out, exact);
   if (r.status == CodecStatus::Overflow && r.produced == exact) {
     r.status = CodecStatus::Ok;
