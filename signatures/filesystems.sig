@@ -1,14 +1,4 @@
-# Filesystems and executables (validators in lib/src/formats/filesystem.cpp).
-
-# SquashFS superblock magic at offset 0. The validator takes the byte order from the version field at offset 28,
-# so the vendor variants below (LZMA-patched, DD-WRT) share the same validator.
-squashfs  squashfs  0  "hsqs"   # little endian (standard)
-squashfs  squashfs  0  "sqsh"   # big endian (standard)
-squashfs  squashfs  0  "shsq"   # little endian, non-standard signature (vendor LZMA builds)
-squashfs  squashfs  0  "qshs"   # big endian, non-standard signature (vendor LZMA builds)
-squashfs  squashfs  0  "hsqt"   # little endian, DD-WRT signature
-squashfs  squashfs  0  "tqsh"   # big endian, DD-WRT signature
-squashfs  squashfs  0  "sqlz"   # big endian, LZMA signature
+# Filesystems and executables (validators in lib/src/formats/filesystem.cpp; SquashFS: squashfs.sig).
 
 # JFFS2 node header: magic 0x1985 then the node type. The 2-byte magic alone is too weak for the prefilter, so each
 # known node type (with and without the ACCURATE bit 0x2000 for obsoleted dirent/inode nodes) is its own line.

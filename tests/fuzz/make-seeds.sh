@@ -10,7 +10,7 @@ set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$src/build-fuzz/seeds}"
 corpus="$src/../shared/corpus"
-targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts)
+targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts squashfs3)
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -54,6 +54,13 @@ for name, sel, parts in (("openbmc-static", 0, [(0x60000, 0x10000), (0x80000, 0x
     open(f"{out}/{name}", "wb").write(data)
 PY
 fi
+# squashfs 3.1 images of our own generator (tests/tools/mksquashfs3.py), both orders, zlib and vendor LZMA.
+for order in "" --be; do
+  for comp in zlib lzma lzma-nosize lzma-raw none; do
+    python3 "$src/tests/tools/mksquashfs3.py" "$src/samples/certs" "$out/squashfs3/certs${order}-$comp.sqfs3" \
+      --comp "$comp" $order >/dev/null 2>&1 || true
+  done
+done
 
 # samples/: the images, certificates, keys and configs.
 for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done
@@ -81,6 +88,7 @@ if [[ -d $corpus ]]; then
           >"$out/roles/$(basename "$f")-$sel"; done ;;
     esac
     case "$f" in
+      *.sqfs2 | *.sqfs3 | *squashfs_v2*) seed squashfs3 "$f" ;;
       *.sqfs* | *.squashfs) seed squashfs "$f" ;;
       *.itb | *.dtb | *uboot* | *uImage* | *.img) seed uimage_fit "$f" ;;
     esac

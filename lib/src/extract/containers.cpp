@@ -4,6 +4,7 @@
 #include "fwcert/formats/cramfs.hpp"
 #include "fwcert/formats/megarac.hpp"
 #include "fwcert/formats/openbmc.hpp"
+#include "fwcert/formats/squashfs.hpp"
 
 namespace fwcert {
 namespace {
@@ -13,7 +14,8 @@ ExtractResult cramfs(ByteView r, Budget& b, const ContainerReadOptions& o) {
   const bool superblock = cramfs::read_superblock(r, 0) || (r.size() > 512 && cramfs::read_superblock(r, 512));
   return superblock ? read_cramfs(r, b, o) : recover_cramfs(r, b, o);
 }
-ExtractResult squashfs(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_squashfs(r, b, o.visit); }
+// By version: 2.x/3.x (either order) -> formats/squashfs3.cpp, 4.0 little-endian -> libsquashfs.
+ExtractResult squashfs(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_squashfs_any(r, b, o.visit); }
 ExtractResult archive(ByteView r, Budget& b, const ContainerReadOptions& o) { return read_archive(r, b, o.visit); }
 
 // One row per container type. Filesystems first; then what libarchive reads.

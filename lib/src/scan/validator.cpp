@@ -18,6 +18,7 @@ const Validator* ValidatorRegistry::find(const std::string& name) const {
 void register_builtin_validators(ValidatorRegistry& registry) {
   register_cramfs_uimage_validators(registry);
   register_firmware_validators(registry);
+  register_squashfs_validators(registry);
   register_filesystem_validators(registry);
   register_compression_validators(registry);
   register_archive_validators(registry);
