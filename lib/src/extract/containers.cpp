@@ -1,5 +1,7 @@
 #include "fwcert/extract/containers.hpp"
 
+#include "fwcert/formats/jffs2.hpp"
+
 namespace fwcert {
 namespace {
 
@@ -11,6 +13,7 @@ ExtractResult archive(ByteView r, Budget& b, const ContainerReadOptions& o) { re
 constexpr ContainerFormat kContainers[] = {
     {"cramfs", true, cramfs},
     {"squashfs", true, squashfs},
+    {"jffs2", true, read_jffs2},
     {"zip", false, archive},
     {"jar", false, archive},
     {"tar", false, archive},
