@@ -77,8 +77,9 @@ bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
              const char* argv0, bool wide, const std::vector<std::string>& compromised_files,
-             bool each) {
+             bool each, bool include_deleted) {
   fwcert::ScanOptions opts;
+  opts.extract.include_deleted = include_deleted;
   opts.warn_days = warn_days;
   opts.pkcs12_passwords = passwords;
   if (now_text.empty()) {
@@ -241,6 +242,7 @@ struct AddOptions {
   std::string db, manifest, shard, now_text;
   int jobs = 0, warn_days = 90;
   bool rescan = false;
+  bool include_deleted = false;  // JFFS2: deleted files and older contents too
 };
 
 // Write-ahead log pages after which the catalog is checkpointed in the background (an image's record writes about 35).
@@ -396,6 +398,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   so.now = *now;
   so.warn_days = a.warn_days;
   so.extract.threads = 1;  // one image per core scales better than splitting each image over the cores
+  so.extract.include_deleted = a.include_deleted;
   auto worker = [&] {
     for (size_t i = next++; i < todo.size(); i = next++) {
       const Todo& t = todo[i];
@@ -912,6 +915,11 @@ int main(int argc, char** argv) {
   scan->add_flag("--each", scan_each,
                  "Scan each file below a folder as an input of its own (a folder of unrelated files), not the folder as "
                  "one firmware");
+  bool include_deleted = false;
+  const char* kDeletedHelp =
+      "Also report what a filesystem keeps but no longer shows: JFFS2 files whose name was deleted (location "
+      "PATH;deleted) and older contents of overwritten files (PATH;vN)";
+  scan->add_flag("--include-deleted", include_deleted, kDeletedHelp);
 
   // catalog
   auto* catalog = app.add_subcommand("catalog", "A SQLite catalog of many firmware images: what expires when, where, "
@@ -939,6 +947,8 @@ int main(int argc, char** argv) {
   add->add_option("--now", add_opts.now_text, "Clock recorded with the scan (default: system clock)");
   add->add_option("--warn-days", add_opts.warn_days, "Expiring window recorded with the scan")->default_val(90);
   add->add_flag("--rescan", add_opts.rescan, "Scan every image again even when unchanged");
+  add->add_flag("--include-deleted", add_opts.include_deleted,
+                std::string(kDeletedHelp) + " (an image already in the catalog needs --rescan for it)");
   db_opt(add);
   auto* list = catalog->add_subcommand("list", "The images in the catalog");
   db_opt(list);
@@ -1077,7 +1087,7 @@ int main(int argc, char** argv) {
     if (*rep) return run_report(report_paths, report_db, report_now, report_html, sig_path, argv[0]);
     if (*clk) return run_clock(clock_paths, clock_db, clock_now, clock_bmc, clock_format, sig_path, argv[0]);
     if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
-                                compromised_files, scan_each);
+                                compromised_files, scan_each, include_deleted);
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";
     return 3;

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-ratio", opts.limits.max_ratio, "Decompression ratio treated as a bomb (past 1 MiB)")
       ->capture_default_str();
   app.add_flag("!--no-recurse", opts.recurse, "Do not walk extracted files again");
+  app.add_flag("--include-deleted", opts.include_deleted,
+               "Also extract what a filesystem keeps but no longer shows: JFFS2 files whose name was deleted "
+               "(PATH;deleted) and older contents of overwritten files (PATH;vN)");
   std::vector<std::string> cramfs_at;
   app.add_option("--cramfs-at", cramfs_at,
                  "Offset (decimal or 0x hex) of a CramFS whose superblock is damaged; its tree is recovered from the "
