@@ -28,6 +28,7 @@ uint32_t crc(ByteView v) { return ~crc32(v, 0xFFFFFFFFu); }
 namespace {
 
 constexpr uint64_t kMaxGap = uint64_t{1} << 20;  // unrecognised bytes skipped between two nodes before giving up
+constexpr uint64_t kMaxNodeData = uint64_t{1} << 20;  // no page (a compressed node's data) is larger
 constexpr size_t kMaxDiagnostics = 256;
 constexpr uint64_t align4(uint64_t v) { return (v + 3) & ~uint64_t{3}; }
 
@@ -145,6 +146,9 @@ class Scanner {
         r.dsize = *n.u32(52, be_);
         r.compr = *n.u8(56);
         if (r.csize > totlen - kInodeSize) return bad_node(pos, "inode node data runs past the node");
+        // A compressed node holds one page (fs/jffs2/write.c); its dsize bounds what is allocated to decode it.
+        if (r.compr != Zero && r.dsize > kMaxNodeData)
+          return bad_node(pos, "inode node claims " + std::to_string(r.dsize) + " bytes of data, more than a node holds");
         if (o_.check_data && r.csize > 0 && crc(*n.sub(kInodeSize, r.csize)) != *n.u32(60, be_))
           return bad_node(pos, "inode node data CRC mismatch (ino " + std::to_string(r.ino) + ", version " +
                                    std::to_string(r.version) + ")");
@@ -229,7 +233,6 @@ std::optional<Hit> validate_jffs2(const ValidateInput& in) {
 // --- Reader --------------------------------------------------------------------------------------------------------
 
 constexpr uint32_t kRootIno = 1;
-constexpr uint64_t kMaxNodeData = uint64_t{1} << 20;  // a compressed node holds one page; none is larger than this
 constexpr size_t kMaxDepth = 256;
 constexpr size_t kMaxOldVersions = 8;  // per inode, with include_deleted
 constexpr uint64_t kMaxLinkTarget = 65536;
@@ -596,18 +599,34 @@ class Jffs2Reader {
                std::to_string(extent));
     }
     extent = std::min(extent, cap_to);
+    uint64_t filled = 0;
+    for (const Piece& p : pieces) filled += std::min(p.to, extent) - std::min(p.from, extent);
+    if (filled < extent) {
+      c.complete = false;
+      diag(node_pos, Severity::Warning,
+           path + ": " + std::to_string(extent - filled) + " bytes within the file are covered by no data node (read "
+                  "as zeros)");
+    }
     uint64_t stored = 0;
     for (const Piece& p : pieces) stored += kInodeSize + p.node->csize;
     const uint64_t allowed = budget_.allowance(stored);
     if (extent > allowed) {
       const ExtractLimits& lim = budget_.limits();
-      std::string which = extent > lim.max_file_bytes ? "max_file_bytes (" + std::to_string(lim.max_file_bytes) + ")"
-                          : extent > lim.max_total_bytes - budget_.used_bytes()
-                              ? "max_total_bytes (" + std::to_string(lim.max_total_bytes) + ")"
-                              : "max_ratio (" + std::to_string(lim.max_ratio) + ", decompression bomb guard)";
-      limit(path + ": " + std::to_string(extent) + " bytes from " + std::to_string(stored) + " stored bytes exceeds " +
-            which);
-      return c;
+      if (extent > lim.max_total_bytes - budget_.used_bytes() && allowed == lim.max_total_bytes - budget_.used_bytes()) {
+        limit(path + ": max_total_bytes (" + std::to_string(lim.max_total_bytes) + ")");
+        return c;
+      }
+      // One file's limit (its size, or the ratio guard against a node claiming a huge hole): the file is cut there and
+      // the rest of the image is still read.
+      std::string which = allowed == lim.max_file_bytes ? "max_file_bytes (" + std::to_string(lim.max_file_bytes) + ")"
+                                                         : "max_ratio (" + std::to_string(lim.max_ratio) +
+                                                            ", decompression bomb guard)";
+      out_.limited = true;
+      diag(node_pos, Severity::Warning,
+           path + ": " + std::to_string(extent) + " bytes from " + std::to_string(stored) + " stored bytes exceeds " +
+               which + "; cut at " + std::to_string(allowed));
+      extent = allowed;
+      c.complete = false;
     }
     if (!budget_.take_bytes(extent)) {
       limit(path + ": max_total_bytes (" + std::to_string(budget_.limits().max_total_bytes) + ")");
