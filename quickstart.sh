@@ -28,7 +28,8 @@ packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma
 if [ "$mode" = test ]; then
   packages+=(squashfs-tools lzop openssl python3 python3-jsonschema python3-icalendar man-db openipmi ipmitool
             prometheus  # promtool checks the metrics
-            chromium)   # renders the HTML report
+            chromium    # renders the HTML report
+            mtd-utils)  # mkfs.jffs2: the JFFS2 reader's tests make their images with it
 fi
 
 missing=()
