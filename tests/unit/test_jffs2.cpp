@@ -469,3 +469,19 @@ TEST_CASE("jffs2 corpus: the s3linux /etc overlay and FACT's test images") {
     CHECK(text_of(m["/generic folder/test file 3_.txt"]).rfind("The third test file!", 0) == 0);
   }
 }
+
+TEST_CASE("jffs2: each byte comes from the newest node that covers it; the newest isize cuts") {
+  Bytes img;
+  add_dirent(img, 1, 1, 2, 8, "f");
+  add_inode(img, 2, 1, 0100644, 10, 0, 6 /* zlib */, 10, zlib_compress(Bytes(10, 'A')));
+  add_inode(img, 2, 3, 0100644, 10, 3, 0, 3, Bytes{'b', 'b', 'b'});
+  add_inode(img, 2, 2, 0100644, 10, 5, 0, 4, Bytes{'c', 'c', 'c', 'c'});  // older than the 'b' node where they meet
+  ExtractResult r = read(img);
+  CHECK(text_of(by_path(r)["/f"]) == "AAAbbbcccA");
+  add_inode(img, 2, 4, 0100644, 8, 0, 0, 0, {});  // truncation to 8 bytes
+  r = read(img);
+  CHECK(text_of(by_path(r)["/f"]) == "AAAbbbcc");
+  // The version before the truncation is the older content include_deleted lists.
+  r = read(img, true);
+  CHECK(text_of(by_path(r)["/f;v3"]) == "AAAbbbcccA");
+}

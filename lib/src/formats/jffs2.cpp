@@ -475,9 +475,7 @@ class Jffs2Reader {
     }
   }
 
-  static size_t hash_of(const Buffer& b) {
-    return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
-  }
+  static size_t hash_of(ByteView b) { return std::hash<std::string_view>{}(b.as_string_view()); }
 
   uint32_t mode_of(const InodeNode& n) const { return *fs_.u32(n.pos + 20, be_); }
 
@@ -580,15 +578,18 @@ class Jffs2Reader {
   }
 
   struct Content {
-    std::shared_ptr<Buffer> data;
+    std::shared_ptr<Buffer> data;  // owned content; empty when built into the stream buffer
+    ByteView view;                 // the content, in `data` or in the stream buffer (valid until the next build)
     uint64_t size = 0;  // isize
     bool complete = true;
     bool ok = false;    // false: a limit refused it
   };
 
   // Builds the content from the nodes. `cap_to` bounds the bytes taken (symlink targets, device numbers).
+  // With `stream`, the content is built in the reader's reusable buffer (a scan walks each file once and keeps few:
+  // no fresh pages to fault in for every file); the caller copies what it keeps.
   Content build(const std::vector<const InodeNode*>& nodes, const std::string& path, uint64_t node_pos,
-                uint64_t cap_to = UINT64_MAX) {
+                uint64_t cap_to = UINT64_MAX, bool stream = false) {
     Content c;
     uint64_t extent = 0;
     std::vector<Piece> pieces = resolve(nodes, extent, c.size);
@@ -632,15 +633,23 @@ class Jffs2Reader {
       limit(path + ": max_total_bytes (" + std::to_string(budget_.limits().max_total_bytes) + ")");
       return c;
     }
+    uint8_t* out = nullptr;
     try {
-      c.data = std::make_shared<Buffer>(extent);
+      if (stream) {
+        if (stream_buf_.size() < extent) stream_buf_.resize(extent);
+        out = stream_buf_.data();
+        if (filled < extent) std::memset(out, 0, extent);  // holes read as zeros
+      } else {
+        c.data = std::make_shared<Buffer>(extent);
+        out = c.data->data();
+      }
     } catch (const std::bad_alloc&) {
       out_.failed = true;
       diag(node_pos, Severity::Error, path + ": cannot allocate " + std::to_string(extent) + " bytes");
       return c;
     }
     c.ok = true;
-    uint8_t* out = c.data->data();
+    c.view = ByteView(out, extent);
     // Pieces come newest node first; a node supplying several pieces is decoded once.
     std::vector<uint8_t> scratch;
     const InodeNode* decoded = nullptr;
@@ -649,8 +658,13 @@ class Jffs2Reader {
       const InodeNode& n = *p.node;
       const uint64_t to = std::min(p.to, extent);
       if (p.from >= to) continue;
-      if (n.compr == Zero) continue;  // the buffer starts zeroed
-      const bool whole = p.from == n.offset && uint64_t{n.offset} + n.dsize <= extent;
+      if (n.compr == Zero) {
+        std::memset(out + p.from, 0, to - p.from);
+        continue;
+      }
+      // A piece that is the node's whole range is decoded in place; a node partly covered by newer ones, or cut by the
+      // size, is decoded aside and its visible bytes copied.
+      const bool whole = p.from == n.offset && p.to == uint64_t{n.offset} + n.dsize && p.to <= extent;
       if (whole && decoded != &n) {
         if (!decode(n, out + n.offset, path)) {
           std::memset(out + n.offset, 0, n.dsize);
@@ -673,6 +687,7 @@ class Jffs2Reader {
         }
       }
       if (!decoded_ok) {
+        std::memset(out + p.from, 0, to - p.from);
         c.complete = false;
         continue;
       }
@@ -726,7 +741,8 @@ class Jffs2Reader {
       out_.entries.push_back(std::move(e));
       return;
     }
-    Content c = build(nodes, path, meta->pos, kind == EntryKind::Symlink ? kMaxLinkTarget : UINT64_MAX);
+    const bool stream = o_.visit && kind == EntryKind::File;
+    Content c = build(nodes, path, meta->pos, kind == EntryKind::Symlink ? kMaxLinkTarget : UINT64_MAX, stream);
     e.size = c.size;
     e.complete = e.complete && c.complete && c.ok;
     if (!c.ok) {
@@ -734,27 +750,26 @@ class Jffs2Reader {
       return;
     }
     if (kind == EntryKind::Symlink) {
-      e.link_target.assign(reinterpret_cast<const char*>(c.data->data()), c.data->size());
+      e.link_target.assign(c.view.as_string_view());
       out_.entries.push_back(std::move(e));
       return;
     }
-    if (o_.include_deleted && !all && kind == EntryKind::File) old_versions_todo_.emplace_back(ino, path, hash_of(*c.data));
-    const ByteView content(c.data->data(), c.data->size());
+    if (o_.include_deleted && !all && kind == EntryKind::File) old_versions_todo_.emplace_back(ino, path, hash_of(c.view));
     out_.entries.push_back(std::move(e));
-    if (o_.visit) {
-      Entry& stored = out_.entries[index];
-      bool keep = false;
-      try {
-        keep = o_.visit(index, stored, content);
-      } catch (const std::bad_alloc&) {
-        out_.failed = true;
-      }
-      if (keep)
-        stored.data = std::move(c.data);
+    Entry& stored = out_.entries[index];
+    if (!stream) {
+      stored.data = std::move(c.data);
+      return;
+    }
+    try {
+      if (o_.visit(index, stored, c.view))
+        stored.data = std::make_shared<const Buffer>(c.view.data(), c.view.data() + c.view.size());
       else
-        stored.unkept_size = content.size();
-    } else {
-      out_.entries[index].data = std::move(c.data);
+        stored.unkept_size = c.view.size();
+    } catch (const std::bad_alloc&) {
+      out_.failed = true;
+      stored.unkept_size = c.view.size();
+      stored.complete = false;
     }
   }
 
@@ -791,7 +806,7 @@ class Jffs2Reader {
       // from the budget stay taken.
       Content c = build(nodes, vpath, nodes.back()->pos);
       if (!c.ok) continue;
-      if (!seen.insert(hash_of(*c.data)).second) continue;
+      if (!seen.insert(hash_of(c.view)).second) continue;
       if (!budget_.take_entry()) {
         limit("entry limit (" + std::to_string(budget_.limits().max_entries) + ") reached at " + vpath);
         return;
@@ -835,7 +850,8 @@ class Jffs2Reader {
   std::unordered_set<uint32_t> live_target_, named_, reached_, dirs_seen_;
   std::unordered_set<size_t> bad_dirent_;
   std::unordered_map<uint32_t, std::string> dir_path_;
-  std::vector<std::tuple<uint32_t, std::string, size_t>> old_versions_todo_;  // ino, path, hash of the content
+  std::vector<std::tuple<uint32_t, std::string, size_t>> old_versions_todo_;
+  std::vector<uint8_t> stream_buf_;  // build(stream): every streamed file, one after the other  // ino, path, hash of the content
 };
 
 }  // namespace
