@@ -586,8 +586,8 @@ class Jffs2Reader {
   };
 
   // Builds the content from the nodes. `cap_to` bounds the bytes taken (symlink targets, device numbers).
-  // With `stream`, the content is built in the reader's reusable buffer (a scan walks each file once and keeps few:
-  // no fresh pages to fault in for every file); the caller copies what it keeps.
+  // With `stream`, the content is built in the reader's stream buffer, reused from file to file until the visitor
+  // keeps one (a scan walks every file once and keeps some: no fresh pages for the others, no copy for those kept).
   Content build(const std::vector<const InodeNode*>& nodes, const std::string& path, uint64_t node_pos,
                 uint64_t cap_to = UINT64_MAX, bool stream = false) {
     Content c;
@@ -636,8 +636,9 @@ class Jffs2Reader {
     uint8_t* out = nullptr;
     try {
       if (stream) {
-        if (stream_buf_.size() < extent) stream_buf_.resize(extent);
-        out = stream_buf_.data();
+        if (!stream_buf_) stream_buf_ = std::make_shared<Buffer>();
+        stream_buf_->resize(extent);  // keeps its capacity: a file not kept leaves its pages to the next one
+        out = stream_buf_->data();
         if (filled < extent) std::memset(out, 0, extent);  // holes read as zeros
       } else {
         c.data = std::make_shared<Buffer>(extent);
@@ -763,7 +764,7 @@ class Jffs2Reader {
     }
     try {
       if (o_.visit(index, stored, c.view))
-        stored.data = std::make_shared<const Buffer>(c.view.data(), c.view.data() + c.view.size());
+        stored.data = std::move(stream_buf_);  // handed over whole; the next file gets a new buffer
       else
         stored.unkept_size = c.view.size();
     } catch (const std::bad_alloc&) {
@@ -851,7 +852,7 @@ class Jffs2Reader {
   std::unordered_set<size_t> bad_dirent_;
   std::unordered_map<uint32_t, std::string> dir_path_;
   std::vector<std::tuple<uint32_t, std::string, size_t>> old_versions_todo_;
-  std::vector<uint8_t> stream_buf_;  // build(stream): every streamed file, one after the other  // ino, path, hash of the content
+  std::shared_ptr<Buffer> stream_buf_;  // build(stream): streamed files, one after the other, until one is kept  // ino, path, hash of the content
 };
 
 }  // namespace
