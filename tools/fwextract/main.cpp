@@ -14,7 +14,7 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "fwextract: unpack a firmware image without root, mounting or external programs. CramFS (both byte orders,\n"
-      "damaged superblocks recovered), uImage and FIT payloads, squashfs, zip/jar/tar/cpio/7z/ar/iso9660 and\n"
+      "damaged superblocks recovered), uImage and FIT payloads, squashfs, JFFS2, zip/jar/tar/cpio/7z/ar/iso9660 and\n"
       "gzip/bzip2/xz/lzma/zstd streams are read in-process and every extracted file is walked again.\n"
       "Every node carries its provenance, e.g.  x10.bin!cramfs@0x400000:/etc/stunnel/client.crt\n\n"
       "Examples:\n"
