@@ -485,3 +485,18 @@ TEST_CASE("jffs2: each byte comes from the newest node that covers it; the newes
   r = read(img, true);
   CHECK(text_of(by_path(r)["/f;v3"]) == "AAAbbbcccA");
 }
+
+TEST_CASE("jffs2: an inode no directory entry names is listed under /lost+found, once") {
+  Bytes img;
+  add_dirent(img, 1, 1, 2, 8, "named");
+  add_inode(img, 2, 1, 0100644, 2, 0, 0, 2, Bytes{'o', 'k'});
+  add_inode(img, 9, 1, 0100600, 6, 0, 0, 6, Bytes{'s', 'e', 'c', 'r', 'e', 't'});  // its dirent was never written
+  ExtractResult r = read(img);
+  auto m = by_path(r);
+  CHECK(r.entries.size() == 2);
+  CHECK(text_of(m["/named"]) == "ok");
+  REQUIRE(m.count("/lost+found/ino9"));
+  CHECK(text_of(m["/lost+found/ino9"]) == "secret");
+  CHECK(m["/lost+found/ino9"]->mode == 0100600);
+  CHECK(any_diag(r, "no directory entry names it"));
+}

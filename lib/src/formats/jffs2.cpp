@@ -429,9 +429,13 @@ class Jffs2Reader {
       emit(top, path, EntryKind::Directory, nullptr, false);
       walk_dir(top, path);
     }
-    for (auto& [ino, sp] : spans_) {
+    std::vector<uint32_t> unnamed;  // in inode order, whatever the hash map's order
+    for (auto& [ino, sp] : spans_)
+      if (!reached_.count(ino) && !named_.count(ino) && ino != kRootIno && latest(ino, false)) unnamed.push_back(ino);
+    std::sort(unnamed.begin(), unnamed.end());
+    for (uint32_t ino : unnamed) {
       if (stop_) return;
-      if (reached_.count(ino) || named_.count(ino) || ino == kRootIno || !latest(ino, false)) continue;
+      const Span& sp = spans_.at(ino);
       const std::string path = "/lost+found/ino" + std::to_string(ino);
       diag(inodes_[sp.first].pos, Severity::Warning,
            "inode " + std::to_string(ino) + " has data but no directory entry names it; listed as " + path);
@@ -444,12 +448,15 @@ class Jffs2Reader {
   // A path for an inode outside the live tree: its newest dirent of any kind, up through its parents.
   std::string any_path(uint32_t ino, int depth) {
     if (auto it = dir_path_.find(ino); it != dir_path_.end()) return it->second;
-    const DirentNode* best = nullptr;
-    if (depth < 32)
-      for (size_t i = 0; i < dirents_.size(); ++i)
-        if (dirents_[i].ino == ino && !bad_dirent_.count(i) && (!best || newer(dirents_[i], *best)))
-          best = &dirents_[i];
-    if (!best) return "/lost+found/ino" + std::to_string(ino);
+    if (newest_any_.empty())  // ino -> its newest dirent of any kind, made once
+      for (size_t i = 0; i < dirents_.size(); ++i) {
+        if (bad_dirent_.count(i) || dirents_[i].ino == 0) continue;
+        auto [it, fresh] = newest_any_.try_emplace(dirents_[i].ino, i);
+        if (!fresh && newer(dirents_[i], dirents_[it->second])) it->second = i;
+      }
+    auto found = newest_any_.find(ino);
+    if (depth >= 32 || found == newest_any_.end()) return "/lost+found/ino" + std::to_string(ino);
+    const DirentNode* best = &dirents_[found->second];
     return any_path(best->pino, depth + 1) + "/" + best->name;
   }
 
@@ -851,6 +858,7 @@ class Jffs2Reader {
   std::unordered_set<uint32_t> live_target_, named_, reached_, dirs_seen_;
   std::unordered_set<size_t> bad_dirent_;
   std::unordered_map<uint32_t, std::string> dir_path_;
+  std::unordered_map<uint32_t, size_t> newest_any_;  // any_path(): ino -> newest dirent naming it
   std::vector<std::tuple<uint32_t, std::string, size_t>> old_versions_todo_;
   std::shared_ptr<Buffer> stream_buf_;  // build(stream): streamed files, one after the other, until one is kept  // ino, path, hash of the content
 };
