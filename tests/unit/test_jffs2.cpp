@@ -500,3 +500,25 @@ TEST_CASE("jffs2: an inode no directory entry names is listed under /lost+found,
   CHECK(m["/lost+found/ino9"]->mode == 0100600);
   CHECK(any_diag(r, "no directory entry names it"));
 }
+
+TEST_CASE("jffs2: device nodes carry their numbers in the old 16-bit and the new 32-bit encoding") {
+  Bytes img;
+  add_dirent(img, 1, 1, 2, 2, "console");
+  add_inode(img, 2, 1, 020600, 2, 0, 0, 2, Bytes{0x01, 0x05});  // old_id: major 5, minor 1 (little endian)
+  add_dirent(img, 1, 2, 3, 6, "sda17");
+  // new_encode_dev(8, 273): (273 & 0xff) | (8 << 8) | ((273 & ~0xff) << 12)
+  const uint32_t dev = (273u & 0xff) | (8u << 8) | ((273u & ~0xffu) << 12);
+  Bytes d(4);
+  put_u32le(d, 0, dev);
+  add_inode(img, 3, 1, 060660, 4, 0, 0, 4, d);
+  ExtractResult r = read(img);
+  auto m = by_path(r);
+  REQUIRE(m.count("/console"));
+  CHECK(m["/console"]->kind == EntryKind::CharDevice);
+  CHECK(m["/console"]->rdev_major == 5);
+  CHECK(m["/console"]->rdev_minor == 1);
+  REQUIRE(m.count("/sda17"));
+  CHECK(m["/sda17"]->kind == EntryKind::BlockDevice);
+  CHECK(m["/sda17"]->rdev_major == 8);
+  CHECK(m["/sda17"]->rdev_minor == 273);
+}
