@@ -35,7 +35,7 @@ for f in "$tmp"/*.squashfs; do [[ -f $f ]] && cp "$f" "$out/squashfs/" && cp "$f
 # JFFS2 (fuzz_jffs2 takes a first byte: 0 = the live tree, 1 = with deleted data): mkfs.jffs2 in both byte orders and
 # compressors, and histories of deleted and overwritten files (tests/tools/mkjffs2.py, LZMA nodes too).
 for o in "-l" "-b -x zlib" "-l -x zlib -x rtime -X lzo"; do
-  mkfs.jffs2 $o -e 4KiB -r "$src/samples/certs" -o "$tmp/j.jffs2" 2>/dev/null &&
+  mkfs.jffs2 $o -e 8KiB -r "$src/samples/certs" -o "$tmp/j.jffs2" 2>/dev/null &&
     { printf '\x01'; cat "$tmp/j.jffs2"; } >"$out/jffs2/mkfs$(printf %s "$o" | tr -dc a-z)" && cp "$tmp/j.jffs2" "$out/scan/" || true
 done
 for c in zlib lzma rtime; do
