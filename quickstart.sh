@@ -30,7 +30,8 @@ if [ "$mode" = test ]; then
   packages+=(squashfs-tools e2fsprogs mtd-utils lzop openssl python3 python3-jsonschema python3-icalendar man-db
             openipmi ipmitool
             prometheus  # promtool checks the metrics
-            chromium)   # renders the HTML report
+            chromium    # renders the HTML report
+            mtd-utils)  # mkfs.jffs2: the JFFS2 reader's tests make their images with it
 fi
 
 missing=()

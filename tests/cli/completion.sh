@@ -68,6 +68,10 @@ done
 expect "$(help_options "$FWWALK")" "$FWWALK" -
 expect "$(help_options "$FWEXTRACT")" "$FWEXTRACT" -
 expect "--fail-on --format" "$FWCERT" scan --f
+# --include-deleted (JFFS2 deleted files and older contents) on each command that reads filesystems.
+expect "--include-deleted" "$FWCERT" scan --incl
+expect "--include-deleted" "$FWCERT" catalog add --incl
+expect "--include-deleted" "$FWEXTRACT" --incl
 # Values.
 expect "csv json prometheus sarif table" "$FWCERT" scan --format ""
 expect "json" "$FWCERT" scan --format = j

@@ -10,7 +10,7 @@ set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$src/build-fuzz/seeds}"
 corpus="$src/../shared/corpus"
-targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts squashfs3)
+targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts squashfs3 jffs2)
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -60,6 +60,17 @@ for order in "" --be; do
     python3 "$src/tests/tools/mksquashfs3.py" "$src/samples/certs" "$out/squashfs3/certs${order}-$comp.sqfs3" \
       --comp "$comp" $order >/dev/null 2>&1 || true
   done
+# JFFS2 (fuzz_jffs2 takes a first byte: 0 = the live tree, 1 = with deleted data): mkfs.jffs2 in both byte orders and
+# compressors, and histories of deleted and overwritten files (tests/tools/mkjffs2.py, LZMA nodes too).
+for o in "-l" "-b -x zlib" "-l -x zlib -x rtime -X lzo"; do
+  mkfs.jffs2 $o -e 8KiB -r "$src/samples/certs" -o "$tmp/j.jffs2" 2>/dev/null &&
+    { printf '\x01'; cat "$tmp/j.jffs2"; } >"$out/jffs2/mkfs$(printf %s "$o" | tr -dc a-z)" && cp "$tmp/j.jffs2" "$out/scan/" || true
+done
+for c in zlib lzma rtime; do
+  (cd "$src" && python3 tests/tools/mkjffs2.py "$tmp/h.jffs2" --compr "$c" --erase 4 mkdir:/etc \
+    "write:/etc/a.crt=@samples/certs/server.crt" unlink:/etc/a.crt write:/etc/c=one overwrite:/etc/c=two \
+    write:/etc/n=x unlink-obsolete:/etc/n symlink:/l=etc/c) 2>/dev/null &&
+    { printf '\x01'; cat "$tmp/h.jffs2"; } >"$out/jffs2/history-$c" || true
 done
 
 # samples/: the images, certificates, keys and configs.

@@ -56,8 +56,11 @@ Bytes lzma_encode(const Bytes& in, bool raw) {
   return out;
 }
 
+Bytes rtime_encode(const Bytes& in);  // below
+
 Bytes encode(BlockCodec c, const Bytes& in) {
   switch (c) {
+    case BlockCodec::Rtime: return rtime_encode(in);
     case BlockCodec::Zlib: return zlib_encode(in, 15);
     case BlockCodec::Deflate: return zlib_encode(in, -15);
     case BlockCodec::Lzma: return lzma_encode(in, false);
@@ -154,4 +157,52 @@ TEST_CASE("codec: raw LZMA takes the caller's properties; out-of-range ones are 
   const CodecOutcome r = decode_block(BlockCodec::LzmaRaw, ByteView(packed.data(), packed.size()), out.data(),
                                       out.size(), p);
   CHECK(r.status == CodecStatus::Unsupported);
+}
+
+namespace {
+// The encoder of Linux fs/jffs2/compr_rtime.c (jffs2_rtime_compress), to check the decoder against: each byte is
+// followed by the length (up to 255) of the run that repeats what followed that byte value's previous occurrence.
+Bytes rtime_encode(const Bytes& in) {
+  size_t positions[256] = {};
+  Bytes out;
+  size_t pos = 0;
+  while (pos < in.size()) {
+    const uint8_t value = in[pos];
+    out.push_back(in[pos++]);
+    size_t back = positions[value], run = 0;
+    positions[value] = pos;
+    while (back < pos && pos < in.size() && in[pos] == in[back] && run < 255) {
+      ++pos;
+      ++back;
+      ++run;
+    }
+    out.push_back(static_cast<uint8_t>(run));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("codec: JFFS2 rtime decodes what the kernel's encoder makes, to the exact size, and refuses the rest") {
+  Bytes in = text(4096);
+  for (size_t i = 0; i < 300; ++i) in[1000 + i] = 'A';  // a long run: repeats of up to 255 that overlap themselves
+  const Bytes enc = rtime_encode(in);
+  REQUIRE(enc.size() < in.size());
+  Bytes out(in.size());
+  auto r = decode_block(BlockCodec::Rtime, ByteView(enc.data(), enc.size()), out.data(), out.size());
+  REQUIRE(r.ok());
+  CHECK(r.produced == in.size());
+  CHECK(out == in);
+  CHECK(codec_name(BlockCodec::Rtime) == "rtime");
+  // One byte less room: a run would pass the end (Overflow), never a write past the cap.
+  Bytes small(in.size() - 1);
+  CHECK(decode_block(BlockCodec::Rtime, ByteView(enc.data(), enc.size()), small.data(), small.size()).status ==
+        CodecStatus::Overflow);
+  // Input cut short of the size asked for.
+  CHECK(decode_block(BlockCodec::Rtime, ByteView(enc.data(), enc.size() / 2), out.data(), out.size()).status ==
+        CodecStatus::Truncated);
+  // Hostile input: every repeat 255, far more than the room.
+  Bytes hostile(64, 0xFF);
+  Bytes room(16);
+  CHECK(decode_block(BlockCodec::Rtime, ByteView(hostile.data(), hostile.size()), room.data(), room.size()).status ==
+        CodecStatus::Overflow);
 }

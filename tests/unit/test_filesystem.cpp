@@ -94,7 +94,8 @@ Bytes make_squashfs3(bool be) {
   return b;
 }
 
-// JFFS2 node with a valid header CRC (crc32_le seed 0 over the first 8 bytes); body bytes are filler.
+// JFFS2 node with a valid header CRC (crc32_le seed 0 over the first 8 bytes); body bytes are filler, except that a
+// dirent (no name) or an inode (no data) gets its node CRC, which the validator checks too.
 void add_jffs2_node(Bytes& b, uint16_t type, uint32_t totlen, bool be) {
   size_t at = b.size();
   put16(b, at, 0x1985, be);
@@ -102,6 +103,12 @@ void add_jffs2_node(Bytes& b, uint16_t type, uint32_t totlen, bool be) {
   put32(b, at + 4, totlen, be);
   put32(b, at + 8, crc32_le_raw(0, b.data() + at, 8), be);
   for (uint32_t i = 12; i < totlen; ++i) b.push_back(static_cast<uint8_t>(0x41 + i % 26));
+  const size_t node_crc = type == 0xE001 ? 32 : 64, zero_from = type == 0xE001 ? 28 : 44;
+  const size_t zero_to = type == 0xE001 ? 40 : 68;  // through the name CRC / the node CRC
+  if ((type == 0xE001 || type == 0xE002) && totlen >= zero_to) {
+    std::fill(b.begin() + static_cast<long>(at + zero_from), b.begin() + static_cast<long>(at + zero_to), 0);
+    put32(b, at + node_crc, crc32_le_raw(0, b.data() + at, type == 0xE001 ? 32 : 60), be);  // not data_crc
+  }
   while (b.size() % 4) b.push_back(0xFF);
 }
 
@@ -382,6 +389,7 @@ TEST_CASE("jffs2: synthetic images walk every node across erase blocks") {
     auto hit = validate("jffs2", img);
     REQUIRE(hit);
     CHECK(hit->type == "jffs2");
+    CHECK(hit->diagnostics.empty());
     CHECK(hit->confidence == Confidence::High);
     CHECK(hit->size == used);
     CHECK(hit->description == std::string("JFFS2 filesystem, ") + (be ? "big" : "little") + " endian, 8 nodes, size: " +
@@ -393,20 +401,22 @@ TEST_CASE("jffs2: synthetic images walk every node across erase blocks") {
   }
 }
 
-TEST_CASE("jffs2: the first header CRC decides; later damage shortens the walk") {
+TEST_CASE("jffs2: the first header CRC decides; later damage is skipped, not an end") {
   Bytes img = make_jffs2(false);
   Bytes bad_first = img;
   bad_first[9] ^= 0x01;  // first hdr_crc
   CHECK_FALSE(validate("jffs2", bad_first));
 
+  size_t used = 0;
+  make_jffs2(false, &used);
   Bytes bad_later = img;
   const size_t third = 12 + 48;  // clean marker (12) + dirent (45 -> 48)
   bad_later[third + 5] ^= 0x40;  // totlen of the inode node: CRC no longer matches
   auto hit = validate("jffs2", bad_later);
   REQUIRE(hit);
-  CHECK(hit->size == third);
+  CHECK(hit->size == used);  // the nodes after the damaged one still count
   CHECK(has_diag(*hit, "CRC mismatch"));
-  CHECK(contains(hit->description, "2 nodes"));
+  CHECK(contains(hit->description, "7 nodes"));
   CHECK(hit->confidence == Confidence::Medium);
 }
 

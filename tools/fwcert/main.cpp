@@ -77,8 +77,10 @@ bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
              const char* argv0, bool wide, const std::vector<std::string>& compromised_files,
-             bool each, const std::vector<uint64_t>& cramfs_at) {
+             bool each, const std::vector<uint64_t>& cramfs_at,
+             bool include_deleted) {
   fwcert::ScanOptions opts;
+  opts.extract.include_deleted = include_deleted;
   opts.warn_days = warn_days;
   opts.extract.cramfs_at = cramfs_at;
   opts.pkcs12_passwords = passwords;
@@ -243,6 +245,7 @@ struct AddOptions {
   int jobs = 0, warn_days = 90;
   bool rescan = false;
   std::vector<uint64_t> cramfs_at;  // --cramfs-at: read as CramFS in every image, superblock or not
+  bool include_deleted = false;  // JFFS2: deleted files and older contents too
 };
 
 // Write-ahead log pages after which the catalog is checkpointed in the background (an image's record writes about 35).
@@ -399,6 +402,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   so.warn_days = a.warn_days;
   so.extract.threads = 1;  // one image per core scales better than splitting each image over the cores
   so.extract.cramfs_at = a.cramfs_at;
+  so.extract.include_deleted = a.include_deleted;
   auto worker = [&] {
     for (size_t i = next++; i < todo.size(); i = next++) {
       const Todo& t = todo[i];
@@ -917,6 +921,11 @@ int main(int argc, char** argv) {
                  "one firmware");
   std::vector<std::string> scan_cramfs_at;
   fwcert::cli::add_cramfs_at(*scan, scan_cramfs_at);
+  bool include_deleted = false;
+  const char* kDeletedHelp =
+      "Also report what a filesystem keeps but no longer shows: JFFS2 files whose name was deleted (location "
+      "PATH;deleted) and older contents of overwritten files (PATH;vN)";
+  scan->add_flag("--include-deleted", include_deleted, kDeletedHelp);
 
   // catalog
   auto* catalog = app.add_subcommand("catalog", "A SQLite catalog of many firmware images: what expires when, where, "
@@ -946,6 +955,8 @@ int main(int argc, char** argv) {
   add->add_flag("--rescan", add_opts.rescan, "Scan every image again even when unchanged");
   std::vector<std::string> add_cramfs_at;
   fwcert::cli::add_cramfs_at(*add, add_cramfs_at);
+  add->add_flag("--include-deleted", add_opts.include_deleted,
+                std::string(kDeletedHelp) + " (an image already in the catalog needs --rescan for it)");
   db_opt(add);
   auto* list = catalog->add_subcommand("list", "The images in the catalog");
   db_opt(list);
@@ -1089,7 +1100,7 @@ int main(int argc, char** argv) {
       std::vector<uint64_t> offsets;
       if (!fwcert::cli::parse_offsets(scan_cramfs_at, "fwcert scan", offsets)) return fwcert::cli::kExitUsage;
       return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
-                      compromised_files, scan_each, offsets);
+                      compromised_files, scan_each, offsets, include_deleted);
     }
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";

@@ -14,7 +14,7 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "fwextract: unpack a firmware image without root, mounting or external programs. CramFS (both byte orders,\n"
-      "damaged superblocks recovered), uImage and FIT payloads, squashfs, zip/jar/tar/cpio/7z/ar/iso9660 and\n"
+      "damaged superblocks recovered), uImage and FIT payloads, squashfs, JFFS2, zip/jar/tar/cpio/7z/ar/iso9660 and\n"
       "gzip/bzip2/xz/lzma/zstd streams are read in-process and every extracted file is walked again.\n"
       "Every node carries its provenance, e.g.  x10.bin!cramfs@0x400000:/etc/stunnel/client.crt\n\n"
       "Examples:\n"
@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-ratio", opts.limits.max_ratio, "Decompression ratio treated as a bomb (past 1 MiB)")
       ->capture_default_str();
   app.add_flag("!--no-recurse", opts.recurse, "Do not walk extracted files again");
+  app.add_flag("--include-deleted", opts.include_deleted,
+               "Also extract what a filesystem keeps but no longer shows: JFFS2 files whose name was deleted "
+               "(PATH;deleted) and older contents of overwritten files (PATH;vN)");
   std::vector<std::string> cramfs_at;
   fwcert::cli::add_cramfs_at(app, cramfs_at);
   app.add_option("--signatures", sig_path, "Signature file or directory (default: built-in / next to the program)");

@@ -141,6 +141,26 @@ CodecOutcome bzip2(ByteView in, uint8_t* out, uint64_t cap) {
   return fail(CodecStatus::Corrupt, produced, "bzip2 data error " + std::to_string(r));
 }
 
+// JFFS2 rtime (Linux fs/jffs2/compr_rtime.c, jffs2_rtime_decompress): pairs of (byte, repeat). Each byte is copied
+// out, then `repeat` bytes are copied from where that byte value last ended a literal (positions[value], initially
+// 0), byte by byte since the ranges may overlap. The stream carries no length: it is decoded until `cap` bytes are out,
+// which is the node's dsize. Unlike the kernel's loop, every read and copy is bounds-checked.
+CodecOutcome rtime(ByteView in, uint8_t* out, uint64_t cap) {
+  uint64_t positions[256] = {};
+  uint64_t outpos = 0, pos = 0;
+  while (outpos < cap) {
+    if (pos + 2 > in.size()) return fail(CodecStatus::Truncated, outpos, "rtime block is truncated");
+    const uint8_t value = in.data()[pos++];
+    uint64_t repeat = in.data()[pos++];
+    out[outpos++] = value;
+    uint64_t back = positions[value];
+    positions[value] = outpos;
+    if (repeat > cap - outpos) return fail(CodecStatus::Overflow, outpos, "rtime block decodes to more than its room");
+    while (repeat--) out[outpos++] = out[back++];  // back < outpos always: overlapping runs repeat themselves
+  }
+  return done(outpos);
+}
+
 }  // namespace
 
 std::string_view codec_name(BlockCodec c) {
@@ -154,6 +174,7 @@ std::string_view codec_name(BlockCodec c) {
     case BlockCodec::Zstd: return "zstd";
     case BlockCodec::Lz4: return "lz4";
     case BlockCodec::Bzip2: return "bzip2";
+    case BlockCodec::Rtime: return "rtime";
   }
   return "?";
 }
@@ -170,6 +191,7 @@ CodecOutcome decode_block(BlockCodec codec, ByteView in, uint8_t* out, uint64_t 
     case BlockCodec::Zstd: return zstd(in, out, cap);
     case BlockCodec::Lz4: return lz4(in, out, cap);
     case BlockCodec::Bzip2: return bzip2(in, out, cap);
+    case BlockCodec::Rtime: return rtime(in, out, cap);
   }
   return fail(CodecStatus::Unsupported, 0, "unknown codec");
 }

@@ -5,6 +5,7 @@
 #include "fwcert/formats/megarac.hpp"
 #include "fwcert/formats/openbmc.hpp"
 #include "fwcert/formats/squashfs.hpp"
+#include "fwcert/formats/jffs2.hpp"
 
 namespace fwcert {
 namespace {
@@ -23,6 +24,7 @@ constexpr ContainerFormat kContainers[] = {
     {"cramfs", true, cramfs},
     {"squashfs", true, squashfs},
     {"ext", true, ext::read_ext},
+    {"jffs2", true, read_jffs2},
     {"zip", false, archive},
     {"jar", false, archive},
     {"tar", false, archive},

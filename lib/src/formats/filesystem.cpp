@@ -1,7 +1,6 @@
-// Filesystem-family validators: JFFS2, UBI and ELF (SquashFS: formats/squashfs.cpp).
+// Filesystem-family validators: UBI and ELF (SquashFS: formats/squashfs.cpp, JFFS2: formats/jffs2.cpp).
 //
-// References: squashfs-tools squashfs_fs.h (v4) and its v3/v2 compatibility headers, Linux fs/squashfs/super.c
-// (table sanity checks), include/uapi/linux/jffs2.h, drivers/mtd/ubi/ubi-media.h, the System V ABI (ELF).
+// References: drivers/mtd/ubi/ubi-media.h, the System V ABI (ELF).
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "fwcert/core/checksum.hpp"
+#include "fwcert/formats/jffs2.hpp"
 #include "fwcert/scan/validator.hpp"
 
 namespace fwcert {
@@ -17,104 +17,9 @@ namespace {
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
-// ------------------------------------------------------------------------------------------------------------------
-// JFFS2
-// ------------------------------------------------------------------------------------------------------------------
-
-constexpr uint16_t kJffs2Magic = 0x1985;
-constexpr uint64_t kJffs2HeaderSize = 12;  // struct jffs2_unknown_node
-constexpr uint64_t kJffs2MaxNodes = 1u << 22;
-
-// JFFS2 (and UBI) use the kernel's crc32_le(seed, p, len), which has no pre/post inversion. zlib's crc32(c, p, len)
-// is ~crc32_le(~c, p, len), so crc32_le(0, p, len) = ~zlib_crc32(0xFFFFFFFF, p, len).
-uint32_t jffs2_crc(ByteView v) { return ~crc32(v, 0xFFFFFFFFu); }
-// UBI: crc32_le(0xFFFFFFFF, p, len) (UBI_CRC32_INIT) = ~zlib_crc32(0, p, len).
+// UBI uses the kernel's crc32_le(0xFFFFFFFF, p, len) (UBI_CRC32_INIT), which has no post-inversion: with zlib's
+// crc32(c, p, len) = ~crc32_le(~c, p, len) that is ~zlib_crc32(0, p, len).
 uint32_t ubi_crc(ByteView v) { return ~crc32(v, 0); }
-
-bool jffs2_known_type(uint16_t t) {
-  // JFFS2_NODETYPE_* from jffs2.h; dirent and inode also appear obsoleted (ACCURATE bit 0x2000 cleared).
-  switch (t) {
-    case 0xE001: case 0xE002: case 0x2003: case 0x2004: case 0x2006: case 0xE008: case 0xE009:
-    case 0xC001: case 0xC002:
-      return true;
-    default:
-      return false;
-  }
-}
-
-enum class NodeCheck { Ok, NotNode, BadCrc, BadLength };
-
-NodeCheck check_jffs2_node(ByteView v, uint64_t pos, bool be, uint32_t& totlen) {
-  auto magic = v.u16(pos, be);
-  auto type = v.u16(pos + 2, be);
-  auto len = v.u32(pos + 4, be);
-  auto crc = v.u32(pos + 8, be);
-  if (!magic || !type || !len || !crc || *magic != kJffs2Magic) return NodeCheck::NotNode;
-  if (jffs2_crc(*v.sub(pos, 8)) != *crc) return NodeCheck::BadCrc;
-  if (*len < kJffs2HeaderSize) return NodeCheck::BadLength;
-  totlen = *len;
-  return NodeCheck::Ok;
-}
-
-std::optional<Hit> validate_jffs2(const ValidateInput& in) {
-  const ByteView v = in.image.tail(in.start);
-  const uint64_t abs = in.image.base() + in.start;
-  bool be;
-  if (v.matches(0, "\x85\x19"))
-    be = false;
-  else if (v.matches(0, "\x19\x85"))
-    be = true;
-  else
-    return std::nullopt;
-  auto type = v.u16(2, be);
-  if (!type || !jffs2_known_type(*type)) return std::nullopt;
-  uint32_t totlen = 0;
-  // The magic is 2 bytes: nothing is reported unless the first node header's CRC holds.
-  if (check_jffs2_node(v, 0, be, totlen) != NodeCheck::Ok) return std::nullopt;
-
-  Hit hit;
-  hit.offset = abs;
-  hit.type = "jffs2";
-  hit.nesting = Nesting::Opaque;
-  bool truncated = false;
-  uint64_t nodes = 0, end = 0, pos = 0;
-  while (nodes < kJffs2MaxNodes && v.contains(pos, kJffs2HeaderSize)) {
-    NodeCheck c = check_jffs2_node(v, pos, be, totlen);
-    if (c == NodeCheck::Ok) {
-      if (!v.contains(pos, totlen)) {
-        hit.diag(abs + pos, Severity::Warning,
-                 "truncated: node of " + std::to_string(totlen) + " bytes runs past the end of the input");
-        truncated = true;
-        ++nodes;
-        end = v.size();
-        break;
-      }
-      ++nodes;
-      end = pos + totlen;
-      pos = align_up(end, 4);
-      continue;
-    }
-    if (c == NodeCheck::BadCrc || c == NodeCheck::BadLength) {
-      hit.diag(abs + pos, Severity::Warning,
-               c == NodeCheck::BadCrc ? "node header CRC mismatch, walk stopped" : "node length below 12, walk stopped");
-      break;
-    }
-    // Between nodes: erased flash (0xFF) or zero fill up to the next erase block; skip whole padding words.
-    auto w = v.u32le(pos);
-    if (!w || (*w != 0xFFFFFFFFu && *w != 0)) break;
-    const uint32_t fill = *w;
-    while (v.u32le(pos) == fill) pos += 4;
-  }
-  if (nodes >= kJffs2MaxNodes)
-    hit.diag(abs + pos, Severity::Info, "node walk stopped after " + std::to_string(kJffs2MaxNodes) + " nodes (cap)");
-
-  hit.size = std::min<uint64_t>(align_up(end, 4), v.size());
-  hit.confidence = truncated ? Confidence::Medium : nodes >= 3 ? Confidence::High : Confidence::Medium;
-  hit.description = std::string("JFFS2 filesystem, ") + (be ? "big endian" : "little endian") + ", " +
-                    std::to_string(nodes) + (nodes == 1 ? " node" : " nodes") + ", size: " +
-                    std::to_string(hit.size) + " bytes";
-  return hit;
-}
 
 // ------------------------------------------------------------------------------------------------------------------
 // UBI
@@ -521,8 +426,7 @@ std::optional<Hit> validate_elf(const ValidateInput& in) {
 }  // namespace
 
 void register_filesystem_validators(ValidatorRegistry& registry) {
-  registry.add("jffs2", "JFFS2 node chain (header CRC per node, both byte orders); size = extent of the nodes",
-               validate_jffs2);
+  register_jffs2_validators(registry);  // formats/jffs2.cpp
   registry.add("ubi", "UBI erase-counter/volume headers (CRC), PEB walk for the image size", validate_ubi);
   registry.add("elf", "ELF header, program and section header tables; size = end of the last table or content",
                validate_elf);

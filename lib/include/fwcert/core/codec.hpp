@@ -26,6 +26,7 @@ enum class BlockCodec {
   Zstd,      // one zstd frame
   Lz4,       // one LZ4 block (no frame)
   Bzip2,
+  Rtime,     // JFFS2's "rtime" run-length coding (Linux fs/jffs2/compr_rtime.c); the output size must be known (cap)
 };
 
 std::string_view codec_name(BlockCodec c);
