@@ -1,5 +1,8 @@
 #include "fwcert/extract/containers.hpp"
 
+#include "fwcert/formats/ubi.hpp"
+#include "fwcert/formats/ubifs.hpp"
+
 namespace fwcert {
 namespace {
 
@@ -11,6 +14,8 @@ ExtractResult archive(ByteView r, Budget& b, const ContainerReadOptions& o) { re
 constexpr ContainerFormat kContainers[] = {
     {"cramfs", true, cramfs},
     {"squashfs", true, squashfs},
+    {"ubi", false, read_ubi},  // members: the volumes by name ("rofs")
+    {"ubifs", true, read_ubifs},
     {"zip", false, archive},
     {"jar", false, archive},
     {"tar", false, archive},

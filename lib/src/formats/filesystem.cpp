@@ -1,7 +1,7 @@
-// Filesystem-family validators: SquashFS (v2, v3, v4, both byte orders), JFFS2, UBI and ELF.
+// Filesystem-family validators: SquashFS (v2, v3, v4, both byte orders), JFFS2 and ELF (UBI: formats/ubi.cpp).
 //
 // References: squashfs-tools squashfs_fs.h (v4) and its v3/v2 compatibility headers, Linux fs/squashfs/super.c
-// (table sanity checks), include/uapi/linux/jffs2.h, drivers/mtd/ubi/ubi-media.h, the System V ABI (ELF).
+// (table sanity checks), include/uapi/linux/jffs2.h, the System V ABI (ELF).
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -269,11 +269,9 @@ constexpr uint16_t kJffs2Magic = 0x1985;
 constexpr uint64_t kJffs2HeaderSize = 12;  // struct jffs2_unknown_node
 constexpr uint64_t kJffs2MaxNodes = 1u << 22;
 
-// JFFS2 (and UBI) use the kernel's crc32_le(seed, p, len), which has no pre/post inversion. zlib's crc32(c, p, len)
+// JFFS2 uses the kernel's crc32_le(seed, p, len), which has no pre/post inversion. zlib's crc32(c, p, len)
 // is ~crc32_le(~c, p, len), so crc32_le(0, p, len) = ~zlib_crc32(0xFFFFFFFF, p, len).
 uint32_t jffs2_crc(ByteView v) { return ~crc32(v, 0xFFFFFFFFu); }
-// UBI: crc32_le(0xFFFFFFFF, p, len) (UBI_CRC32_INIT) = ~zlib_crc32(0, p, len).
-uint32_t ubi_crc(ByteView v) { return ~crc32(v, 0); }
 
 bool jffs2_known_type(uint16_t t) {
   // JFFS2_NODETYPE_* from jffs2.h; dirent and inode also appear obsoleted (ACCURATE bit 0x2000 cleared).
@@ -357,203 +355,6 @@ std::optional<Hit> validate_jffs2(const ValidateInput& in) {
   hit.description = std::string("JFFS2 filesystem, ") + (be ? "big endian" : "little endian") + ", " +
                     std::to_string(nodes) + (nodes == 1 ? " node" : " nodes") + ", size: " +
                     std::to_string(hit.size) + " bytes";
-  return hit;
-}
-
-// ------------------------------------------------------------------------------------------------------------------
-// UBI
-// ------------------------------------------------------------------------------------------------------------------
-
-constexpr uint64_t kUbiHeaderSize = 64;         // both ubi_ec_hdr and ubi_vid_hdr
-constexpr uint64_t kUbiCrcLen = 60;             // hdr_crc covers everything before it
-constexpr uint32_t kUbiLayoutVolume = 0x7FFFEFFF;  // UBI_LAYOUT_VOLUME_ID: holds the volume table
-constexpr uint64_t kUbiMaxPebs = 1u << 20;
-constexpr uint64_t kUbiMaxPeb = 16u << 20;
-
-struct UbiEc {
-  uint64_t ec = 0;
-  uint32_t vid_hdr_offset = 0, data_offset = 0, image_seq = 0;
-  bool crc_ok = false;
-  uint32_t stored_crc = 0, computed_crc = 0;
-};
-
-// struct ubi_ec_hdr: magic "UBI#", version, 3 pad, be64 ec, be32 vid_hdr_offset, be32 data_offset,
-// be32 image_seq, 32 pad, be32 hdr_crc. Everything is big-endian.
-std::optional<UbiEc> parse_ubi_ec(ByteView v, uint64_t pos) {
-  if (!v.contains(pos, kUbiHeaderSize) || !v.matches(pos, "UBI#") || *v.u8(pos + 4) != 1) return std::nullopt;
-  UbiEc e;
-  e.ec = *v.u64be(pos + 8);
-  e.vid_hdr_offset = *v.u32be(pos + 16);
-  e.data_offset = *v.u32be(pos + 20);
-  e.image_seq = *v.u32be(pos + 24);
-  // UBI_MAX_ERASECOUNTER; the VID header follows the EC header and precedes the data.
-  if (e.ec > 0x7FFFFFFF || e.vid_hdr_offset < kUbiHeaderSize || e.data_offset < e.vid_hdr_offset + kUbiHeaderSize ||
-      e.data_offset >= kUbiMaxPeb)
-    return std::nullopt;
-  e.stored_crc = *v.u32be(pos + kUbiCrcLen);
-  e.computed_crc = ubi_crc(*v.sub(pos, kUbiCrcLen));
-  e.crc_ok = e.stored_crc == e.computed_crc;
-  return e;
-}
-
-struct UbiVid {
-  uint8_t vol_type = 0, compat = 0;
-  uint32_t vol_id = 0, lnum = 0;
-  uint64_t sqnum = 0;
-  bool crc_ok = false;
-  uint32_t stored_crc = 0, computed_crc = 0;
-};
-
-// struct ubi_vid_hdr: magic "UBI!", version, vol_type (1 dynamic, 2 static), copy_flag, compat, be32 vol_id,
-// be32 lnum, 4 pad, be32 data_size, be32 used_ebs, be32 data_pad, be32 data_crc, 4 pad, be64 sqnum, 12 pad, crc.
-std::optional<UbiVid> parse_ubi_vid(ByteView v, uint64_t pos) {
-  if (!v.contains(pos, kUbiHeaderSize) || !v.matches(pos, "UBI!") || *v.u8(pos + 4) != 1) return std::nullopt;
-  UbiVid h;
-  h.vol_type = *v.u8(pos + 5);
-  const uint8_t copy_flag = *v.u8(pos + 6);
-  h.compat = *v.u8(pos + 7);
-  h.vol_id = *v.u32be(pos + 8);
-  h.lnum = *v.u32be(pos + 12);
-  h.sqnum = *v.u64be(pos + 40);
-  if ((h.vol_type != 1 && h.vol_type != 2) || copy_flag > 1) return std::nullopt;
-  if (h.compat != 0 && h.compat != 1 && h.compat != 2 && h.compat != 4 && h.compat != 5) return std::nullopt;
-  h.stored_crc = *v.u32be(pos + kUbiCrcLen);
-  h.computed_crc = ubi_crc(*v.sub(pos, kUbiCrcLen));
-  h.crc_ok = h.stored_crc == h.computed_crc;
-  return h;
-}
-
-// Volume names from the layout volume's table (struct ubi_vtbl_record, 172 bytes each, CRC over the first 168).
-void ubi_volume_names(ByteView v, uint64_t data_pos, std::vector<std::string>& names) {
-  constexpr uint64_t kRecord = 172, kMaxRecords = 128;
-  for (uint64_t i = 0; i < kMaxRecords; ++i) {
-    auto rec = v.sub(data_pos + i * kRecord, kRecord);
-    if (!rec) return;
-    const uint32_t reserved = *rec->u32be(0);
-    const uint16_t name_len = *rec->u16be(14);
-    if (reserved == 0 || name_len == 0 || name_len > 127) continue;
-    if (ubi_crc(*rec->sub(0, 168)) != *rec->u32be(168)) continue;
-    names.push_back(printable(rec->cstring(16, name_len), 127));
-  }
-}
-
-std::optional<Hit> validate_ubi_vid_only(const ValidateInput& in) {
-  const ByteView v = in.image.tail(in.start);
-  const uint64_t abs = in.image.base() + in.start;
-  auto h = parse_ubi_vid(v, 0);
-  if (!h) return std::nullopt;
-  // A VID header behind a matching EC header is part of the PEB the "UBI#" signature reports.
-  for (uint64_t k = kUbiHeaderSize; k <= kUbiMaxPeb && k <= in.start; k *= 2) {
-    auto ec = parse_ubi_ec(in.image, in.start - k);
-    if (ec && ec->vid_hdr_offset == k) return std::nullopt;
-  }
-  Hit hit;
-  hit.offset = abs;
-  hit.type = "ubi";
-  hit.size = kUbiHeaderSize;
-  hit.nesting = Nesting::Opaque;
-  hit.confidence = h->crc_ok ? Confidence::Medium : Confidence::Low;
-  if (!h->crc_ok)
-    hit.diag(abs + kUbiCrcLen, Severity::Warning,
-             "VID header CRC mismatch: stored " + hex(h->stored_crc) + ", computed " + hex(h->computed_crc));
-  hit.description = "UBI volume identifier header (no erase-counter header before it), volume id " +
-                    std::to_string(h->vol_id) + ", LEB " + std::to_string(h->lnum) + ", " +
-                    (h->vol_type == 1 ? "dynamic" : "static") + ", sequence number " + std::to_string(h->sqnum);
-  return hit;
-}
-
-std::optional<Hit> validate_ubi(const ValidateInput& in) {
-  const ByteView v = in.image.tail(in.start);
-  const uint64_t abs = in.image.base() + in.start;
-  if (v.matches(0, "UBI!")) return validate_ubi_vid_only(in);
-  auto first = parse_ubi_ec(v, 0);
-  if (!first) return std::nullopt;
-
-  Hit hit;
-  hit.offset = abs;
-  hit.type = "ubi";
-  hit.nesting = Nesting::Opaque;
-  std::string d = "UBI image, version 1";
-  if (!first->crc_ok) {
-    hit.diag(abs + kUbiCrcLen, Severity::Warning,
-             "EC header CRC mismatch: stored " + hex(first->stored_crc) + ", computed " + hex(first->computed_crc));
-    hit.confidence = Confidence::Low;
-    hit.description = d + ", VID header offset: " + std::to_string(first->vid_hdr_offset) +
-                      ", data offset: " + std::to_string(first->data_offset);
-    return hit;
-  }
-
-  auto same_image = [&](const std::optional<UbiEc>& e) {
-    return e && e->crc_ok && e->vid_hdr_offset == first->vid_hdr_offset && e->data_offset == first->data_offset &&
-           e->image_seq == first->image_seq;
-  };
-  // PEB size: the smallest power of two above data_offset where the next EC header of this image sits.
-  uint64_t peb = 0;
-  for (uint64_t p = 1024; p <= kUbiMaxPeb && v.contains(p, kUbiHeaderSize); p *= 2) {
-    if (p <= first->data_offset) continue;
-    if (same_image(parse_ubi_ec(v, p))) {
-      peb = p;
-      break;
-    }
-  }
-
-  uint64_t pebs = 1;
-  if (peb)
-    while (pebs < kUbiMaxPebs && same_image(parse_ubi_ec(v, pebs * peb))) ++pebs;
-  if (pebs >= kUbiMaxPebs)
-    hit.diag(abs, Severity::Info, "PEB walk stopped after " + std::to_string(kUbiMaxPebs) + " PEBs (cap)");
-
-  // Volumes: distinct volume ids of the VID headers, names from the layout volume.
-  std::set<uint32_t> volumes;
-  std::vector<std::string> names;
-  uint64_t bad_vid = 0;
-  bool have_names = false;
-  for (uint64_t i = 0; i < pebs; ++i) {
-    const uint64_t base = i * (peb ? peb : 0);
-    if (!v.contains(base + first->vid_hdr_offset, kUbiHeaderSize)) break;
-    auto h = parse_ubi_vid(v, base + first->vid_hdr_offset);
-    if (!h || !h->crc_ok) {
-      // A free PEB has an all-0xFF VID area; anything else is damage.
-      auto w = v.u32le(base + first->vid_hdr_offset);
-      if (w != 0xFFFFFFFFu) ++bad_vid;
-      continue;
-    }
-    if (h->vol_id == kUbiLayoutVolume) {
-      if (!have_names) {
-        ubi_volume_names(v, base + first->data_offset, names);
-        have_names = true;
-      }
-    } else {
-      volumes.insert(h->vol_id);
-    }
-  }
-
-  hit.confidence = Confidence::High;
-  if (bad_vid) {
-    hit.diag(abs, Severity::Warning, std::to_string(bad_vid) + " PEB(s) with an invalid volume identifier header");
-    hit.confidence = Confidence::Medium;
-  }
-  if (peb) {
-    hit.size = pebs * peb;
-    if (!v.contains(0, hit.size)) {
-      hit.diag(abs + v.size(), Severity::Warning, "truncated: the last PEB runs past the end of the input");
-      hit.size = v.size();
-      hit.confidence = Confidence::Medium;
-    }
-    d += ", " + std::to_string(pebs) + " PEBs of " + std::to_string(peb) + " bytes";
-  } else {
-    d += ", single PEB";
-  }
-  d += ", VID header offset: " + std::to_string(first->vid_hdr_offset) +
-       ", data offset: " + std::to_string(first->data_offset) + ", image sequence: " + hex(first->image_seq);
-  d += ", " + std::to_string(volumes.size()) + (volumes.size() == 1 ? " volume" : " volumes");
-  if (!names.empty()) {
-    d += " (";
-    for (size_t i = 0; i < names.size() && i < 8; ++i) d += (i ? ", \"" : "\"") + names[i] + "\"";
-    if (names.size() > 8) d += ", ...";
-    d += ")";
-  }
-  hit.description = std::move(d);
   return hit;
 }
 
@@ -769,7 +570,6 @@ void register_filesystem_validators(ValidatorRegistry& registry) {
                validate_squashfs);
   registry.add("jffs2", "JFFS2 node chain (header CRC per node, both byte orders); size = extent of the nodes",
                validate_jffs2);
-  registry.add("ubi", "UBI erase-counter/volume headers (CRC), PEB walk for the image size", validate_ubi);
   registry.add("elf", "ELF header, program and section header tables; size = end of the last table or content",
                validate_elf);
 }
