@@ -446,10 +446,17 @@ class UbifsReader {
       stack.pop_back();
       auto it = children.find(f.dir);
       if (it == children.end()) continue;
+      auto dir_ino = inodes_.find(f.dir);
+      const bool dir_encrypted = dir_ino != inodes_.end() && (dir_ino->second.flags & 0x40);  // UBIFS_CRYPT_FL
       std::vector<Frame> subdirs;
       for (size_t di : it->second) {
         const Dent& d = dents_[di];
         std::string name = d.name;
+        // Entries of an encrypted directory hold ciphertext names (fscrypt encrypts every entry of an encrypted
+        // directory, and mkfs.ubifs leaves the root's own flag clear): shown by inode number instead.
+        auto child = d.inum <= 0xFFFFFFFFu ? inodes_.find(static_cast<uint32_t>(d.inum)) : inodes_.end();
+        if (dir_encrypted || (child != inodes_.end() && (child->second.flags & 0x40)))
+          name = "encrypted-inode-" + std::to_string(d.inum);
         if (name == "." || name == ".." || name.find('/') != std::string::npos ||
             name.find('\0') != std::string::npos) {
           diag(d.pos, Severity::Warning, "ubifs: suspicious entry name in " + (f.path.empty() ? "/" : f.path) +
