@@ -15,8 +15,8 @@ case "${1:-}" in
   *) echo "quickstart.sh: unknown option '$1' (use --test or nothing)" >&2; exit 2 ;;
 esac
 
-# Build dependencies (Debian package names). The tests also make images with mksquashfs (squashfs-tools) and
-# mkfs.cramfs (util-linux, always present) and compare with fsck.cramfs.
+# Build dependencies (Debian package names). The tests also make images with mksquashfs (squashfs-tools),
+# mkfs.ubifs and ubinize (mtd-utils) and mkfs.cramfs (util-linux, always present) and compare with fsck.cramfs.
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
           libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev libsqlite3-dev liblzo2-dev
           nettle-dev liblz4-dev libxml2-dev  # these three: what the static libarchive.a needs (xml2: tests)
@@ -26,7 +26,7 @@ packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma
 # render the man pages with man (man-db) and the HTML report in headless Chromium. The live tests start openssl
 # s_server, a python3 Redfish responder and OpenIPMI's ipmi_sim; promtool (package prometheus) checks the metrics.
 if [ "$mode" = test ]; then
-  packages+=(squashfs-tools lzop openssl python3 python3-jsonschema python3-icalendar man-db openipmi ipmitool
+  packages+=(squashfs-tools mtd-utils lzop openssl python3 python3-jsonschema python3-icalendar man-db openipmi ipmitool
             prometheus  # promtool checks the metrics
             chromium)   # renders the HTML report
 fi

@@ -10,7 +10,7 @@ set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$src/build-fuzz/seeds}"
 corpus="$src/../shared/corpus"
-targets=(walker cramfs uimage_fit squashfs scan certs roles calendar)
+targets=(walker cramfs uimage_fit squashfs scan certs roles calendar ubi)
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -32,6 +32,19 @@ mksquashfs "$src/samples/webfs" "$tmp/webfs.squashfs" -noappend -quiet -no-progr
 mksquashfs "$src/samples/certs" "$tmp/certs-xz.squashfs" -comp xz -noappend -quiet -no-progress >/dev/null 2>&1 || true
 for f in "$tmp"/*.cramfs; do [[ -f $f ]] && cp "$f" "$out/cramfs/" && cp "$f" "$out/scan/"; done
 for f in "$tmp"/*.squashfs; do [[ -f $f ]] && cp "$f" "$out/squashfs/" && cp "$f" "$out/scan/"; done
+# UBIFS (mkfs.ubifs, each compressor, the smallest geometry: 512-byte pages, 15 KiB LEBs) and UBI images of it and a
+# squashfs (ubinize, 16 KiB PEBs), when mtd-utils is there.
+if command -v mkfs.ubifs >/dev/null && command -v ubinize >/dev/null; then
+  for c in lzo zlib zstd none; do
+    mkfs.ubifs -m 512 -e 15360 -c 64 -x "$c" -r "$src/samples/certs" -o "$tmp/certs-$c.ubifs" >/dev/null 2>&1 || true
+  done
+  if [[ -f $tmp/certs-lzo.ubifs && -f $tmp/webfs.squashfs ]]; then
+    printf '[rofs]\nmode=ubi\nimage=%s\nvol_id=0\nvol_type=static\nvol_name=rofs\n[rwfs]\nmode=ubi\nimage=%s\nvol_id=1\nvol_type=dynamic\nvol_name=rwfs\n' \
+      "$tmp/webfs.squashfs" "$tmp/certs-lzo.ubifs" >"$tmp/ubi.ini"
+    ubinize -o "$tmp/two.ubi" -p 16KiB -m 512 "$tmp/ubi.ini" >/dev/null 2>&1 || true
+  fi
+  for f in "$tmp"/*.ubifs "$tmp"/*.ubi; do [[ -f $f ]] && cp "$f" "$out/ubi/" && cp "$f" "$out/scan/"; done
+fi
 
 # samples/: the images, certificates, keys and configs.
 for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done

@@ -12,7 +12,7 @@ src="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$src"
 seconds="${1:?usage: tests/fuzz/run.sh SECONDS [TARGET...]}"
 shift
-all=(walker cramfs uimage_fit squashfs scan certs roles calendar)
+all=(walker cramfs uimage_fit squashfs scan certs roles calendar ubi)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
 build="${BUILD_DIR:-build-fuzz}"
