@@ -37,13 +37,9 @@ if [[ ! -d $tree ]]; then
   cp "$root/samples/certs/server.crt" "$tree/etc/ssl/" 2>/dev/null || openssl req -x509 -newkey rsa:2048 -nodes \
     -keyout "$tree/etc/ssl/private/server.key" -out "$tree/etc/ssl/server.crt" -subj /CN=bench -days 3650 2>/dev/null
   [[ -f $root/samples/certs/server.key ]] && cp "$root/samples/certs/server.key" "$tree/etc/ssl/private/"
-  total=0
-  while IFS= read -r f; do
-    s=$(stat -c %s "$f")
-    (( total + s > 64 * 1024 * 1024 )) && break
-    d="$tree/usr/lib/$(dirname "${f#/usr/lib/}")"
-    mkdir -p "$d" && cp "$f" "$d/" && total=$((total + s))
-  done < <(find /usr/lib -type f -size -4M -readable 2>/dev/null | LC_ALL=C sort)
+  find /usr/lib -type f -size -4M -readable -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
+    awk '{ t += $1; if (t > 64 * 1024 * 1024) exit; sub(/^[0-9]+ /, ""); print }' >"$work/files.txt" || true
+  tar -cf - -T "$work/files.txt" 2>/dev/null | tar -xf - -C "$tree" || true  # a file that vanished is no matter
 fi
 echo "tree: $(du -sb "$tree" | cut -f1) bytes in $(find "$tree" -type f | wc -l) files"
 

@@ -11,12 +11,14 @@
 #include "fwcert/formats/ubi.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "fwcert/core/big_block.hpp"
 #include "fwcert/core/checksum.hpp"
 #include "fwcert/scan/validator.hpp"
 
@@ -448,23 +450,33 @@ class UbiReader {
                                "ubi: volume " + e.path + " cut at " + std::to_string(cap) + " of " +
                                    std::to_string(want) + " bytes (file or total limit)"});
     }
-    Buffer buf;
-    try {
-      buf.reserve(static_cast<size_t>(cap));
-    } catch (const std::exception&) {
+    // The volume goes into one zero-filled mapping offered as huge pages (core/big_block): a 64 MiB volume taken
+    // 4 KiB page fault by page fault cost as much as the copy itself.
+    std::shared_ptr<BigBlock> block = cap ? BigBlock::allocate(static_cast<size_t>(cap)) : nullptr;
+    if (cap && !block) {
       out_.failed = true;
       diag(0, Severity::Error, "ubi: out of memory for volume " + e.path);
       return false;
     }
+    uint8_t* const base = block ? block->data() : nullptr;
+    uint64_t len = 0;
+    auto put = [&](const uint8_t* p, uint64_t n) {
+      if (n) std::memcpy(base + len, p, n);
+      len += n;
+    };
+    auto fill = [&](uint8_t byte, uint64_t n) {
+      if (n && byte) std::memset(base + len, byte, n);  // the block is zero-filled already
+      len += n;
+    };
     uint64_t missing = 0, bad_crc = 0, short_data = 0;
     size_t li = 0;
-    for (uint64_t lnum = 0; lnum < count && buf.size() + leb <= cap; ++lnum) {
+    for (uint64_t lnum = 0; lnum < count && len + leb <= cap; ++lnum) {
       while (li < lebs.size() && lebs[li].first < lnum) ++li;
       const Peb* p = li < lebs.size() && lebs[li].first == lnum ? lebs[li].second : nullptr;
       if (!p) {
         ++missing;
         if (type == kStatic) e.complete = false;
-        buf.resize(buf.size() + leb, 0xFF);  // an unmapped LEB reads as erased flash
+        fill(0xFF, leb);  // an unmapped LEB reads as erased flash
         continue;
       }
       ByteView data = leb_data(*p);
@@ -478,15 +490,15 @@ class UbiReader {
           e.complete = false;
         }
         data = data.clamp(0, n);
-        buf.insert(buf.end(), data.data(), data.data() + data.size());
+        put(data.data(), data.size());
       } else {
         data = data.clamp(0, leb);
         if (data.size() < leb) {
           ++short_data;
           e.complete = false;
         }
-        buf.insert(buf.end(), data.data(), data.data() + data.size());
-        buf.resize(buf.size() + (leb - data.size()), 0xFF);
+        put(data.data(), data.size());
+        fill(0xFF, leb - data.size());
       }
     }
     if (missing)
@@ -502,21 +514,23 @@ class UbiReader {
                                "ubi: volume " + e.path + ": " + std::to_string(short_data) +
                                    " LEB(s) cut by the end of the input"});
     // Dynamic volumes other than UBIFS: the image written into them ends where the erased tail of the last LEB starts.
-    if (type != kStatic && !starts_with_ubifs(ByteView(buf.data(), buf.size()))) {
-      size_t n = buf.size();
-      while (n > 0 && buf[n - 1] == 0xFF) --n;
-      buf.resize(n);
+    if (type != kStatic && !starts_with_ubifs(ByteView(base, len))) {
+      while (len > 0 && base[len - 1] == 0xFF) --len;
     }
-    if (!budget_.take_bytes(buf.size())) {
+    if (!budget_.take_bytes(len)) {
       out_.limited = true;
       diag(0, Severity::Warning, "ubi: total output limit reached at volume " + e.path);
       return false;
     }
-    e.size = buf.size();
-    if (options_.visit && !buf.empty() && !options_.visit(out_.entries.size(), e, ByteView(buf.data(), buf.size()))) {
-      e.unkept_size = buf.size();
+    e.size = len;
+    const ByteView content(base, static_cast<size_t>(len));
+    if (options_.visit && len && !options_.visit(out_.entries.size(), e, content)) {
+      e.unkept_size = len;
+    } else if (len) {
+      e.view = content;
+      e.keep = std::move(block);
     } else {
-      e.data = std::make_shared<const Buffer>(std::move(buf));
+      e.data = std::make_shared<const Buffer>();
     }
     out_.entries.push_back(std::move(e));
     return true;

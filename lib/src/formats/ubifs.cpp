@@ -581,12 +581,21 @@ class UbifsReader {
     }
     Buffer local;
     Buffer& buf = options_.visit ? scratch_ : local;
-    buf.assign(static_cast<size_t>(want), 0);  // holes read as zeros
+    // The scratch buffer keeps its size between files: only what no data node writes (holes, short blocks, damaged
+    // ones) is zeroed, not the whole file first.
+    buf.resize(static_cast<size_t>(want));
+    uint64_t filled = 0;  // bytes [0, filled) hold this file's content
+    auto zero_to = [&](uint64_t end) {
+      if (end > filled) std::memset(buf.data() + filled, 0, end - filled);
+      filled = std::max(filled, end);
+    };
     uint64_t bad = 0;
     uint64_t first_bad = 0;
     for (const DataRef& r : refs) {
       const uint64_t off = uint64_t{r.block} * kBlockSize;
       if (off >= want) continue;
+      if (off < filled) continue;  // blocks come in key order: a second node for one block is damage
+      zero_to(off);
       const ByteView node = fs_.clamp(r.pos, r.len);
       const uint32_t size = node.u32le(40).value_or(0);
       const uint16_t compr = node.u16le(44).value_or(0xFFFF);
@@ -616,13 +625,19 @@ class UbifsReader {
           if (out == block_.data() && res.produced) std::memcpy(buf.data() + off, out, std::min<uint64_t>(res.produced, room));
         }
       }
+      if (problem.empty()) {
+        filled = off + std::min<uint64_t>(size, room);
+      }
       if (!problem.empty()) {
+        std::memset(buf.data() + off, 0, room);  // a damaged block reads as zeros
+        filled = off + room;
         if (!bad++) first_bad = r.block;
         if (bad == 1)
           e.diagnostics.push_back({fs_.base() + r.pos, Severity::Warning,
                                    "ubifs: " + e.path + ": block " + std::to_string(r.block) + ": " + problem});
       }
     }
+    zero_to(want);
     if (bad) {
       e.complete = false;
       if (bad > 1)
