@@ -557,6 +557,9 @@ class UbifsReader {
     }
     auto dit = data_.find(inum);
     static const std::vector<DataRef> kNone;
+    if (dit != data_.end())  // in block order (the index walk is depth first from the last branch)
+      std::sort(dit->second.begin(), dit->second.end(),
+                [](const DataRef& a, const DataRef& b) { return a.block < b.block; });
     const std::vector<DataRef>& refs = dit == data_.end() ? kNone : dit->second;
     uint64_t compressed = 0;
     for (const DataRef& r : refs) compressed += r.len;
