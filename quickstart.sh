@@ -15,8 +15,8 @@ case "${1:-}" in
   *) echo "quickstart.sh: unknown option '$1' (use --test or nothing)" >&2; exit 2 ;;
 esac
 
-# Build dependencies (Debian package names). The tests also make images with mksquashfs (squashfs-tools) and
-# mkfs.cramfs (util-linux, always present) and compare with fsck.cramfs.
+# Build dependencies (Debian package names). The tests also make images with mksquashfs (squashfs-tools),
+# mkfs.ubifs and ubinize (mtd-utils) and mkfs.cramfs (util-linux, always present) and compare with fsck.cramfs.
 packages=(g++ cmake make pkg-config libarchive-dev libssl-dev zlib1g-dev liblzma-dev libzstd-dev libbz2-dev
           libcli11-dev catch2 nlohmann-json3-dev libsquashfs-dev libisal-dev libsqlite3-dev liblzo2-dev
           nettle-dev liblz4-dev libxml2-dev  # these three: what the static libarchive.a needs (xml2: tests)
@@ -30,8 +30,7 @@ if [ "$mode" = test ]; then
   packages+=(squashfs-tools e2fsprogs mtd-utils lzop openssl python3 python3-jsonschema python3-icalendar man-db
             openipmi ipmitool
             prometheus  # promtool checks the metrics
-            chromium    # renders the HTML report
-            mtd-utils)  # mkfs.jffs2: the JFFS2 reader's tests make their images with it
+            chromium)   # renders the HTML report
 fi
 
 missing=()

@@ -21,9 +21,5 @@ jffs2  jffs2  0  19 85 e0 09   # BE xattr reference
 jffs2  jffs2  0  19 85 c0 01   # BE obsolete dirent
 jffs2  jffs2  0  19 85 c0 02   # BE obsolete inode
 
-# UBI: erase-counter header (starts every PEB) with version 1, and the volume identifier header.
-ubi  ubi  0  "UBI#" 01
-ubi  ubi  0  "UBI!" 01
-
 # ELF: e_ident magic.
 elf  elf  0  7f "ELF"

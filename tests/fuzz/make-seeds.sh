@@ -10,7 +10,7 @@ set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$src/build-fuzz/seeds}"
 corpus="$src/../shared/corpus"
-targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts squashfs3 jffs2)
+targets=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts squashfs3 jffs2 ubi)
 for t in "${targets[@]}"; do mkdir -p "$out/$t"; done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -72,6 +72,17 @@ for c in zlib lzma rtime; do
     write:/etc/n=x unlink-obsolete:/etc/n symlink:/l=etc/c) 2>/dev/null &&
     { printf '\x01'; cat "$tmp/h.jffs2"; } >"$out/jffs2/history-$c" || true
 done
+# UBIFS (mkfs.ubifs, each compressor, the smallest geometry: 512-byte pages, 15 KiB LEBs) and UBI images of it and a
+# squashfs (ubinize, 16 KiB PEBs), when mtd-utils is there.
+if command -v mkfs.ubifs >/dev/null && command -v ubinize >/dev/null; then
+  for c in lzo zlib zstd none; do
+    mkfs.ubifs -m 512 -e 15360 -c 64 -x "$c" -r "$src/samples/certs" -o "$tmp/certs-$c.ubifs" >/dev/null 2>&1 || true
+  if [[ -f $tmp/certs-lzo.ubifs && -f $tmp/webfs.squashfs ]]; then
+    printf '[rofs]\nmode=ubi\nimage=%s\nvol_id=0\nvol_type=static\nvol_name=rofs\n[rwfs]\nmode=ubi\nimage=%s\nvol_id=1\nvol_type=dynamic\nvol_name=rwfs\n' \
+      "$tmp/webfs.squashfs" "$tmp/certs-lzo.ubifs" >"$tmp/ubi.ini"
+    ubinize -o "$tmp/two.ubi" -p 16KiB -m 512 "$tmp/ubi.ini" >/dev/null 2>&1 || true
+  fi
+  for f in "$tmp"/*.ubifs "$tmp"/*.ubi; do [[ -f $f ]] && cp "$f" "$out/ubi/" && cp "$f" "$out/scan/"; done
 
 # samples/: the images, certificates, keys and configs.
 for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done

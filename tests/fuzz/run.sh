@@ -12,7 +12,7 @@ src="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$src"
 seconds="${1:?usage: tests/fuzz/run.sh SECONDS [TARGET...]}"
 shift
-all=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts squashfs3 jffs2)
+all=(walker cramfs uimage_fit squashfs ext scan certs roles calendar layouts squashfs3 jffs2 ubi)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
 build="${BUILD_DIR:-build-fuzz}"

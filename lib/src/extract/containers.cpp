@@ -6,6 +6,8 @@
 #include "fwcert/formats/openbmc.hpp"
 #include "fwcert/formats/squashfs.hpp"
 #include "fwcert/formats/jffs2.hpp"
+#include "fwcert/formats/ubi.hpp"
+#include "fwcert/formats/ubifs.hpp"
 
 namespace fwcert {
 namespace {
@@ -25,6 +27,8 @@ constexpr ContainerFormat kContainers[] = {
     {"squashfs", true, squashfs},
     {"ext", true, ext::read_ext},
     {"jffs2", true, read_jffs2},
+    {"ubi", false, read_ubi},  // members: the volumes by name ("rofs")
+    {"ubifs", true, read_ubifs},
     {"zip", false, archive},
     {"jar", false, archive},
     {"tar", false, archive},

@@ -20,6 +20,8 @@ void register_builtin_validators(ValidatorRegistry& registry) {
   register_firmware_validators(registry);
   register_squashfs_validators(registry);
   register_filesystem_validators(registry);
+  register_ubi_validators(registry);
+  register_ubifs_validators(registry);
   register_compression_validators(registry);
   register_archive_validators(registry);
   register_key_validators(registry);

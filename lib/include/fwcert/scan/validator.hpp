@@ -49,8 +49,10 @@ void register_builtin_validators(ValidatorRegistry& registry);
 // Per-family registration functions, one per source file in lib/src/formats/.
 void register_cramfs_uimage_validators(ValidatorRegistry& registry);  // cramfs (both endiannesses), legacy uImage
 void register_firmware_validators(ValidatorRegistry& registry);     // fdt/fit, crc32 table, uboot env, ASPEED index/footer
-void register_filesystem_validators(ValidatorRegistry& registry);   // jffs2, ubi, elf
+void register_filesystem_validators(ValidatorRegistry& registry);   // jffs2, elf
 void register_squashfs_validators(ValidatorRegistry& registry);     // squashfs 2.x/3.x/4.0 (formats/squashfs.cpp)
+void register_ubi_validators(ValidatorRegistry& registry);          // ubi (formats/ubi.cpp)
+void register_ubifs_validators(ValidatorRegistry& registry);        // ubifs (formats/ubifs.cpp)
 void register_compression_validators(ValidatorRegistry& registry);  // gzip, bzip2, xz, lzma, zstd
 void register_archive_validators(ValidatorRegistry& registry);      // zip, 7z, tar, cpio
 void register_key_validators(ValidatorRegistry& registry);          // pem, der x509, pkcs12, jks/jceks
