@@ -60,6 +60,7 @@ for order in "" --be; do
     python3 "$src/tests/tools/mksquashfs3.py" "$src/samples/certs" "$out/squashfs3/certs${order}-$comp.sqfs3" \
       --comp "$comp" $order >/dev/null 2>&1 || true
   done
+done
 # JFFS2 (fuzz_jffs2 takes a first byte: 0 = the live tree, 1 = with deleted data): mkfs.jffs2 in both byte orders and
 # compressors, and histories of deleted and overwritten files (tests/tools/mkjffs2.py, LZMA nodes too).
 for o in "-l" "-b -x zlib" "-l -x zlib -x rtime -X lzo"; do
@@ -77,12 +78,14 @@ done
 if command -v mkfs.ubifs >/dev/null && command -v ubinize >/dev/null; then
   for c in lzo zlib zstd none; do
     mkfs.ubifs -m 512 -e 15360 -c 64 -x "$c" -r "$src/samples/certs" -o "$tmp/certs-$c.ubifs" >/dev/null 2>&1 || true
+  done
   if [[ -f $tmp/certs-lzo.ubifs && -f $tmp/webfs.squashfs ]]; then
     printf '[rofs]\nmode=ubi\nimage=%s\nvol_id=0\nvol_type=static\nvol_name=rofs\n[rwfs]\nmode=ubi\nimage=%s\nvol_id=1\nvol_type=dynamic\nvol_name=rwfs\n' \
       "$tmp/webfs.squashfs" "$tmp/certs-lzo.ubifs" >"$tmp/ubi.ini"
     ubinize -o "$tmp/two.ubi" -p 16KiB -m 512 "$tmp/ubi.ini" >/dev/null 2>&1 || true
   fi
   for f in "$tmp"/*.ubifs "$tmp"/*.ubi; do [[ -f $f ]] && cp "$f" "$out/ubi/" && cp "$f" "$out/scan/"; done
+fi
 
 # samples/: the images, certificates, keys and configs.
 for f in "$src"/samples/*.bin "$src"/samples/*.zip; do seed walker "$f"; seed scan "$f"; done
