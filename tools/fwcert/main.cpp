@@ -570,8 +570,8 @@ int calendar_export(const std::string& db, const std::string& now_text, const st
   if (out == "-") {
     std::cout << text;
   } else {
-    std::ofstream f(out, std::ios::binary | std::ios::trunc);
-    if (!f || !(f << text)) return std::cerr << who << ": cannot write " << out << "\n", 2;
+    // Whole or not at all: on a full disk the previous calendar stays as it was.
+    if (auto w = fwcert::write_file_atomically(out, text); !w) return std::cerr << who << ": " << w.error().message << "\n", 2;
     std::cerr << who << ": " << events.size() << " events -> " << out << "\n";
   }
   return 0;
@@ -1007,7 +1007,7 @@ int main(int argc, char** argv) {
   cal->add_flag("--all", cal_all, "Include certificates that already expired");
   cal->add_option("--warn-days", cal_warn, "Expiring window for the status")->default_val(90);
   cal->add_option("--format", cal_format, "ics, csv or json")->check(CLI::IsMember({"ics", "csv", "json"}));
-  cal->add_option("-o,--output", cal_out, "Output file ('-' for standard output)")->required();
+  cal->add_option("-o,--output", cal_out, "Output file, replaced atomically ('-' for standard output)")->required();
   db_opt(cal);
 
   LiveOptions live;

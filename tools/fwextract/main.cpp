@@ -123,8 +123,7 @@ int main(int argc, char** argv) {
     for (const auto& d : report->diagnostics) std::cerr << "fwextract: " << fwcert::display(d.message) << "\n";
     std::cerr << "fwextract: " << image << ": " << tree.nodes.size() << " nodes, " << report->files << " files, "
               << report->dirs << " directories, " << report->links << " symlinks, " << report->placeholders
-              << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << out_dir
-              << "/manifest.json\n";
+              << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << report->manifest_path << "\n";
     return partial() ? 2 : 0;
   } catch (const std::exception& e) {
     std::cerr << "fwextract: internal error: " << e.what() << "\n";
