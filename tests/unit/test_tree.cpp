@@ -865,3 +865,58 @@ TEST_CASE("writer: --force a second time replaces manifest.json (no manifest.jso
   for (const auto& e : fs::directory_iterator(out)) files_at_top += e.is_regular_file();
   CHECK(files_at_top == 1);
 }
+
+#include <atomic>
+
+#include "fwcert/certs/scan.hpp"
+
+TEST_CASE("time limit: a fake clock that ticks per check stops the scan, which reports what it found and says so") {
+  // A tar of a certificate and 300 small files. The clock advances one second each time it is asked, so the limit is
+  // reached after a fixed number of checks whatever the machine's speed: deterministic.
+  const Bytes b = read_file(source_dir() + "/samples/certs/server.crt");
+  std::vector<TarMember> members{{"etc/server.crt", std::string(b.begin(), b.end()), '0', ""}};
+  for (int i = 0; i < 300; ++i) members.push_back({"data/f" + std::to_string(i) + ".txt", "hello " + std::to_string(i), '0', ""});
+  const Bytes tar = make_tar(members);
+  auto scan = [&](double seconds) {
+    auto ticks = std::make_shared<std::atomic<int>>(0);
+    fwcert::ScanOptions o;
+    o.now = 1767225600;
+    o.extract.threads = 1;
+    o.extract.limits.max_seconds = seconds;
+    o.extract.clock = [ticks] { return static_cast<double>((*ticks)++); };
+    return fwcert::scan_input(ByteView(tar.data(), tar.size()), "t.tar", walker(), o);
+  };
+  const fwcert::ScanReport r = scan(40);
+  CHECK(r.timed_out);
+  CHECK(r.incomplete);
+  bool said = false;
+  for (const auto& p : r.problems)
+    said |= p.diagnostic.severity == fwcert::Severity::Error &&
+            p.diagnostic.message.find("time limit of 40 s reached") != std::string::npos &&
+            p.diagnostic.message.find("partial") != std::string::npos;
+  CHECK(said);
+  // What was found before the limit is still reported.
+  REQUIRE(r.certificates.size() == 1);
+  CHECK(r.certificates[0].locations.at(0) == "t.tar!tar:etc/server.crt");
+  // The same run again stops at the same place; without a limit nothing is partial.
+  const fwcert::ScanReport again = scan(40);
+  CHECK(again.problems.size() == r.problems.size());
+  const fwcert::ScanReport whole = scan(0);
+  CHECK_FALSE(whole.timed_out);
+  CHECK_FALSE(whole.incomplete);
+
+  // The tree itself: the members read before the limit are there, not all of them.
+  auto ticks = std::make_shared<std::atomic<int>>(0);
+  fwcert::ExtractOptions o;
+  o.threads = 1;
+  o.limits.max_seconds = 40;
+  o.clock = [ticks] { return static_cast<double>((*ticks)++); };
+  const fwcert::Tree t = fwcert::extract_tree(ByteView(tar.data(), tar.size()), "t.tar", walker(), o);
+  CHECK(t.timed_out);
+  CHECK(t.incomplete);
+  CHECK(t.nodes.size() > 2);
+  CHECK(t.nodes.size() < 300);
+  const fwcert::Tree full = extract(tar, "t.tar");
+  CHECK_FALSE(full.timed_out);
+  CHECK(full.nodes.size() > 300);
+}

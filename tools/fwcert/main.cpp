@@ -74,11 +74,18 @@ bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
   return true;
 }
 
+std::string seconds_text(double s) {
+  std::ostringstream o;
+  o << s;
+  return o.str();
+}
+
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
              const char* argv0, bool wide, const std::vector<std::string>& compromised_files,
-             bool each) {
+             bool each, const fwcert::ExtractLimits& limits) {
   fwcert::ScanOptions opts;
+  opts.extract.limits = limits;
   opts.warn_days = warn_days;
   opts.pkcs12_passwords = passwords;
   if (now_text.empty()) {
@@ -170,7 +177,11 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   if (progress) std::cerr << "\r\033[K";
   for (const auto& r : reports) {  // a partial result is an unreadable input: never "nothing found"
     if (!r.incomplete) continue;
-    errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
+    if (r.timed_out)
+      errors.push_back(r.input + ": time limit of " + seconds_text(limits.max_seconds) +
+                       " s reached (--max-seconds): what was found so far is reported, the result is partial");
+    else
+      errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
     unreadable.push_back({r.input, errors.back()});
   }
 
@@ -241,6 +252,7 @@ struct AddOptions {
   std::string db, manifest, shard, now_text;
   int jobs = 0, warn_days = 90;
   bool rescan = false;
+  fwcert::ExtractLimits limits;
 };
 
 // Write-ahead log pages after which the catalog is checkpointed in the background (an image's record writes about 35).
@@ -395,6 +407,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   so.compromised_keys = &*compromised;
   so.now = *now;
   so.warn_days = a.warn_days;
+  so.extract.limits = a.limits;
   so.extract.threads = 1;  // one image per core scales better than splitting each image over the cores
   auto worker = [&] {
     for (size_t i = next++; i < todo.size(); i = next++) {
@@ -420,7 +433,11 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       mf = fwcert::MappedFile();  // unmapped before the next image is mapped
       {
         std::lock_guard lk(mu);
-        if (done.report.incomplete) errors.push_back(f + ": not read to the end; the recorded result is partial");
+        if (done.report.timed_out)
+          errors.push_back(f + ": time limit of " + seconds_text(a.limits.max_seconds) +
+                           " s reached (--max-seconds); the recorded result is partial");
+        else if (done.report.incomplete)
+          errors.push_back(f + ": not read to the end; the recorded result is partial");
         pending.push_back(std::move(done));
       }
       record_pending();
@@ -876,7 +893,10 @@ int main(int argc, char** argv) {
       "An empty folder, or an entry that cannot be read, is a problem with exit 2.\n\n"
       "Status: valid, expiring (notAfter within --warn-days), expired, not-yet-valid, invalid-date (a date that\n"
       "cannot be read: never called valid or expired). --fail-on compromised: a private key that is public.\n"
-      "Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input.");
+      "Limits (per input; hitting one gives a diagnostic and a partial result): --max-depth 8, --max-total-mb 4096,\n"
+      "--max-file-mb 1024, --max-entries 200000, --max-ratio 2000, --max-seconds 0 (none).\n"
+      "Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input, or an input not read to its end (out of\n"
+      "memory, changed while read, --max-seconds reached: what was found so far is still reported).");
   std::vector<std::string> paths, passwords;
   std::string now_text, format = "table", fail_on, sig_path;
   int warn_days = 90;
@@ -907,6 +927,8 @@ int main(int argc, char** argv) {
                   "$FWCERT_COMPROMISED_KEYS=FILE[:FILE...])");
   };
   compromised_opt(scan);
+  fwcert::cli::LimitOptions scan_limits, add_limits;
+  scan_limits.add(*scan);
   scan->add_flag("--wide", wide, "Table: every cell in full (default: fit $COLUMNS or the terminal, else 120 columns)");
   bool scan_each = false;
   scan->add_flag("--each", scan_each,
@@ -939,6 +961,7 @@ int main(int argc, char** argv) {
   add->add_option("--now", add_opts.now_text, "Clock recorded with the scan (default: system clock)");
   add->add_option("--warn-days", add_opts.warn_days, "Expiring window recorded with the scan")->default_val(90);
   add->add_flag("--rescan", add_opts.rescan, "Scan every image again even when unchanged");
+  add_limits.add(*add);
   db_opt(add);
   auto* list = catalog->add_subcommand("list", "The images in the catalog");
   db_opt(list);
@@ -1054,6 +1077,7 @@ int main(int argc, char** argv) {
         return std::cerr << "fwcert catalog add: '-' (standard input) cannot be catalogued: give the image as a file\n",
                fwcert::cli::kExitUsage;
       add_opts.db = db;
+      add_opts.limits = add_limits.get();
       return catalog_add(add_paths, add_opts, argv[0]);
     }
     if (*list) return catalog_query("list", db, cformat, "", {}, "", "", 90);
@@ -1077,7 +1101,7 @@ int main(int argc, char** argv) {
     if (*rep) return run_report(report_paths, report_db, report_now, report_html, sig_path, argv[0]);
     if (*clk) return run_clock(clock_paths, clock_db, clock_now, clock_bmc, clock_format, sig_path, argv[0]);
     if (*scan) return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
-                                compromised_files, scan_each);
+                                compromised_files, scan_each, scan_limits.get());
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";
     return 3;

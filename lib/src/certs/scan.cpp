@@ -203,6 +203,7 @@ class Scanner {
     report_.now = options_.now;
     report_.warn_days = options_.warn_days;
     report_.incomplete = tree_.incomplete;
+    report_.timed_out = tree_.timed_out;
     for (const auto& d : tree_.diagnostics) report_.problems.push_back({tree_.root().location, d});
     for (const Node& n : tree_.nodes) {
       for (const auto& d : n.diagnostics)

@@ -253,6 +253,10 @@ class CramfsReader {
       uint64_t scratch_size = 0;
       for (size_t i = next++; i < jobs.size(); i = next++) {
         Job& j = jobs[i];
+        if (budget_.out_of_time()) {  // asked once per file: the rest stay empty and incomplete
+          j.d.ok = false;
+          continue;
+        }
         if (!streaming) {
           j.produced = inflate_blocks(*j.node, bs, j.blocks, block->data() + j.slot, j.d, true, inflater);
           continue;
@@ -278,6 +282,7 @@ class CramfsReader {
         }
       }
     });
+    if (budget_.deadline().hit() && !out_.limited) limit_hit(0, time_limit());
     if (no_memory) {
       out_.failed = true;
       diag(0, Severity::Error, "cannot allocate memory for a file's contents; some files are incomplete");
@@ -310,6 +315,12 @@ class CramfsReader {
   static std::string octal(uint32_t v) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "0%o", v);
+    return buf;
+  }
+
+  std::string time_limit() const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "time limit (%g s)", budget_.deadline().limit());
     return buf;
   }
 
@@ -392,6 +403,10 @@ class CramfsReader {
              (path.empty() ? std::string("/") : path) + ": invalid entry name \"" + printable(name, 64) +
                  "\"; entry skipped");
         continue;
+      }
+      if (budget_.out_of_time()) {  // asked once per directory entry
+        limit_hit(pos, time_limit());
+        return;
       }
       if (!budget_.take_entry()) {
         limit_hit(pos, "max_entries (" + std::to_string(budget_.limits().max_entries) + ")");
