@@ -149,6 +149,7 @@ row 0 "--list --max-total-mb 100" "" ""
 row 0 "--list --max-file-mb 50" "" ""
 row 0 "--list --max-entries 10000" "" ""
 row 0 "--list --max-ratio 500" "" ""
+row 0 "--list --max-seconds 3600" "" ""
 row 0 "--list" "web.pem!pem@0x6A8" ""
 row 0 "--list --no-recurse" "" "web.pem!pem@0x6A8"
 row 0 "--list --include-deleted" "web.pem!pem@0x6A8" ""
@@ -206,6 +207,12 @@ row 0 "--now 2026-01-01 --cramfs-at 0x1000,524288 --format json" "" ""
 row 0 "--cramfs-at 0x80000 @FILES@ --now 2026-01-01 --format json" "" ""
 FILES=(A.bin B.bin A.crt B.crt)
 NAMES=("${FILES[@]}")
+row 0 "--now 2026-01-01 --max-depth 8" "" ""
+row 0 "--now 2026-01-01 --max-total-mb 100" "" ""
+row 0 "--now 2026-01-01 --max-file-mb 50" "" ""
+row 0 "--now 2026-01-01 --max-entries 10000" "" ""
+row 0 "--now 2026-01-01 --max-ratio 500" "" ""
+row 0 "--now 2026-01-01 --max-seconds 3600" "" ""
 # A list naming the sample's private key: every input is flagged and fails.
 spki=$("$FWCERT" scan --format json A.bin | python3 -c 'import json, sys; print(json.load(sys.stdin)["inputs"][0]["keys"][0]["spki_sha256"])')
 [ ${#spki} = 64 ] || fail "no SPKI SHA-256 for the sample's key: '$spki'"
@@ -229,6 +236,12 @@ row 0 "--db @DB@ --now 2026-01-01" "" ""
 row 0 "--db @DB@ --now 2026-01-01 --warn-days 30" "" ""
 row 0 "--db @DB@ --rescan" "" ""
 row 0 "--db @DB@ --rescan --include-deleted" "" ""
+row 0 "--db @DB@ --max-depth 8" "" ""
+row 0 "--db @DB@ --max-total-mb 100" "" ""
+row 0 "--db @DB@ --max-file-mb 50" "" ""
+row 0 "--db @DB@ --max-entries 10000" "" ""
+row 0 "--db @DB@ --max-ratio 500" "" ""
+row 0 "--db @DB@ --max-seconds 3600" "" ""
 row 0 "--manifest $W/manifest.csv @FILES@ --db @DB@ -j 1" "Acme" ""
 ipmi=$("$FWCERT" scan --format json A.bin |
   python3 -c 'import json, sys; print(*[c["sha256"] for c in json.load(sys.stdin)["inputs"][0]["certificates"] if c["common_name"] == "IPMI"])')
@@ -386,6 +399,8 @@ bad() {
 bad "$FWWALK" --min-confidence bogus A.bin
 bad "$FWWALK" A.bin --min-confidence
 bad "$FWEXTRACT" --list --max-depth deep A.bin
+bad "$FWEXTRACT" --list --max-seconds -1 A.bin
+bad "$FWCERT" scan --max-seconds soon A.bin
 bad "$FWEXTRACT" --list --cramfs-at nowhere A.bin
 bad "$FWCERT" scan --format xml A.bin
 bad "$FWCERT" scan --warn-days many A.bin

@@ -50,6 +50,38 @@ def main():
         if peak_kib > 256 * 1024:
             fail("peak RSS %d KiB for 600 MiB of zero members: memory follows what is decompressed" % peak_kib)
 
+        # 1b. catalog add --jobs 2 of two such zips: each worker streams its members, memory does not double.
+        lib2 = os.path.join(w, "zeros2")
+        os.mkdir(lib2)
+        for n in ("a.zip", "b.zip"):
+            with open(zeros, "rb") as src_f, open(os.path.join(lib2, n), "wb") as dst:
+                dst.write(src_f.read())
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        r = subprocess.run([fwcert, "catalog", "add", lib2, "--db", os.path.join(w, "z.sqlite"), "--jobs", "2",
+                            "--now", "2026-01-01"], capture_output=True, text=True, timeout=600)
+        peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if r.returncode != 0 or "2 scanned" not in r.stderr:
+            fail("catalog add --jobs 2 of two zero zips: exit %d: %s" % (r.returncode, r.stderr))
+        print("catalog add --jobs 2, two zips of 600 x 1 MiB zero members: peak RSS %d KiB" % peak_kib)
+        if peak_kib > 256 * 1024:
+            fail("catalog add --jobs 2: peak RSS %d KiB: memory follows what is decompressed" % peak_kib)
+
+        # 1c. --max-seconds: a tiny limit on the 600 MiB zip stops the scan early: a diagnostic naming the input and
+        # saying the result is partial, exit 2 (whatever --fail-on says). No timing is asserted.
+        for args in ([fwcert, "scan", zeros, "--now", "2026-01-01", "--max-seconds", "0.001", "--fail-on", "expired"],
+                     [fwextract, zeros, "--list", "--max-seconds", "0.001"],
+                     [fwcert, "catalog", "add", zeros, "--db", os.path.join(w, "t.sqlite"), "--max-seconds", "0.001"]):
+            r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+            if r.returncode != 2 or "time limit of 0.001 s reached" not in r.stderr or zeros not in r.stderr \
+                    or "partial" not in r.stderr:
+                fail("%s --max-seconds 0.001: exit %d, stderr %r" % (args[:2], r.returncode, r.stderr))
+            print("%s --max-seconds 0.001: exit 2, %s" % (os.path.basename(args[0]) + " " + args[1],
+                                                          r.stderr.strip().splitlines()[-1]))
+        r = subprocess.run([fwcert, "scan", zeros, "--now", "2026-01-01", "--max-seconds", "3600"],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0 or "zz/server.crt" not in r.stdout:
+            fail("--max-seconds 3600: exit %d, stderr %r" % (r.returncode, r.stderr))
+
         # 2. One member of 1000 MiB: its content is held while it is walked, so a 1.2 GB address space cannot hold
         # it (the buffer grows to 1 GiB while the 512 MiB one is still there). AddressSanitizer reserves terabytes of
         # address space for its shadow memory, so a sanitizer build cannot start under such a limit: skipped there.

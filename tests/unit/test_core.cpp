@@ -285,3 +285,69 @@ TEST_CASE("GrowingBlock keeps what was written across growth and never passes it
   fwcert::GrowingBlock none(0, 0);
   CHECK(none.room(10).first == nullptr);
 }
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "fwcert/core/atomic_file.hpp"
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Runs write_file_atomically in a child whose files may not grow past `limit` bytes (RLIMIT_FSIZE, SIGXFSZ ignored:
+// a write past it fails with EFBIG, as on a full disk). The child's exit status: 0 written, 1 refused with a message
+// naming the path, 3 anything else.
+int write_under_fsize_limit(const std::string& path, const std::string& text, rlim_t limit) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    rlimit rl{limit, limit};
+    setrlimit(RLIMIT_FSIZE, &rl);
+    auto r = fwcert::write_file_atomically(path, text);
+    _exit(r ? 0 : r.error().message.find(path) != std::string::npos ? 1 : 3);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST_CASE("write_file_atomically: whole or not at all, the previous file intact when the disk fills") {
+  namespace fs = std::filesystem;
+  std::string tmpl = (fs::temp_directory_path() / "fwcert-atomic-XXXXXX").string();
+  const fs::path dir = mkdtemp(tmpl.data());
+  const std::string target = (dir / "expiry.ics").string();
+  REQUIRE(fwcert::write_file_atomically(target, "previous calendar\n"));
+  CHECK(slurp(target) == "previous calendar\n");
+  // 1 MiB of new text where only 64 KiB may be written: refused, the old file as it was, no temporary file left.
+  const std::string big(1 << 20, 'x');
+  CHECK(write_under_fsize_limit(target, big, 64 << 10) == 1);
+  CHECK(slurp(target) == "previous calendar\n");
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir)) entries += (void(e), 1);
+  CHECK(entries == 1);
+  // Under the limit the same call replaces it.
+  CHECK(write_under_fsize_limit(target, "new\n", 64 << 10) == 0);
+  CHECK(slurp(target) == "new\n");
+  CHECK((fs::status(target).permissions() & fs::perms::owner_read) != fs::perms::none);
+  // A folder that does not exist, and a target that is a folder: errors naming the path, nothing created.
+  CHECK_FALSE(fwcert::write_file_atomically((dir / "no" / "x").string(), "x"));
+  fs::create_directory(dir / "sub");
+  auto r = fwcert::write_file_atomically((dir / "sub").string(), "x");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find((dir / "sub").string()) != std::string::npos);
+  CHECK(fs::is_directory(dir / "sub"));
+  entries = 0;
+  for (const auto& e : fs::directory_iterator(dir)) entries += (void(e), 1);
+  CHECK(entries == 2);
+  fs::remove_all(dir);
+}

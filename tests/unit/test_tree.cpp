@@ -733,3 +733,195 @@ TEST_CASE("tree: streaming keeps no content of archive members with nothing insi
   CHECK(zero[0]->content_kept);
   CHECK(zero[0]->content.size() == (size_t{1} << 20));
 }
+
+namespace {
+
+// A tree by hand: an input holding one tar whose members have these paths (files with their path as content).
+fwcert::Tree tree_of_members(const std::vector<std::string>& paths, const std::string& input = "in.tar") {
+  fwcert::Tree t;
+  fwcert::Node root;
+  root.location = input;
+  t.nodes.push_back(root);
+  fwcert::Node box;
+  box.id = 1;
+  box.parent = 0;
+  box.role = fwcert::NodeRole::Carved;
+  box.format = "tar";
+  box.location = input + "!tar";
+  t.nodes.push_back(box);
+  t.nodes[0].children.push_back(1);
+  auto keep = std::make_shared<std::vector<std::string>>(paths);
+  for (const auto& p : *keep) {
+    fwcert::Node n;
+    n.id = t.nodes.size();
+    n.parent = 1;
+    n.role = fwcert::NodeRole::Member;
+    n.format = "tar";
+    n.member_path = p;
+    n.location = box.location + ":" + p;
+    n.content = ByteView(reinterpret_cast<const uint8_t*>(p.data()), p.size());
+    n.owned = keep;
+    n.size = p.size();
+    t.nodes[1].children.push_back(n.id);
+    t.nodes.push_back(std::move(n));
+  }
+  return t;
+}
+
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("writer: names of up to 255 bytes are written as they are, longer ones are cut at a UTF-8 boundary") {
+  const std::string n201(201, 'a'), n255(255, 'b'), n256(256, 'c');
+  // 300 bytes of two-byte characters after two ASCII bytes: byte 255 is the second byte of a character, so a cut
+  // there would split it; the cut falls before it (254 bytes).
+  std::string n300 = "dd";
+  while (n300.size() < 300) n300 += "\xC3\xA9";  // é
+  n300.resize(300);
+  REQUIRE((static_cast<unsigned char>(n300[255]) & 0xC0) == 0x80);
+  // The same 255-byte name twice (a duplicate gets ~1, cut to fit) and a 255-byte name in a folder.
+  auto t = tree_of_members({n201, n255, n256, n300, n255, "dir/" + n255});
+  TempDir tmp;
+  auto rep = fwcert::write_tree(t, (tmp.path / "out").string());
+  REQUIRE(rep);
+  const fs::path box = tmp.path / "out" / "tar";
+  CHECK(file_text(box / n201) == n201);
+  CHECK(file_text(box / n255) == n255);
+  CHECK(file_text(box / "dir" / n255) == "dir/" + n255);
+  CHECK(file_text(box / n256.substr(0, 255)) == n256);
+  CHECK(file_text(box / n300.substr(0, 254)) == n300);
+  const std::string dup = n255.substr(0, 253) + "~1";
+  CHECK(file_text(box / dup) == n255);
+  for (size_t id = 2; id < t.nodes.size(); ++id) {
+    const std::string& written = rep->paths[id];
+    INFO(id);
+    REQUIRE_FALSE(written.empty());
+    const std::string name = written.substr(written.rfind('/') + 1);
+    CHECK(name.size() <= 255);
+    CHECK(valid_utf8(name));
+  }
+  // Only the two names that did not fit are flagged, each once.
+  size_t flagged = 0;
+  for (const auto& d : rep->diagnostics) {
+    INFO(d.message);
+    CHECK(d.message.find(n201 + "'") == std::string::npos);
+    CHECK(d.message.find("'" + n255 + "'") == std::string::npos);
+    flagged += d.message.find("unsafe member path") != std::string::npos;
+  }
+  CHECK(flagged == 2);
+  bool changed = true;
+  CHECK(fwcert::sanitize_member_path("/etc/" + n255, changed) == std::vector<std::string>{"etc", n255});
+  CHECK_FALSE(changed);
+  CHECK(fwcert::sanitize_member_path(n256, changed) == std::vector<std::string>{n256.substr(0, 255)});
+  CHECK(changed);
+  CHECK(fwcert::fit_name(n300, ".extracted").size() <= 255);
+  CHECK(valid_utf8(fwcert::fit_name(n300, ".extracted")));
+}
+
+TEST_CASE("writer: a 255-byte file with something inside gets its .extracted folder, cut to fit") {
+  // A member of a 255-byte name with a carved node inside (a tree by hand): the member's children go to
+  // "<name>.extracted", which must fit NAME_MAX too.
+  const std::string long_name(255, 'p');
+  fwcert::Tree h = tree_of_members({long_name});
+  fwcert::Node child;
+  child.id = h.nodes.size();
+  child.parent = 2;
+  child.role = fwcert::NodeRole::Carved;
+  child.format = "pem-certificate";
+  child.location = h.nodes[2].location + "!pem";
+  child.content = h.nodes[2].content;
+  child.size = child.content.size();
+  h.nodes[2].children.push_back(child.id);
+  h.nodes.push_back(child);
+  TempDir tmp;
+  auto rep = fwcert::write_tree(h, (tmp.path / "out").string());
+  REQUIRE(rep);
+  CHECK(rep->diagnostics.empty());
+  CHECK(fs::is_directory(tmp.path / "out" / "tar" / (long_name.substr(0, 245) + ".extracted")));
+  CHECK(fs::exists(tmp.path / "out" / "tar" / (long_name.substr(0, 245) + ".extracted") / "pem"));
+}
+
+TEST_CASE("writer: --force a second time replaces manifest.json (no manifest.json~1) and names what it wrote") {
+  TempDir tmp;
+  const fs::path out = tmp.path / "out";
+  auto first = fwcert::write_tree(tree_of_members({"a.txt"}, "first.tar"), out.string());
+  REQUIRE(first);
+  CHECK(first->manifest_path == (out / "manifest.json").string());
+  auto second = fwcert::write_tree(tree_of_members({"b.txt"}, "second.tar"), out.string(), fwcert::WriteOptions{true});
+  REQUIRE(second);
+  CHECK(second->manifest_path == (out / "manifest.json").string());
+  CHECK_FALSE(fs::exists(out / "manifest.json~1"));
+  auto manifest = nlohmann::json::parse(file_text(out / "manifest.json"));
+  CHECK(manifest["input"] == "second.tar");
+  // Nothing else is left beside it (no temporary file).
+  size_t files_at_top = 0;
+  for (const auto& e : fs::directory_iterator(out)) files_at_top += e.is_regular_file();
+  CHECK(files_at_top == 1);
+}
+
+#include <atomic>
+
+#include "fwcert/certs/scan.hpp"
+
+TEST_CASE("time limit: a fake clock that ticks per check stops the scan, which reports what it found and says so") {
+  // A tar of a certificate and 300 small files. The clock advances one second each time it is asked, so the limit is
+  // reached after a fixed number of checks whatever the machine's speed: deterministic.
+  const Bytes b = read_file(source_dir() + "/samples/certs/server.crt");
+  std::vector<TarMember> members{{"etc/server.crt", std::string(b.begin(), b.end()), '0', ""}};
+  for (int i = 0; i < 300; ++i) members.push_back({"data/f" + std::to_string(i) + ".txt", "hello " + std::to_string(i), '0', ""});
+  const Bytes tar = make_tar(members);
+  auto scan = [&](double seconds) {
+    auto ticks = std::make_shared<std::atomic<int>>(0);
+    fwcert::ScanOptions o;
+    o.now = 1767225600;
+    o.extract.threads = 1;
+    o.extract.limits.max_seconds = seconds;
+    o.extract.clock = [ticks] { return static_cast<double>((*ticks)++); };
+    return fwcert::scan_input(ByteView(tar.data(), tar.size()), "t.tar", walker(), o);
+  };
+  const fwcert::ScanReport r = scan(40);
+  CHECK(r.timed_out);
+  CHECK(r.incomplete);
+  bool said = false;
+  for (const auto& p : r.problems)
+    said |= p.diagnostic.severity == fwcert::Severity::Error &&
+            p.diagnostic.message.find("time limit of 40 s reached") != std::string::npos &&
+            p.diagnostic.message.find("partial") != std::string::npos;
+  CHECK(said);
+  // What was found before the limit is still reported (here by the walk of the tar itself, which found the PEM in
+  // the first member's data before the tar was read).
+  REQUIRE(r.certificates.size() == 1);
+  CHECK(r.certificates[0].locations.at(0) == "t.tar!pem@0x200");
+  // The same run again stops at the same place; without a limit nothing is partial.
+  const fwcert::ScanReport again = scan(40);
+  CHECK(again.problems.size() == r.problems.size());
+  const fwcert::ScanReport whole = scan(0);
+  CHECK_FALSE(whole.timed_out);
+  CHECK_FALSE(whole.incomplete);
+
+  // The tree itself: the members read before the limit are there, not all of them.
+  auto ticks = std::make_shared<std::atomic<int>>(0);
+  fwcert::ExtractOptions o;
+  o.threads = 1;
+  o.limits.max_seconds = 400;
+  o.clock = [ticks] { return static_cast<double>((*ticks)++); };
+  const fwcert::Tree t = fwcert::extract_tree(ByteView(tar.data(), tar.size()), "t.tar", walker(), o);
+  CHECK(t.timed_out);
+  CHECK(t.incomplete);
+  CHECK(t.nodes.size() > 2);
+  CHECK(t.nodes.size() < 300);
+  const fwcert::Tree full = extract(tar, "t.tar");
+  CHECK_FALSE(full.timed_out);
+  CHECK(full.nodes.size() > 300);
+}

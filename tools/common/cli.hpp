@@ -14,12 +14,41 @@
 #include <vector>
 
 #include "fwcert/core/version.hpp"
+#include "fwcert/extract/entry.hpp"
 
 namespace fwcert::cli {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFindings = 1;
 constexpr int kExitUsage = 2;
+
+// The extraction limits, the same options with the same defaults in fwextract, fwcert scan and fwcert catalog add.
+// Hitting one gives a diagnostic and a partial result; the time limit makes the input partial (exit 2).
+struct LimitOptions {
+  fwcert::ExtractLimits limits;
+  uint64_t total_mb = limits.max_total_bytes >> 20, file_mb = limits.max_file_bytes >> 20;
+  void add(CLI::App& app) {
+    app.add_option("--max-depth", limits.max_depth, "Nesting depth limit (containers inside containers)")
+        ->capture_default_str();
+    app.add_option("--max-total-mb", total_mb, "Total decompressed bytes limit per input, MiB")->capture_default_str();
+    app.add_option("--max-file-mb", file_mb, "Limit for one extracted file, MiB")->capture_default_str();
+    app.add_option("--max-entries", limits.max_entries, "Entry count limit per input")->capture_default_str();
+    app.add_option("--max-ratio", limits.max_ratio, "Decompression ratio treated as a bomb (past 1 MiB)")
+        ->capture_default_str();
+    app.add_option("--max-seconds", limits.max_seconds,
+                   "Time limit per input, seconds (0: none); when reached, what was found so far is reported, the "
+                   "input is named as partial and the exit status is 2")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e9));
+  }
+  // The limits as given (call after parsing).
+  fwcert::ExtractLimits get() const {
+    fwcert::ExtractLimits l = limits;
+    l.max_total_bytes = total_mb << 20;
+    l.max_file_bytes = file_mb << 20;
+    return l;
+  }
+};
 
 // --version prints "NAME 0.1.0" (the CMake project version, through the library) and exits 0.
 inline void add_version(CLI::App& app, const std::string& name) {

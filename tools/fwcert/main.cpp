@@ -74,12 +74,19 @@ bool fails(const fwcert::ScanReport& r, const std::set<std::string>& fail_on) {
   return true;
 }
 
+std::string seconds_text(double s) {
+  std::ostringstream o;
+  o << s;
+  return o.str();
+}
+
 int run_scan(const std::vector<std::string>& paths, const std::string& now_text, int warn_days, const std::string& format,
              const std::string& fail_on_text, const std::string& sig_path_opt, const std::vector<std::string>& passwords,
              const char* argv0, bool wide, const std::vector<std::string>& compromised_files,
              bool each, const std::vector<uint64_t>& cramfs_at,
-             bool include_deleted) {
+             bool include_deleted, const fwcert::ExtractLimits& limits) {
   fwcert::ScanOptions opts;
+  opts.extract.limits = limits;
   opts.extract.include_deleted = include_deleted;
   opts.warn_days = warn_days;
   opts.extract.cramfs_at = cramfs_at;
@@ -173,7 +180,11 @@ int run_scan(const std::vector<std::string>& paths, const std::string& now_text,
   if (progress) std::cerr << "\r\033[K";
   for (const auto& r : reports) {  // a partial result is an unreadable input: never "nothing found"
     if (!r.incomplete) continue;
-    errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
+    if (r.timed_out)
+      errors.push_back(r.input + ": time limit of " + seconds_text(limits.max_seconds) +
+                       " s reached (--max-seconds): what was found so far is reported, the result is partial");
+    else
+      errors.push_back(r.input + ": not read to the end (see its problems); the result is partial");
     unreadable.push_back({r.input, errors.back()});
   }
 
@@ -246,6 +257,7 @@ struct AddOptions {
   bool rescan = false;
   std::vector<uint64_t> cramfs_at;  // --cramfs-at: read as CramFS in every image, superblock or not
   bool include_deleted = false;  // JFFS2: deleted files and older contents too
+  fwcert::ExtractLimits limits;
 };
 
 // Write-ahead log pages after which the catalog is checkpointed in the background (an image's record writes about 35).
@@ -400,6 +412,7 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
   so.compromised_keys = &*compromised;
   so.now = *now;
   so.warn_days = a.warn_days;
+  so.extract.limits = a.limits;
   so.extract.threads = 1;  // one image per core scales better than splitting each image over the cores
   so.extract.cramfs_at = a.cramfs_at;
   so.extract.include_deleted = a.include_deleted;
@@ -427,7 +440,11 @@ int catalog_add(const std::vector<std::string>& paths, const AddOptions& a, cons
       mf = fwcert::MappedFile();  // unmapped before the next image is mapped
       {
         std::lock_guard lk(mu);
-        if (done.report.incomplete) errors.push_back(f + ": not read to the end; the recorded result is partial");
+        if (done.report.timed_out)
+          errors.push_back(f + ": time limit of " + seconds_text(a.limits.max_seconds) +
+                           " s reached (--max-seconds); the recorded result is partial");
+        else if (done.report.incomplete)
+          errors.push_back(f + ": not read to the end; the recorded result is partial");
         pending.push_back(std::move(done));
       }
       record_pending();
@@ -577,8 +594,8 @@ int calendar_export(const std::string& db, const std::string& now_text, const st
   if (out == "-") {
     std::cout << text;
   } else {
-    std::ofstream f(out, std::ios::binary | std::ios::trunc);
-    if (!f || !(f << text)) return std::cerr << who << ": cannot write " << out << "\n", 2;
+    // Whole or not at all: on a full disk the previous calendar stays as it was.
+    if (auto w = fwcert::write_file_atomically(out, text); !w) return std::cerr << who << ": " << w.error().message << "\n", 2;
     std::cerr << who << ": " << events.size() << " events -> " << out << "\n";
   }
   return 0;
@@ -883,7 +900,10 @@ int main(int argc, char** argv) {
       "An empty folder, or an entry that cannot be read, is a problem with exit 2.\n\n"
       "Status: valid, expiring (notAfter within --warn-days), expired, not-yet-valid, invalid-date (a date that\n"
       "cannot be read: never called valid or expired). --fail-on compromised: a private key that is public.\n"
-      "Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input.");
+      "Limits (per input; hitting one gives a diagnostic and a partial result): --max-depth 8, --max-total-mb 4096,\n"
+      "--max-file-mb 1024, --max-entries 200000, --max-ratio 2000, --max-seconds 0 (none).\n"
+      "Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input, or an input not read to its end (out of\n"
+      "memory, changed while read, --max-seconds reached: what was found so far is still reported).");
   std::vector<std::string> paths, passwords;
   std::string now_text, format = "table", fail_on, sig_path;
   int warn_days = 90;
@@ -914,6 +934,8 @@ int main(int argc, char** argv) {
                   "$FWCERT_COMPROMISED_KEYS=FILE[:FILE...])");
   };
   compromised_opt(scan);
+  fwcert::cli::LimitOptions scan_limits, add_limits;
+  scan_limits.add(*scan);
   scan->add_flag("--wide", wide, "Table: every cell in full (default: fit $COLUMNS or the terminal, else 120 columns)");
   bool scan_each = false;
   scan->add_flag("--each", scan_each,
@@ -957,6 +979,7 @@ int main(int argc, char** argv) {
   fwcert::cli::add_cramfs_at(*add, add_cramfs_at);
   add->add_flag("--include-deleted", add_opts.include_deleted,
                 std::string(kDeletedHelp) + " (an image already in the catalog needs --rescan for it)");
+  add_limits.add(*add);
   db_opt(add);
   auto* list = catalog->add_subcommand("list", "The images in the catalog");
   db_opt(list);
@@ -1025,7 +1048,7 @@ int main(int argc, char** argv) {
   cal->add_flag("--all", cal_all, "Include certificates that already expired");
   cal->add_option("--warn-days", cal_warn, "Expiring window for the status")->default_val(90);
   cal->add_option("--format", cal_format, "ics, csv or json")->check(CLI::IsMember({"ics", "csv", "json"}));
-  cal->add_option("-o,--output", cal_out, "Output file ('-' for standard output)")->required();
+  cal->add_option("-o,--output", cal_out, "Output file, replaced atomically ('-' for standard output)")->required();
   db_opt(cal);
 
   LiveOptions live;
@@ -1074,6 +1097,7 @@ int main(int argc, char** argv) {
       add_opts.db = db;
       if (!fwcert::cli::parse_offsets(add_cramfs_at, "fwcert catalog add", add_opts.cramfs_at))
         return fwcert::cli::kExitUsage;
+      add_opts.limits = add_limits.get();
       return catalog_add(add_paths, add_opts, argv[0]);
     }
     if (*list) return catalog_query("list", db, cformat, "", {}, "", "", 90);
@@ -1100,7 +1124,8 @@ int main(int argc, char** argv) {
       std::vector<uint64_t> offsets;
       if (!fwcert::cli::parse_offsets(scan_cramfs_at, "fwcert scan", offsets)) return fwcert::cli::kExitUsage;
       return run_scan(paths, now_text, warn_days, format, fail_on, sig_path, passwords, argv[0], wide,
-                      compromised_files, scan_each, offsets, include_deleted);
+                      compromised_files, scan_each, offsets, include_deleted,
+                      scan_limits.get());
     }
   } catch (const std::exception& e) {
     std::cerr << "fwcert: internal error: " << e.what() << "\n";

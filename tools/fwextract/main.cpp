@@ -22,23 +22,21 @@ int main(int argc, char** argv) {
       "  fwextract firmware.bin --list        print every node's location, no writing\n"
       "  fwextract firmware.bin --list --json print the manifest as JSON\n"
       "  cat firmware.bin | fwextract - --list  standard input (piped input is read into memory, up to 1 GiB)\n\n"
-      "Exit: 0 fine, 2 usage error or unreadable input.\n",
+      "Limits (per input; hitting one gives a diagnostic and a partial result): --max-depth 8, --max-total-mb 4096,\n"
+      "--max-file-mb 1024, --max-entries 200000, --max-ratio 2000, --max-seconds 0 (none).\n\n"
+      "Exit: 0 fine, 2 usage error, unreadable input, or an input not read to its end (out of memory, changed\n"
+      "while read, or --max-seconds reached: what was found is still written or listed).\n",
       "fwextract"};
   std::string image, out_dir, sig_path;
   bool force = false, list = false, json = false;
   fwcert::ExtractOptions opts;
-  uint64_t max_total_mb = opts.limits.max_total_bytes >> 20, max_file_mb = opts.limits.max_file_bytes >> 20;
+  fwcert::cli::LimitOptions limits;
   app.add_option("IMAGE", image, "Firmware image (or any file) to unpack ('-': standard input)")->required();
   app.add_option("-o,--output", out_dir, "Output folder (created; must be empty unless --force)");
   app.add_flag("--force", force, "Write into a non-empty output folder");
   app.add_flag("--list", list, "Print the tree's locations instead of writing files");
   app.add_flag("--json", json, "With --list: print the manifest JSON");
-  app.add_option("--max-depth", opts.limits.max_depth, "Nesting depth limit")->capture_default_str();
-  app.add_option("--max-total-mb", max_total_mb, "Total decompressed bytes limit, MiB")->capture_default_str();
-  app.add_option("--max-file-mb", max_file_mb, "Limit for one extracted file, MiB")->capture_default_str();
-  app.add_option("--max-entries", opts.limits.max_entries, "Entry count limit")->capture_default_str();
-  app.add_option("--max-ratio", opts.limits.max_ratio, "Decompression ratio treated as a bomb (past 1 MiB)")
-      ->capture_default_str();
+  limits.add(app);
   app.add_flag("!--no-recurse", opts.recurse, "Do not walk extracted files again");
   app.add_flag("--include-deleted", opts.include_deleted,
                "Also extract what a filesystem keeps but no longer shows: JFFS2 files whose name was deleted "
@@ -53,8 +51,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!fwcert::cli::parse_offsets(cramfs_at, "fwextract", opts.cramfs_at)) return fwcert::cli::kExitUsage;
-  opts.limits.max_total_bytes = max_total_mb << 20;
-  opts.limits.max_file_bytes = max_file_mb << 20;
+  opts.limits = limits.get();
 
   try {
     if (sig_path.empty()) sig_path = fwcert::default_signature_path(argv[0]);
@@ -76,6 +73,11 @@ int main(int argc, char** argv) {
     // Not read to its end (a reader out of memory, the file truncated while read): what was read is still given.
     auto partial = [&] {
       if (!tree.incomplete && !mf->truncated_while_read()) return false;
+      if (tree.timed_out) {
+        std::cerr << "fwextract: " << fwcert::display(image) << ": time limit of " << opts.limits.max_seconds
+                  << " s reached (--max-seconds); the result is partial\n";
+        return true;
+      }
       std::cerr << "fwextract: " << fwcert::display(image) << ": not read to the end (out of memory, or the file "
                 << "changed while being read); the result is partial\n";
       return true;
@@ -115,8 +117,7 @@ int main(int argc, char** argv) {
     for (const auto& d : report->diagnostics) std::cerr << "fwextract: " << fwcert::display(d.message) << "\n";
     std::cerr << "fwextract: " << image << ": " << tree.nodes.size() << " nodes, " << report->files << " files, "
               << report->dirs << " directories, " << report->links << " symlinks, " << report->placeholders
-              << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << out_dir
-              << "/manifest.json\n";
+              << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << report->manifest_path << "\n";
     return partial() ? 2 : 0;
   } catch (const std::exception& e) {
     std::cerr << "fwextract: internal error: " << e.what() << "\n";

@@ -56,7 +56,14 @@ void add(std::vector<Diagnostic>& to, uint64_t at, Severity s, std::string messa
 }
 
 // Which limit produced `cap` for an entry, for a diagnostic that names it.
+std::string time_limit_name(const Budget& budget) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "time limit (%g s)", budget.deadline().limit());
+  return buf;
+}
+
 std::string limit_name(const Budget& budget, uint64_t compressed, uint64_t cap) {
+  if (budget.deadline().hit()) return time_limit_name(budget);
   const ExtractLimits& l = budget.limits();
   uint64_t left = l.max_total_bytes - budget.used_bytes();
   if (cap == left && left <= l.max_file_bytes)
@@ -90,7 +97,7 @@ class Sink {
       budget_.take_bytes(take);
     }
     out_.produced(take);
-    if (take < n) {
+    if (take < n || budget_.out_of_time()) {  // the time limit is asked once per block decoded
       limited_ = true;
       return false;
     }
@@ -107,6 +114,7 @@ class Sink {
   }
   bool limited() const { return limited_; }
   std::string limit() const {
+    if (budget_.deadline().hit()) return time_limit_name(budget_);
     if (budget_.used_bytes() >= budget_.limits().max_total_bytes)
       return "total output limit (" + std::to_string(budget_.limits().max_total_bytes) + " bytes)";
     return limit_name(budget_, compressed_, cap_);
@@ -589,6 +597,11 @@ class ArchiveReader {
         continue;
       }
       if (!e) return;  // not expected for OK/WARN/FAILED, but never dereference null
+      if (budget_.out_of_time()) {
+        result_.limited = true;
+        add(result_.diagnostics, at, Severity::Error, "stopped: " + time_limit_name(budget_) + " reached");
+        return;
+      }
       if (!budget_.take_entry()) {
         result_.limited = true;
         add(result_.diagnostics, at, Severity::Warning,
@@ -706,6 +719,11 @@ class ArchiveReader {
       }
       size_t got = static_cast<size_t>(n);
       work_ += got;
+      if (budget_.out_of_time()) {  // asked once per chunk read
+        limit = time_limit_name(budget_);
+        stopped_by_limit = true;
+        break;
+      }
       if (!is_file) {  // directories/links/devices carry no content of interest: drained, still counted
         if (over_work_cap(a)) {
           stop_for_work(at);
@@ -742,8 +760,9 @@ class ArchiveReader {
     result_.limited = true;
     add(entry.diagnostics, at, Severity::Warning,
         "content of \"" + entry.path + "\" cut at " + std::to_string(read) + " bytes by the " + limit);
-    if (budget_.used_bytes() >= budget_.limits().max_total_bytes) {
-      add(result_.diagnostics, at, Severity::Warning, "stopped: " + limit + " reached");
+    if (budget_.used_bytes() >= budget_.limits().max_total_bytes || budget_.deadline().hit()) {
+      add(result_.diagnostics, at, budget_.deadline().hit() ? Severity::Error : Severity::Warning,
+          "stopped: " + limit + " reached");
       return false;
     }
     if (cheap) return true;  // libarchive skips the rest without decoding it

@@ -255,6 +255,10 @@ class CramfsReader {
       uint64_t scratch_size = 0;
       for (size_t i = next++; i < jobs.size(); i = next++) {
         Job& j = jobs[i];
+        if (budget_.out_of_time()) {  // asked once per file: the rest stay empty and incomplete
+          j.d.ok = false;
+          continue;
+        }
         if (!streaming) {
           j.produced = inflate_blocks(*j.node, bs, j.blocks, block->data() + j.slot, j.d, true, inflater);
           continue;
@@ -280,6 +284,7 @@ class CramfsReader {
         }
       }
     });
+    if (budget_.deadline().hit() && !out_.limited) limit_hit(0, time_limit());
     if (no_memory) {
       out_.failed = true;
       diag(0, Severity::Error, "cannot allocate memory for a file's contents; some files are incomplete");
@@ -384,6 +389,12 @@ class CramfsReader {
     return buf;
   }
 
+  std::string time_limit() const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "time limit (%g s)", budget_.deadline().limit());
+    return buf;
+  }
+
   bool limit_hit(uint64_t index, const std::string& what) {
     out_.limited = true;
     diag(index, Severity::Error, "limit reached: " + what + "; extraction stopped");
@@ -467,6 +478,10 @@ class CramfsReader {
              (path.empty() ? std::string("/") : path) + ": invalid entry name \"" + printable(name, 64) +
                  "\"; entry skipped");
         continue;
+      }
+      if (budget_.out_of_time()) {  // asked once per directory entry
+        limit_hit(pos, time_limit());
+        return;
       }
       if (!budget_.take_entry()) {
         limit_hit(pos, "max_entries (" + std::to_string(budget_.limits().max_entries) + ")");

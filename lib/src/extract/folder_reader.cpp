@@ -222,7 +222,7 @@ FolderReadResult read_folder(const std::string& dir, Budget& budget, const Folde
             return Step::Skip;
           }
         }
-        if (!budget.take_entry()) {
+        if (budget.out_of_time() || !budget.take_entry()) {  // the time limit: asked once per entry
           r.limited = true;
           return Step::Stop;
         }

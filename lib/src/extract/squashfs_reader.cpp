@@ -436,6 +436,12 @@ class SquashfsReader {
 
   // Turns one inode into an Entry (reading file content under the budget). False when a limit stops the walk.
   bool emit(const sqfs_inode_generic_t& in, const std::string& path, const std::string& name) {
+    if (budget_.out_of_time()) {  // asked once per entry
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "time limit (%g s) reached", budget_.deadline().limit());
+      limit(buf);
+      return false;
+    }
     if (!budget_.take_entry()) {
       limit("entry limit reached (" + std::to_string(budget_.limits().max_entries) + " entries)");
       return false;

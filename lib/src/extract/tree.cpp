@@ -92,7 +92,7 @@ bool is_key_material(const std::string& t) {
 class Builder {
  public:
   Builder(Tree& tree, const Walker& walker, const ExtractOptions& options)
-      : t_(tree), walker_(walker), options_(options), budget_(options.limits) {}
+      : t_(tree), walker_(walker), options_(options), budget_(options.limits, options.clock) {}
 
   void run(ByteView input, const std::string& name) {
     Node root;
@@ -108,7 +108,20 @@ class Builder {
       t_.incomplete = true;
       t_.diagnostics.push_back({0, Severity::Error, std::string("extraction stopped: ") + ex.what()});
     }
+    note_time();
     t_.extracted_bytes = budget_.used_bytes();
+  }
+
+  // The time limit, once reached, makes the whole result partial; said once for the tree.
+  void note_time() {
+    if (!budget_.deadline().hit() || t_.timed_out) return;
+    t_.timed_out = true;
+    t_.incomplete = true;
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "time limit of %g s reached (--max-seconds): what was found so far is reported, the result is partial",
+                  budget_.deadline().limit());
+    t_.diagnostics.push_back({0, Severity::Error, buf});
   }
 
   // A folder as one input: see extract_folder_tree.
@@ -183,6 +196,7 @@ class Builder {
       t_.folders[*box] = abs;
     }
     t_.nodes[0].size = info.bytes;
+    note_time();
     t_.extracted_bytes = budget_.used_bytes();
   }
 
@@ -401,6 +415,7 @@ class Builder {
   WalkOptions walk_options() const {
     WalkOptions o;
     o.keep_decoded = true;  // the gzip streams the walk inflates are the ones extracted next
+    o.deadline = &budget_.deadline();
     return o;
   }
   // The walk of a member's content made ahead of its expansion (offsets relative to the content, as expand() uses).
@@ -534,6 +549,9 @@ class Builder {
       return;
     }
     if (id != 0 && !options_.recurse && t_.nodes[id].role == NodeRole::Member) return;
+    // The time limit, asked once per node: past it a node is not looked into, but what a walk already found in it (a
+    // streaming read walks each file as it reads it) is still carved below, so that it is reported.
+    if (budget_.out_of_time() && !walked) return;
     // Hits, locations and consumed ranges are all relative to this node's own content.
     const ByteView c(t_.nodes[id].content.data(), t_.nodes[id].content.size(), 0);
     // A large node's containers are read ahead on other cores while its walk goes on.
@@ -554,6 +572,7 @@ class Builder {
     };
     for (const Hit& h : wr.hits) {
       if (is_consumed(h.offset)) continue;
+      if (!is_key_material(h.type) && budget_.out_of_time()) continue;  // asked once per hit: only carving is left
       const uint64_t len = h.size ? std::min<uint64_t>(h.size, c.size() - h.offset) : c.size() - h.offset;
       const ByteView region = c.clamp(h.offset, len);
       const bool whole = h.offset == 0 && len == c.size();
@@ -585,7 +604,7 @@ class Builder {
         consumed.emplace_back(h.offset, h.offset + len);
       }
     }
-    recover_damaged_cramfs(id, wr.hits, consumed);
+    if (!budget_.deadline().hit()) recover_damaged_cramfs(id, wr.hits, consumed);
     // Decoded output nobody took (a stream inside something read another way) is not kept for the tree's lifetime.
     for (Hit& x : t_.nodes[id].hits)
       if (x.decoded_owner && !reused_.count(x.decoded)) {

@@ -215,41 +215,4 @@ std::string catalog_to_prometheus(const std::vector<ImageRow>& images, const std
   return e.text();
 }
 
-Result<std::monostate> write_file_atomically(const std::string& path, std::string_view text) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  // Beside the target (a rename within one file system), hidden, so that a collector reading *.prom skips it.
-  std::string tmpl = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
-  const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return make_error(0, path + ": cannot create a temporary file beside it: " + std::strerror(errno));
-  const auto fail = [&](const char* what) {
-    const std::string m = path + ": " + what + ": " + std::strerror(errno);
-    ::close(fd);
-    ::unlink(tmpl.c_str());
-    return make_error(0, m);
-  };
-  for (size_t done = 0; done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("cannot write");
-    done += static_cast<size_t>(n);
-  }
-  // Readable like any file the user would create (mkstemp makes it 0600).
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd, 0666 & ~mask) != 0) return fail("cannot set the mode");
-  if (::fsync(fd) != 0) return fail("cannot sync");
-  if (::close(fd) != 0) {
-    ::unlink(tmpl.c_str());
-    return make_error(0, path + ": cannot write: " + std::strerror(errno));
-  }
-  if (std::rename(tmpl.c_str(), path.c_str()) != 0) {
-    const std::string m = path + ": cannot rename the temporary file over it: " + std::strerror(errno);
-    ::unlink(tmpl.c_str());
-    return make_error(0, m);
-  }
-  return std::monostate{};
-}
-
 }  // namespace fwcert

@@ -33,6 +33,12 @@ WalkResult Walker::walk(ByteView image, const WalkOptions& options) const {
 
   matcher_.scan(image, 0, [&](uint64_t pos, const Signature& sig) -> std::optional<uint64_t> {
     if (capped) return image.size();
+    if (options.deadline && options.deadline->expired()) {
+      result.diagnostics.push_back({image.base() + pos, Severity::Error,
+                                    "time limit reached: walk stopped here, the rest was not looked at"});
+      capped = true;
+      return image.size();
+    }
     if (pos < sig.at) return std::nullopt;
     uint64_t start = pos - sig.at;
     while (!containers.empty() && containers.back().end <= pos) containers.pop_back();

@@ -97,6 +97,7 @@ struct ScanReport {
   // The input could not be read to its end (a reader ran out of memory, the file shrank while it was read): what is
   // listed is a lower bound, never "nothing there". One Error problem says why; a tool exits 2 (unreadable input).
   bool incomplete = false;
+  bool timed_out = false;  // incomplete because the time limit (ExtractLimits::max_seconds) was reached
 };
 
 }  // namespace fwcert

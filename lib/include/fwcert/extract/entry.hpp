@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fwcert/core/bytes.hpp"
+#include "fwcert/core/deadline.hpp"
 #include "fwcert/scan/hit.hpp"
 
 namespace fwcert {
@@ -53,14 +54,21 @@ struct ExtractLimits {
   uint64_t max_entries = 200000;                 // entries in all
   uint64_t max_ratio = 2000;  // decompressed/compressed ratio above which a stream counts as a bomb (past 1 MiB)
   int max_depth = 8;          // nesting of containers
+  double max_seconds = 0;     // time for one input (the extraction and the walks in it); 0: no limit
 };
 
 // The shared allowance that every reader draws from. A reader that cannot take what it needs stops, returns what it
 // has, and adds a diagnostic naming the limit.
 class Budget {
  public:
-  explicit Budget(ExtractLimits limits = {}) : limits_(limits) {}
+  // The time limit starts now, on `clock` (the steady clock when empty; tests give a fake one).
+  explicit Budget(ExtractLimits limits = {}, Deadline::Clock clock = {})
+      : limits_(limits), deadline_(limits.max_seconds, std::move(clock)) {}
   const ExtractLimits& limits() const { return limits_; }
+  // The time limit: readers ask out_of_time() once per entry, file or block and stop there (limited, a diagnostic).
+  // Copies of a budget share it.
+  const Deadline& deadline() const { return deadline_; }
+  bool out_of_time() const { return deadline_.expired(); }
   // Takes n bytes of output; false (and nothing taken) when the total limit would be passed.
   bool take_bytes(uint64_t n) {
     if (n > limits_.max_total_bytes - used_bytes_) return false;
@@ -94,6 +102,7 @@ class Budget {
 
  private:
   ExtractLimits limits_;
+  Deadline deadline_;
   uint64_t used_bytes_ = 0;
   uint64_t used_entries_ = 0;
 };

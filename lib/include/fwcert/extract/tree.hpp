@@ -81,6 +81,8 @@ struct ExtractOptions {
   // (Node::content_kept). A firmware image's filesystems hold tens of MiB of programs with no structure inside; not
   // holding them saves the memory and the time to fault it in. Unset: every member keeps its content (fwextract).
   std::function<bool(std::string_view member_path, uint64_t size)> keep_content;
+  // The clock of the time limit (limits.max_seconds): the steady clock when empty. Tests give a fake one.
+  Deadline::Clock clock;
 };
 
 class Tree {
@@ -91,6 +93,8 @@ class Tree {
   // A reader failed for want of a resource (memory), not because of the bytes: part of the input was not looked at.
   // The reason is an Error diagnostic of the node (or of the tree).
   bool incomplete = false;
+  // The time limit (limits.max_seconds) was reached: the walks and readers stopped where they were (incomplete too).
+  bool timed_out = false;
   // Containers read from a folder on disk (extract_folder_tree): node id -> the folder's absolute path.
   std::map<size_t, std::string> folders;
 

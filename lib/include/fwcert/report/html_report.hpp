@@ -61,6 +61,6 @@ std::string render_html_report(const ReportModel& model);
 // as entities. Safe in element content and in quoted attribute values.
 std::string html_text(std::string_view raw);
 
-// The page is written with write_file_atomically (report/metrics.hpp).
+// The page is written with write_file_atomically (core/atomic_file.hpp).
 
 }  // namespace fwcert

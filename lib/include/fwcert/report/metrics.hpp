@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fwcert/core/atomic_file.hpp"  // write_file_atomically, which -o uses
 #include "fwcert/catalog/catalog.hpp"
 #include "fwcert/certs/compromised.hpp"
 #include "fwcert/report/scan_report.hpp"
@@ -38,9 +39,5 @@ std::string scan_to_prometheus(const std::vector<ScanReport>& reports, const std
 // flagged with `compromised` (may be nullptr), and every image.
 std::string catalog_to_prometheus(const std::vector<ImageRow>& images, const std::vector<CertEntry>& certs,
                                   const std::vector<SharedKey>& keys, const CompromisedKeys* compromised, int64_t now);
-
-// Writes `text` to `path` atomically: a temporary file beside it, flushed, then renamed over it, so that a reader (the
-// textfile collector) never sees half a file. Error: the message names the path.
-Result<std::monostate> write_file_atomically(const std::string& path, std::string_view text);
 
 }  // namespace fwcert

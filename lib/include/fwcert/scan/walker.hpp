@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fwcert/core/bytes.hpp"
+#include "fwcert/core/deadline.hpp"
 #include "fwcert/scan/hit.hpp"
 #include "fwcert/scan/matcher.hpp"
 #include "fwcert/scan/validator.hpp"
@@ -23,6 +24,9 @@ struct WalkOptions {
   // Called with each hit as soon as it is validated and kept (walk order, on the walking thread), so a caller can
   // start work on it before the walk ends. The final, offset-sorted list is still WalkResult::hits.
   std::function<void(const Hit&)> on_hit;
+  // A time limit (nullptr: none): checked before each candidate is validated; when it has expired the walk stops with
+  // a diagnostic and returns the hits found so far.
+  const Deadline* deadline = nullptr;
 };
 
 struct WalkResult {
