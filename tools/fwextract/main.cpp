@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
     char* end = nullptr;
     unsigned long long v = std::strtoull(s.c_str(), &end, 0);
     if (end == s.c_str() || *end) {
-      std::cerr << "fwextract: --cramfs-at: '" << s << "' is not an offset\n";
+      std::cerr << "fwextract: --cramfs-at: '" << fwcert::display(s) << "' is not an offset\n";
       return 2;
     }
     opts.cramfs_at.push_back(v);
@@ -68,12 +68,12 @@ int main(int argc, char** argv) {
     if (sig_path.empty()) sig_path = fwcert::default_signature_path(argv[0]);
     auto walker = fwcert::make_default_walker(sig_path);
     if (!walker) {
-      std::cerr << "fwextract: " << walker.error().message << "\n";
+      std::cerr << "fwextract: " << fwcert::display(walker.error().message) << "\n";
       return 2;
     }
     auto mf = fwcert::MappedFile::open_input(image);
     if (!mf) {
-      std::cerr << "fwextract: " << mf.error().message << "\n";
+      std::cerr << "fwextract: " << fwcert::display(mf.error().message) << "\n";
       return 2;
     }
     const std::string name = std::filesystem::path(image).filename().string();
@@ -117,11 +117,11 @@ int main(int argc, char** argv) {
     }
     auto report = fwcert::write_tree(tree, out_dir, fwcert::WriteOptions{force});
     if (!report) {
-      std::cerr << "fwextract: " << report.error().message << "\n";
+      std::cerr << "fwextract: " << fwcert::display(report.error().message) << "\n";
       return 2;
     }
     for (const auto& d : report->diagnostics) std::cerr << "fwextract: " << fwcert::display(d.message) << "\n";
-    std::cerr << "fwextract: " << image << ": " << tree.nodes.size() << " nodes, " << report->files << " files, "
+    std::cerr << "fwextract: " << fwcert::display(image) << ": " << tree.nodes.size() << " nodes, " << report->files << " files, "
               << report->dirs << " directories, " << report->links << " symlinks, " << report->placeholders
               << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << out_dir
               << "/manifest.json\n";

@@ -99,7 +99,8 @@ std::string digest_hex(const uint8_t* p, size_t n, const EVP_MD* md) {
   return hex_lower(out.data(), len);
 }
 
-// Keeps valid UTF-8 and replaces every other byte with '?': names and raw texts go into JSON reports.
+// Keeps valid UTF-8 (control characters included: JSON escapes them and every human-readable output shows them
+// through report/text.hpp display(), the one sanitiser) and replaces every other byte with '?'.
 std::string sanitize_utf8(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -109,7 +110,6 @@ std::string sanitize_utf8(std::string_view in) {
     size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     bool ok = len > 0 && i + len <= in.size();
     for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 2;
-    if (ok && len == 1 && c < 0x20) ok = false;  // control characters
     if (ok) {
       out.append(in.substr(i, len));
       i += len;
