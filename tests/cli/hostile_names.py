@@ -108,7 +108,7 @@ def main():
     try:
         return body(w)
     finally:
-        shutil.rmtree(w, ignore_errors=True)
+        subprocess.run(["rm", "-rf", w])  # the 2000-deep member is deeper than shutil.rmtree's recursion
 
 
 def body(w):
