@@ -194,7 +194,8 @@ TEST_CASE("gzip: an FNAME with control bytes is still a gzip stream, shown safel
   REQUIRE(h);
   CHECK(h->confidence == Confidence::High);
   CHECK(h->size == g.size());
-  CHECK(h->description.find("has original file name: \"cert.[31m..pem\"") != std::string::npos);
+  // Escaped by the one display sanitiser (report/text.hpp), so the bytes can be told apart.
+  CHECK(h->description.find("has original file name: \"cert\\x1B[31m\\x07.pem\"") != std::string::npos);
   CHECK(h->description.find('\x1b') == std::string::npos);
   CHECK(h->description.find('\x07') == std::string::npos);
 }

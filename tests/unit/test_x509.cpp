@@ -249,11 +249,14 @@ TEST_CASE("parse_asn1_time: UTCTime century rule, seconds, offsets") {
   CHECK(rfc3339(*parse_asn1_time("UTCTime", "991231235959Z").unix) == "1999-12-31T23:59:59Z");
   CHECK(rfc3339(*parse_asn1_time("UTCTime", "000101000000Z").unix) == "2000-01-01T00:00:00Z");
   CHECK(*parse_asn1_time("UTCTime", "700101000000Z").unix == 0);
-  // Without seconds (X.680 allows it; zlint utcNoSeconds).
-  CHECK(rfc3339(*parse_asn1_time("UTCTime", "1204270000Z").unix) == "2012-04-27T00:00:00Z");
-  // -0500: local time five hours behind UTC.
-  CHECK(rfc3339(*parse_asn1_time("UTCTime", "160810142728-0500").unix) == "2016-08-10T19:27:28Z");
-  CHECK(rfc3339(*parse_asn1_time("UTCTime", "160810142728+0130").unix) == "2016-08-10T12:57:28Z");
+  // Relaxed forms TLS peers reject: no unix time (invalid-date), the lenient reading kept. Without seconds (X.680
+  // allows it; zlint utcNoSeconds); -0500: local time five hours behind UTC.
+  CHECK_FALSE(parse_asn1_time("UTCTime", "1204270000Z").unix);
+  CHECK(rfc3339(*parse_asn1_time("UTCTime", "1204270000Z").lenient) == "2012-04-27T00:00:00Z");
+  CHECK(rfc3339(*parse_asn1_time("UTCTime", "160810142728-0500").lenient) == "2016-08-10T19:27:28Z");
+  CHECK(rfc3339(*parse_asn1_time("UTCTime", "160810142728+0130").lenient) == "2016-08-10T12:57:28Z");
+  CHECK(parse_asn1_time("UTCTime", "160810142728+0130").error == "rejected by TLS peers (OpenSSL): an offset instead of Z");
+  CHECK_FALSE(parse_asn1_time("UTCTime", "260517094636Z").lenient);
   // Feb 29 in a leap year; 2000 is leap, 2100 is not (GeneralizedTime).
   CHECK(parse_asn1_time("UTCTime", "240229000000Z").unix);
   CHECK(parse_asn1_time("UTCTime", "000229000000Z").unix);
@@ -265,17 +268,20 @@ TEST_CASE("parse_asn1_time: GeneralizedTime forms, no expiry, leap second") {
   CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "20500101120100Z").unix) == "2050-01-01T12:01:00Z");
   CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "19241031140926Z").unix) == "1924-10-31T14:09:26Z");
   CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "21140101000000Z").unix) == "2114-01-01T00:00:00Z");
-  // Fraction cut off; no seconds; offset.
-  CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "20571201060708.999Z").unix) == "2057-12-01T06:07:08Z");
-  CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "205712010607Z").unix) == "2057-12-01T06:07:00Z");
-  CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "20560811122001-0600").unix) == "2056-08-11T18:20:01Z");
+  // Fraction cut off; no seconds; offset: read leniently only.
+  CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "20571201060708.999Z").lenient) == "2057-12-01T06:07:08Z");
+  CHECK(parse_asn1_time("GeneralizedTime", "20571201060708.999Z").error == "rejected by TLS peers (OpenSSL): a fraction");
+  CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "205712010607Z").lenient) == "2057-12-01T06:07:00Z");
+  CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "20560811122001-0600").lenient) == "2056-08-11T18:20:01Z");
+  CHECK_FALSE(parse_asn1_time("GeneralizedTime", "20560811122001-0600").unix);
   auto ne = parse_asn1_time("GeneralizedTime", "99991231235959Z");
   REQUIRE(ne.unix);
   CHECK(ne.no_expiry);
   CHECK(*ne.unix == 253402300799);
   CHECK_FALSE(parse_asn1_time("GeneralizedTime", "99991231235958Z").no_expiry);
-  // Leap second: read as :59.
-  CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "20161231235960Z").unix) == "2016-12-31T23:59:59Z");
+  // Leap second: OpenSSL rejects it; read leniently as :59.
+  CHECK_FALSE(parse_asn1_time("GeneralizedTime", "20161231235960Z").unix);
+  CHECK(rfc3339(*parse_asn1_time("GeneralizedTime", "20161231235960Z").lenient) == "2016-12-31T23:59:59Z");
   CHECK_FALSE(parse_asn1_time("GeneralizedTime", "20161231235961Z").unix);
 }
 
@@ -482,8 +488,12 @@ TEST_CASE("parse_certificate: date encodings and their anomalies") {
     s.na = "220427050000-0500";
     Bytes der = make_cert(k.get(), s);
     Certificate c = parse_ok(der);
-    CHECK(rfc3339(*c.not_before.unix) == "2012-04-27T00:00:00Z");
-    CHECK(rfc3339(*c.not_after.unix) == "2022-04-27T10:00:00Z");
+    CHECK_FALSE(c.not_before.unix);
+    CHECK_FALSE(c.not_after.unix);
+    CHECK(rfc3339(*c.not_before.lenient) == "2012-04-27T00:00:00Z");
+    CHECK(rfc3339(*c.not_after.lenient) == "2022-04-27T10:00:00Z");
+    std::optional<int64_t> days;
+    CHECK(judge(c, T("2020-01-01"), 90, days) == CertStatus::InvalidDate);
     CHECK(c.subject == "C=US, CN=test");
     CHECK(c.key.algorithm == "EC");
     CHECK(c.spki_sha256 == spki_of(k.get()));
@@ -491,8 +501,9 @@ TEST_CASE("parse_certificate: date encodings and their anomalies") {
     CHECK(c.signature_algorithm == "ecdsa-with-SHA256");
     CHECK(c.der == der);
     auto a = certificate_anomalies(c);
-    CHECK(has(a, "notBefore not in RFC 5280 form (seconds and Z required, no fraction)"));
-    CHECK(has(a, "notAfter not in RFC 5280 form (seconds and Z required, no fraction)"));
+    CHECK(has(a, "notBefore rejected by TLS peers (OpenSSL): no seconds; read leniently as 2012-04-27T00:00:00Z"));
+    CHECK(has(a, "notAfter rejected by TLS peers (OpenSSL): an offset instead of Z; read leniently as "
+                 "2022-04-27T10:00:00Z"));
   }
 }
 
@@ -1017,11 +1028,18 @@ TEST_CASE("corpus: PKITS, zlint and limbo date and serial edge cases") {
     INFO(e.file);
     auto c = corpus_cert(e.file);
     if (!c) continue;
-    REQUIRE(c->not_before.unix);
-    REQUIRE(c->not_after.unix);
-    CHECK(rfc3339(*c->not_before.unix) == e.nb);
-    CHECK(rfc3339(*c->not_after.unix) == e.na);
+    // The relaxed forms (zlint's NoSeconds, NotZulu, NoFraction) are read leniently only: TLS peers reject them.
+    const auto reading = [](const TimeValue& t) {
+      REQUIRE((t.unix || t.lenient));
+      return rfc3339(t.unix ? *t.unix : *t.lenient);
+    };
+    CHECK(reading(c->not_before) == e.nb);
+    CHECK(reading(c->not_after) == e.na);
     CHECK(c->serial == e.serial);
+    const std::string f = e.file;
+    const bool relaxed = f.find("NoSeconds") != std::string::npos || f.find("NotZulu") != std::string::npos ||
+                         f.find("NoFraction") != std::string::npos;
+    CHECK((c->not_before.unix && c->not_after.unix) == !relaxed);
   }
   if (auto c = corpus_cert("zlint/v3/testdata/validityNegative.pem")) {
     CHECK(has(certificate_anomalies(*c), "inverted validity window"));

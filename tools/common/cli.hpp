@@ -15,6 +15,7 @@
 
 #include "fwcert/core/version.hpp"
 #include "fwcert/extract/entry.hpp"
+#include "fwcert/report/text.hpp"
 
 namespace fwcert::cli {
 
@@ -135,7 +136,7 @@ inline bool parse_offsets(const std::vector<std::string>& texts, const std::stri
     const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
     // strtoull skips leading blanks and takes "-1" as 2^64-1: only digits are an offset.
     if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0])) || end == s.c_str() || *end || errno == ERANGE) {
-      std::cerr << who << ": --cramfs-at: '" << s << "' is not an offset\n";
+      std::cerr << who << ": --cramfs-at: '" << fwcert::display(s) << "' is not an offset\n";
       return false;
     }
     out.push_back(v);

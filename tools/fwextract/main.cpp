@@ -57,12 +57,12 @@ int main(int argc, char** argv) {
     if (sig_path.empty()) sig_path = fwcert::default_signature_path(argv[0]);
     auto walker = fwcert::make_default_walker(sig_path);
     if (!walker) {
-      std::cerr << "fwextract: " << walker.error().message << "\n";
+      std::cerr << "fwextract: " << fwcert::display(walker.error().message) << "\n";
       return 2;
     }
     auto mf = fwcert::MappedFile::open_input(image);
     if (!mf) {
-      std::cerr << "fwextract: " << mf.error().message << "\n";
+      std::cerr << "fwextract: " << fwcert::display(mf.error().message) << "\n";
       return 2;
     }
     const std::string name = std::filesystem::path(image).filename().string();
@@ -111,11 +111,11 @@ int main(int argc, char** argv) {
     }
     auto report = fwcert::write_tree(tree, out_dir, fwcert::WriteOptions{force});
     if (!report) {
-      std::cerr << "fwextract: " << report.error().message << "\n";
+      std::cerr << "fwextract: " << fwcert::display(report.error().message) << "\n";
       return 2;
     }
     for (const auto& d : report->diagnostics) std::cerr << "fwextract: " << fwcert::display(d.message) << "\n";
-    std::cerr << "fwextract: " << image << ": " << tree.nodes.size() << " nodes, " << report->files << " files, "
+    std::cerr << "fwextract: " << fwcert::display(image) << ": " << tree.nodes.size() << " nodes, " << report->files << " files, "
               << report->dirs << " directories, " << report->links << " symlinks, " << report->placeholders
               << " device placeholders, " << (tree.extracted_bytes >> 10) << " KiB decompressed -> " << report->manifest_path << "\n";
     return partial() ? 2 : 0;

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     if (sig_path.empty()) sig_path = fwcert::default_signature_path(argv[0]);
     auto walker = fwcert::make_default_walker(sig_path);
     if (!walker) {
-      std::cerr << "fwwalk: " << walker.error().message << "\n";
+      std::cerr << "fwwalk: " << fwcert::display(walker.error().message) << "\n";
       return 2;
     }
     if (list_validators) {
@@ -80,13 +80,13 @@ int main(int argc, char** argv) {
     for (const auto& f : files) {
       auto mf = fwcert::MappedFile::open_input(f);
       if (!mf) {
-        std::cerr << "fwwalk: " << mf.error().message << "\n";
+        std::cerr << "fwwalk: " << fwcert::display(mf.error().message) << "\n";
         rc = 2;
         continue;
       }
       fwcert::FileWalk fw{f, (*walker)->walk(mf->view(), opts)};
       if (mf->truncated_while_read()) {
-        std::cerr << "fwwalk: " << f << ": changed while being read (truncated); the walk is partial\n";
+        std::cerr << "fwwalk: " << fwcert::display(f) << ": changed while being read (truncated); the walk is partial\n";
         rc = 2;
       }
       if (!types.empty())

@@ -99,7 +99,8 @@ std::string digest_hex(const uint8_t* p, size_t n, const EVP_MD* md) {
   return hex_lower(out.data(), len);
 }
 
-// Keeps valid UTF-8 and replaces every other byte with '?': names and raw texts go into JSON reports.
+// Keeps valid UTF-8 (control characters included: JSON escapes them and every human-readable output shows them
+// through report/text.hpp display(), the one sanitiser) and replaces every other byte with '?'.
 std::string sanitize_utf8(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -109,7 +110,6 @@ std::string sanitize_utf8(std::string_view in) {
     size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
     bool ok = len > 0 && i + len <= in.size();
     for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 2;
-    if (ok && len == 1 && c < 0x20) ok = false;  // control characters
     if (ok) {
       out.append(in.substr(i, len));
       i += len;
@@ -941,6 +941,12 @@ Result<Certificate> parse_certificate_uncached(ByteView der) {
 //    second 0-60; a leap second 60 is read as 59 (Unix time has no leap seconds; rounding down judges expiry one
 //    second early rather than late). Offset hours 0-23, minutes 0-59; the result is the UTC instant.
 //  - 99991231235959Z (the instant 9999-12-31T23:59:59Z) sets no_expiry; unix is still set.
+//  - What TLS peers accept: OpenSSL 3 verifies a certificate's dates with X509_cmp_time (crypto/x509/x509_vfy.c),
+//    which refuses any length but 13 (UTCTime) or 15 (GeneralizedTime) characters, anything but digits before a
+//    final 'Z', and then reads the fields with ASN1_TIME_to_tm (crypto/asn1/a_time.c, ossl_asn1_time_to_tm: seconds
+//    at most 59); d2i_X509 itself already refuses a UTCTime shorter than 13 and a GeneralizedTime shorter than 15
+//    characters (crypto/asn1/tasn_dec.c). A relaxed form we can read is therefore kept as `lenient` only, and the
+//    date counts as invalid: every OpenSSL-based peer rejects the certificate whatever its clock.
 TimeValue parse_asn1_time(const std::string& type, const std::string& raw) {
   TimeValue tv;
   tv.type = type;
@@ -970,7 +976,7 @@ TimeValue parse_asn1_time(const std::string& type, const std::string& raw) {
   if (!digits_at(raw, i + 4, 2, hour)) return fail("hour is not two digits");
   if (!digits_at(raw, i + 6, 2, minute)) return fail("minute is not two digits");
   i += 8;
-  bool has_seconds = i < raw.size() && raw[i] >= '0' && raw[i] <= '9';
+  bool has_seconds = i < raw.size() && raw[i] >= '0' && raw[i] <= '9', has_fraction = false;
   if (has_seconds) {
     if (!digits_at(raw, i, 2, second)) return fail("second is not two digits");
     i += 2;
@@ -981,6 +987,7 @@ TimeValue parse_asn1_time(const std::string& type, const std::string& raw) {
     size_t start = ++i;
     while (i < raw.size() && raw[i] >= '0' && raw[i] <= '9') ++i;
     if (i == start) return fail("empty fraction");
+    has_fraction = true;
   }
   int64_t offset = 0;
   if (i >= raw.size()) return fail("no time zone (Z or +hhmm/-hhmm): local time of an unknown zone");
@@ -1004,11 +1011,24 @@ TimeValue parse_asn1_time(const std::string& type, const std::string& raw) {
   if (hour > 23) return fail("hour " + std::to_string(hour) + " out of range");
   if (minute > 59) return fail("minute " + std::to_string(minute) + " out of range");
   if (second > 60) return fail("second " + std::to_string(second) + " out of range");
-  if (second == 60) second = 59;
+  const bool leap_second = second == 60;
+  if (leap_second) second = 59;
   int64_t t = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  std::string refused;
+  const auto why = [&refused](const char* w) { refused += (refused.empty() ? "" : ", ") + std::string(w); };
+  if (leap_second) why("seconds 60");
+  if (!has_seconds) why("no seconds");
+  if (has_fraction) why("a fraction");
+  if (raw.back() != 'Z') why("an offset instead of Z");
+  if (!refused.empty()) {
+    fail("rejected by TLS peers (OpenSSL): " + refused);
+    tv.lenient = t;
+    return tv;
+  }
   tv.unix = t;
   tv.no_expiry = t == kNoExpiry;
   tv.error.clear();
+  tv.lenient.reset();
   return tv;
 }
 
@@ -1035,18 +1055,18 @@ std::vector<std::string> certificate_anomalies(const Certificate& c) {
   for (int i = 0; i < 2; ++i) {
     const TimeValue& t = *times[i];
     if (!t.unix) {
-      a.push_back(std::string("unreadable ") + names[i]);
+      if (t.lenient) {
+        // t.error is "rejected by TLS peers (OpenSSL): <why>"
+        a.push_back(std::string(names[i]) + " " + t.error + "; read leniently as " + rfc3339_utc(*t.lenient));
+      } else {
+        a.push_back(std::string("unreadable ") + names[i]);
+      }
       continue;
     }
     // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; only GeneralizedTime can be misused (a
     // UTCTime always denotes 1950-2049).
     if (t.type == "GeneralizedTime" && *t.unix >= kYear1950 && *t.unix < kYear2050) {
       a.push_back(std::string(names[i]) + " uses GeneralizedTime for a year in 1950-2049");
-    }
-    // RFC 5280 form: YYMMDDHHMMSSZ / YYYYMMDDHHMMSSZ (seconds, Z, no fraction).
-    size_t canonical = t.type == "UTCTime" ? 13 : 15;
-    if (t.raw.size() != canonical || t.raw.back() != 'Z') {
-      a.push_back(std::string(names[i]) + " not in RFC 5280 form (seconds and Z required, no fraction)");
     }
   }
   if (c.not_before.unix && utc_year(*c.not_before.unix) == 1970) {

@@ -567,11 +567,25 @@ class Builder {
     t_.nodes[id].hits = wr.hits;
 
     std::vector<std::pair<uint64_t, uint64_t>> consumed;  // [begin, end) handled by a container reader
-    auto is_consumed = [&](uint64_t off) {
-      return std::any_of(consumed.begin(), consumed.end(), [&](auto& r) { return off >= r.first && off < r.second; });
+    // [begin, end) of structures that claim more bytes than the node holds (cut images): their extent is not proven,
+    // so key material found inside is still carved (a certificate appended to a cut image is reported; at worst a
+    // certificate the reader also found gets a second location). Other structures there are not read twice.
+    std::vector<std::pair<uint64_t, uint64_t>> truncated;
+    auto is_consumed = [&](const Hit& h) {
+      const auto in = [&](auto& r) { return h.offset >= r.first && h.offset < r.second; };
+      if (std::any_of(consumed.begin(), consumed.end(), in)) return true;
+      return !is_key_material(h.type) && std::any_of(truncated.begin(), truncated.end(), in);
+    };
+    const auto consume = [&](const Hit& h, std::pair<uint64_t, uint64_t> range) {
+      if (h.open_ended || h.size > c.size() - h.offset || range.second > c.size()) {
+        truncated.push_back(range);
+        consumed.emplace_back(range.first, range.first + 1);
+      } else {
+        consumed.push_back(range);
+      }
     };
     for (const Hit& h : wr.hits) {
-      if (is_consumed(h.offset)) continue;
+      if (is_consumed(h)) continue;
       if (!is_key_material(h.type) && budget_.out_of_time()) continue;  // asked once per hit: only carving is left
       const uint64_t len = h.size ? std::min<uint64_t>(h.size, c.size() - h.offset) : c.size() - h.offset;
       const ByteView region = c.clamp(h.offset, len);
@@ -588,14 +602,14 @@ class Builder {
             job ? std::move(job->walks) : streamed.by_entry(r.entries.size());
         size_t box = add_part(id, NodeRole::Carved, step_name(h.type), loc, region, nullptr, h.offset, depth);
         add_members(box, std::move(r), &walks);
-        consumed.emplace_back(h.offset, h.offset + len);
+        consume(h, {h.offset, h.offset + len});
       } else if (is_stream(h.type)) {
         auto reused = reuse_decoded(&h, region);
         ExtractResult r = reused ? std::move(*reused) : read_stream(region, h.type, budget_);
-        consumed.emplace_back(h.offset, h.offset + std::max<uint64_t>(h.size, 1));
+        consume(h, {h.offset, h.offset + std::max<uint64_t>(h.size, 1)});
         add_stream(id, h.type, loc, h.offset, depth, std::move(r));
       } else if (h.type == "uimage") {
-        consumed.emplace_back(expand_uimage(id, h, region, loc, depth, wr.hits));
+        consume(h, expand_uimage(id, h, region, loc, depth, wr.hits));
       } else if (h.type == "fit") {
         expand_fit(id, h, region, loc, depth);
         consumed.emplace_back(h.offset, h.offset + len);

@@ -477,6 +477,7 @@ std::optional<Hit> validate_tar(const ValidateInput& in) {
   hit.confidence = Confidence::High;
   if (truncated) {
     hit.confidence = Confidence::Medium;
+    hit.open_ended = true;  // a member size ran past the input: what follows the header may be anything
     hit.diag(hit.offset + pos, Severity::Warning, "tar archive truncated after " + std::to_string(entries) + " entries");
   } else if (!ended) {
     hit.diag(hit.offset + pos, Severity::Info, "no end-of-archive blocks: walk stopped at a non-header block");
@@ -670,6 +671,7 @@ std::optional<Hit> validate_cpio(const ValidateInput& in) {
                  " after " + std::to_string(entries) + " entries, no TRAILER!!!");
   }
   hit.size = end;
+  hit.open_ended = truncated;  // a member size ran past the input: what follows the header may be anything
   hit.description = kind + ", " + std::to_string(entries) + " entries, first: \"" + printable(first->name, 128) + "\"";
   return hit;
 }

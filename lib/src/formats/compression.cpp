@@ -64,6 +64,7 @@ bool apply_outcome(Hit& hit, const Outcome& o, const ValidateInput& in, uint64_t
     case Status::Truncated:
       hit.confidence = o.produced >= kGoodOutput ? Confidence::Medium : Confidence::Low;
       hit.size = in.image.size() - in.start;  // every remaining byte was consumed
+      hit.open_ended = true;                   // ... but they need not all belong to the stream
       hit.diag(abs, Severity::Warning,
                std::string(what) + " stream truncated: input ended after " + std::to_string(o.produced) +
                    " bytes of output without an end of stream");

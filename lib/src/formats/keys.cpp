@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "fwcert/certs/x509.hpp"
+#include "fwcert/core/civil_time.hpp"
 #include "fwcert/core/crypto_providers.hpp"
 #include "fwcert/core/memo.hpp"
 #include "fwcert/formats/der.hpp"
@@ -34,13 +36,6 @@ struct X509Free {
 struct PkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
-
-std::string tm_text(const struct tm& t) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
-                t.tm_min, t.tm_sec);
-  return buf;
-}
 
 std::string name_text(const X509_NAME* n) {
   std::string out;
@@ -70,8 +65,44 @@ std::string name_text(const X509_NAME* n) {
 struct CertInfo {
   long version = 0;  // the encoded value: 0 = v1 .. 2 = v3
   std::string subject;
-  std::string not_before, not_after;
+  TimeValue not_before, not_after;
 };
+
+// The date through the same reader as fwcert scan (certs/x509.hpp parse_asn1_time), so the walk and the scan say the
+// same thing about a date OpenSSL-based peers reject (seconds 60, an offset, ...) or that cannot be read at all.
+TimeValue time_of(const ASN1_TIME* t) {
+  if (t == nullptr) return parse_asn1_time("missing", "");
+  const unsigned char* p = ASN1_STRING_get0_data(t);
+  const int n = ASN1_STRING_length(t);
+  const std::string raw = p != nullptr && n > 0 ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n))
+                                                : std::string();
+  const int type = ASN1_STRING_type(t);
+  return parse_asn1_time(type == V_ASN1_UTCTIME           ? "UTCTime"
+                         : type == V_ASN1_GENERALIZEDTIME ? "GeneralizedTime"
+                                                          : "tag " + std::to_string(type),
+                         raw);
+}
+
+std::string time_text(const TimeValue& t) {
+  const auto plain = [](int64_t u) {
+    std::string s = rfc3339_utc(u);  // "2016-12-31T23:59:59Z" -> "2016-12-31 23:59:59"
+    if (s.size() == 20) s = s.substr(0, 10) + " " + s.substr(11, 8);
+    return s;
+  };
+  if (t.unix) return plain(*t.unix);
+  if (t.lenient) {
+    return "invalid " + t.type + " \"" + printable(t.raw, 64) + "\" (" + t.error + "; read leniently as " +
+           plain(*t.lenient) + ")";
+  }
+  return "unreadable " + t.type + " \"" + printable(t.raw, 64) + "\"" + (t.error.empty() ? "" : " (" + t.error + ")");
+}
+
+// A date peers reject or that cannot be read at all: a warning on the hit (fwcert scan judges it invalid-date).
+void warn_dates(Hit& hit, const CertInfo& c) {
+  const std::pair<const char*, const TimeValue*> times[] = {{"notBefore", &c.not_before}, {"notAfter", &c.not_after}};
+  for (const auto& [name, t] : times)
+    if (!t->unix) hit.diag(hit.offset, Severity::Warning, std::string("certificate ") + name + " is " + time_text(*t));
+}
 
 // Subject and validity of a DER certificate that already passed der_certificate_size.
 std::optional<CertInfo> cert_info(ByteView der) {
@@ -83,10 +114,8 @@ std::optional<CertInfo> cert_info(ByteView der) {
   CertInfo info;
   info.version = X509_get_version(x.get());
   info.subject = name_text(X509_get_subject_name(x.get()));
-  struct tm t {};
-  if (ASN1_TIME_to_tm(X509_get0_notBefore(x.get()), &t) == 1) info.not_before = tm_text(t);
-  t = {};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(x.get()), &t) == 1) info.not_after = tm_text(t);
+  info.not_before = time_of(X509_get0_notBefore(x.get()));
+  info.not_after = time_of(X509_get0_notAfter(x.get()));
   return info;
 }
 
@@ -101,7 +130,7 @@ void warn_version(Hit& hit, const CertInfo& c) {
 std::string cert_text(const CertInfo& c) {
   std::string s;
   if (!c.subject.empty()) s += ", subject: " + c.subject;
-  if (!c.not_before.empty() && !c.not_after.empty()) s += ", valid " + c.not_before + " to " + c.not_after;
+  s += ", valid " + time_text(c.not_before) + " to " + time_text(c.not_after);
   return s;
 }
 
@@ -259,6 +288,7 @@ std::optional<Hit> validate_der_x509(const ValidateInput& in) {
     hit.confidence = Confidence::High;
     hit.description += cert_text(*info);
     warn_version(hit, *info);
+    warn_dates(hit, *info);
   } else {
     hit.confidence = Confidence::Medium;
     hit.diag(hit.offset, Severity::Warning, "certificate structure is valid but OpenSSL cannot parse it");
@@ -501,6 +531,7 @@ std::optional<Hit> validate_pem(const ValidateInput& in) {
       if (auto info = cert_info(d.clamp(0, *size))) {
         hit.description += cert_text(*info);
         warn_version(hit, *info);
+        warn_dates(hit, *info);
       }
     } else {
       detail = "decoded body (" + std::to_string(d.size()) + " bytes) is not a DER X.509 certificate";

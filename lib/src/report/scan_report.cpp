@@ -191,7 +191,7 @@ void write_one_table(std::ostream& out, const ScanReport& r, const ScanTableOpti
       const TimeValue& na = c.cert.not_after;
       Row row(kCols);
       row[kStatus] = std::string(to_string(c.status));
-      row[kNotAfter] = na.unix ? format_date(*na.unix) : std::string("unreadable");
+      row[kNotAfter] = na.unix ? format_date(*na.unix) : std::string(na.lenient ? "invalid" : "unreadable");
       row[kDays] = c.days_left ? std::to_string(*c.days_left) : (na.no_expiry ? "never" : "-");
       row[kCn] = display(shown_name(c.cert));
       if (row[kCn].empty()) row[kCn] = "-";
@@ -309,7 +309,10 @@ json strings(const std::vector<std::string>& v) {
 json time_json(const TimeValue& t) { return t.unix ? json(format_rfc3339(*t.unix)) : json(nullptr); }
 
 json raw_time_json(const TimeValue& t) {
-  return {{"type", utf8(t.type)}, {"text", utf8(t.raw)}, {"error", nullable_string(t.error)}};
+  return {{"type", utf8(t.type)},
+          {"text", utf8(t.raw)},
+          {"error", nullable_string(t.error)},
+          {"lenient", t.lenient ? json(format_rfc3339(*t.lenient)) : json(nullptr)}};
 }
 
 json key_json(const KeyDesc& k) {
@@ -448,6 +451,10 @@ std::string where_text(const std::vector<std::string>& locations) {
 
 std::string time_text(const TimeValue& t) {
   if (t.unix) return format_rfc3339(*t.unix);
+  if (t.lenient) {
+    return "invalid " + utf8(t.type) + " \"" + utf8(t.raw) + "\" (" + utf8(t.error) + "; read leniently as " +
+           format_rfc3339(*t.lenient) + ")";
+  }
   return "unreadable " + utf8(t.type) + " \"" + utf8(t.raw) + "\"" +
          (t.error.empty() ? "" : " (" + utf8(t.error) + ")");
 }

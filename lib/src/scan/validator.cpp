@@ -1,7 +1,10 @@
 #include "fwcert/scan/validator.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+
+#include "fwcert/report/text.hpp"
 
 namespace fwcert {
 
@@ -37,9 +40,11 @@ std::string hex(uint64_t v) {
 }
 
 std::string printable(std::string_view s, size_t max) {
-  std::string out;
-  for (char c : s.substr(0, max)) out.push_back(c >= 0x20 && c < 0x7f ? c : '.');
-  return out;
+  // At most max bytes, not cut inside a UTF-8 sequence (at most 3 continuation bytes are given back), then the one
+  // display sanitiser of every human-readable output (report/text.hpp display()).
+  size_t end = std::min(max, s.size());
+  for (int k = 0; k < 3 && end > 0 && end < s.size() && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80; ++k) --end;
+  return display(s.substr(0, end));
 }
 
 }  // namespace fwcert

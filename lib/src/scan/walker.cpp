@@ -63,6 +63,7 @@ WalkResult Walker::walk(ByteView image, const WalkOptions& options) const {
     const uint64_t rel = hit->offset >= image.base() ? hit->offset - image.base() : start;
     const uint64_t end = hit->size ? rel + hit->size : 0;
     const Nesting nesting = hit->nesting;
+    const bool open_ended = hit->open_ended;
     const std::string type = hit->type;
     if (hit->confidence >= options.min_confidence) {
       if (result.hits.size() >= options.max_hits) {
@@ -74,7 +75,9 @@ WalkResult Walker::walk(ByteView image, const WalkOptions& options) const {
       result.hits.push_back(std::move(*hit));
       if (options.on_hit) options.on_hit(result.hits.back());
     }
-    if (!confident || end <= pos) return std::nullopt;
+    // A structure that claims more bytes than the image holds (truncated), or a stream that ran into the end of the
+    // image, has not proved its extent: what lies after the cut may be anything (a certificate appended to a cut image), so the walk goes on inside it.
+    if (!confident || end <= pos || end > image.size() || open_ended) return std::nullopt;
     if (nesting == Nesting::Opaque) return end;
     containers.push_back({rel, end, type});
     std::sort(containers.begin(), containers.end(), [](const Open& a, const Open& b) { return a.end > b.end; });

@@ -24,6 +24,11 @@ struct TimeValue {
   std::optional<int64_t> unix;  // seconds since 1970-01-01T00:00:00Z; nullopt when the text cannot be read
   bool no_expiry = false;       // 99991231235959Z (RFC 5280 4.1.2.5): "no well-defined expiration date"
   std::string error;            // why it could not be read
+  // A form TLS stacks refuse (OpenSSL's X509_cmp_time: exactly YYMMDDhhmmssZ / YYYYMMDDhhmmssZ, seconds 00-59)
+  // but a lenient reader can still read (seconds 60, no seconds, a fraction, +hhmm/-hhmm): then `unix` is unset
+  // (the date is judged invalid-date: every OpenSSL-based peer rejects the certificate whatever the clock),
+  // `error` says why peers reject it and `lenient` keeps the instant read leniently, as information only.
+  std::optional<int64_t> lenient;
 };
 
 struct KeyDesc {

@@ -18,8 +18,11 @@ Result<Certificate> parse_certificate(ByteView der);
 
 // Reads an ASN.1 UTCTime (YYMMDDhhmm[ss]Z or with +hhmm/-hhmm; YY 50-99 = 19YY) or GeneralizedTime
 // (YYYYMMDDhhmm[ss[.fff]]Z or with an offset) text. 64-bit arithmetic; rejects impossible dates (month 13, Feb 30),
-// hour 24, text without Z or offset (local time of an unknown zone). A leap second (ss = 60) is read as 59.
-// The fraction is cut off. 99991231235959Z sets no_expiry (unix still set).
+// hour 24, text without Z or offset (local time of an unknown zone). 99991231235959Z sets no_expiry (unix still set).
+// Only the RFC 5280 form (YYMMDDhhmmssZ, YYYYMMDDhhmmssZ, seconds 00-59) sets unix: that is exactly what OpenSSL's
+// certificate verification accepts (tests/unit/test_dates.cpp checks both agree on every form). The relaxed forms
+// (seconds 60, no seconds, a fraction, an offset) leave unix unset, set `lenient` to the instant they denote (a leap
+// second read as :59, the fraction cut off, the offset applied) and `error` to "rejected by TLS peers (OpenSSL): ...".
 TimeValue parse_asn1_time(const std::string& type, const std::string& raw);
 
 // Status at `now` (unix seconds) with a warning window of warn_days. days_left = floor((notAfter - now) / 86400),
@@ -28,8 +31,9 @@ CertStatus judge_certificate(const Certificate& c, int64_t now, int warn_days, s
 
 // Anomalies visible from the certificate alone, as stable strings (<field> is notBefore or notAfter):
 //   "unreadable <field>"                                  the time text could not be read (see TimeValue::error)
+//   "<field> rejected by TLS peers (OpenSSL): <why>; read leniently as <RFC 3339>"
+//                                                         a relaxed form (TimeValue::lenient): judged invalid-date
 //   "<field> uses GeneralizedTime for a year in 1950-2049"  RFC 5280 4.1.2.5 wants UTCTime there
-//   "<field> not in RFC 5280 form (seconds and Z required, no fraction)"
 //   "notBefore in 1970 (generated without a clock)"
 //   "inverted validity window"                            notAfter < notBefore
 //   "notAfter after 2038-01-19 (32-bit time_t)"           later than 2038-01-19T03:14:07Z (99991231235959Z too)

@@ -41,6 +41,9 @@ struct Hit {
   std::string description;  // one human line, binwalk style
   std::vector<Diagnostic> diagnostics;
   Nesting nesting = Nesting::Opaque;
+  // The structure ran into the end of the input without its own end (a truncated stream): `size` is what remained,
+  // not a proven extent, so the walk and the tree still look at what lies inside it.
+  bool open_ended = false;
   // What a validator decoded while checking the structure (the inflated bytes of a gzip stream), kept only when the
   // walk asked for it (WalkOptions::keep_decoded), so an extractor need not decode the same stream again.
   std::shared_ptr<const void> decoded_owner;

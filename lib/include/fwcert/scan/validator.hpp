@@ -62,6 +62,8 @@ void register_openbmc_validators(ValidatorRegistry& registry);      // OpenBMC s
 
 // Helpers shared by validators.
 std::string hex(uint64_t v);                            // "0x1A2B"
-std::string printable(std::string_view s, size_t max);  // quotes-free, non-printables replaced by '.'
+// At most max bytes of s (never cut inside a UTF-8 sequence) through report/text.hpp display(): control characters,
+// invalid bytes and bidi controls escaped visibly (\xNN, \u{XXXX}), so descriptions say what the bytes are.
+std::string printable(std::string_view s, size_t max);
 
 }  // namespace fwcert
