@@ -64,8 +64,8 @@ fwcert::CertRecord cert(const std::string& sha, const std::string& cn, std::opti
   r.cert.subject = "CN=" + cn;
   r.cert.issuer = "CN=Test CA";
   r.cert.serial = "01";
-  r.cert.not_before = {"UTCTime", "nb-" + cn, nb, false, nb ? "" : "unreadable"};
-  r.cert.not_after = {"UTCTime", "na-" + cn, na, false, na ? "" : "unreadable"};
+  r.cert.not_before = {"UTCTime", "nb-" + cn, nb, false, nb ? "" : "unreadable", std::nullopt};
+  r.cert.not_after = {"UTCTime", "na-" + cn, na, false, na ? "" : "unreadable", std::nullopt};
   r.cert.key = {"RSA", 2048, ""};
   r.cert.signature_algorithm = "sha256WithRSAEncryption";
   r.cert.spki_sha256 = "spki-" + sha;

@@ -900,8 +900,9 @@ int main(int argc, char** argv) {
       "An empty folder, or an entry that cannot be read, is a problem with exit 2.\n\n"
       "Status: valid, expiring (notAfter within --warn-days), expired, not-yet-valid, invalid-date (a date that\n"
       "cannot be read: never called valid or expired). --fail-on compromised: a private key that is public.\n"
-      "Limits (per input; hitting one gives a diagnostic and a partial result): --max-depth 8, --max-total-mb 4096,\n"
-      "--max-file-mb 1024, --max-entries 200000, --max-ratio 2000, --max-seconds 0 (none).\n"
+      "Limits (per input; hitting one gives a diagnostic and a partial result), with their defaults:\n"
+      "depth --max-depth 8, bytes --max-total-mb 4096 and --max-file-mb 1024, entries --max-entries 200000,\n"
+      "expansion --max-ratio 2000, time --max-seconds 0 (none).\n"
       "Exit: 0 fine, 1 --fail-on matched, 2 usage or unreadable input, or an input not read to its end (out of\n"
       "memory, changed while read, --max-seconds reached: what was found so far is still reported).");
   std::vector<std::string> paths, passwords;
