@@ -84,7 +84,9 @@ def run(case, argv, cwd=None):
         o, e = out.read(), err.read()
     tool = os.path.basename(argv[0]) + (" " + argv[1] if argv[1:2] == ["scan"] else "")
     FIGURES.append((case, tool, secs, ru.ru_maxrss))
-    if ru.ru_maxrss > RSS_LIMIT_KIB:
+    # Under ASan the peak is ASan's (its quarantine keeps freed buffers, redzones pad every block): not our memory, so
+    # the limit is asserted in the normal build only (the CI runs both), as the banner says.
+    if not SANITIZED and ru.ru_maxrss > RSS_LIMIT_KIB:
         fail(case, "%s peak RSS %d KiB > 512 MiB" % (tool, ru.ru_maxrss))
     if p.returncode < 0 or p.returncode not in (0, 1, 2):
         fail(case, "%s exit %d: %s" % (tool, p.returncode, e[-2000:].decode("utf-8", "replace")))
